@@ -1,0 +1,40 @@
+// Shapes of the KMIP registry: tags, enumerations and bit masks as data.
+// The data itself is generated (registry.generated.ts) from the spec texts by
+// build/gen-registry.ts; index.ts derives the lookups both ways from it.
+
+export const KMIP_VERSIONS = ['1.0', '1.1', '1.2', '1.3', '1.4', '2.0', '2.1'] as const;
+export type KmipVersion = (typeof KMIP_VERSIONS)[number];
+
+export interface TagDef {
+  /** 24-bit tag value, e.g. 0x420001. */
+  readonly value: number;
+  /** Normalized CamelCase name (Additional Message Encodings §4.1.3), e.g. 'ActivationDate'. */
+  readonly name: string;
+  /** Name as the spec prints it, e.g. 'Activation Date'. */
+  readonly specName: string;
+  /** KMIP versions that define this tag. */
+  readonly versions: readonly KmipVersion[];
+  /** First version that marks the tag deprecated, if any. */
+  readonly deprecatedIn?: KmipVersion;
+  /** Name of the EnumDef (enumeration or mask) that gives this tag's values names. */
+  readonly enumeration?: string;
+}
+
+export interface EnumValueDef {
+  readonly value: number;
+  /** Normalized CamelCase name, e.g. 'SymmetricKey'. */
+  readonly name: string;
+  /** Name as the spec prints it, e.g. 'Symmetric Key'. */
+  readonly specName: string;
+  readonly versions: readonly KmipVersion[];
+}
+
+export interface EnumDef {
+  /** Normalized name, e.g. 'ObjectType', 'CryptographicUsageMask'. */
+  readonly name: string;
+  readonly specName: string;
+  /** 'enumeration': one value of the list (Enumeration item); 'mask': bits OR-ed into an Integer. */
+  readonly kind: 'enumeration' | 'mask';
+  readonly versions: readonly KmipVersion[];
+  readonly values: readonly EnumValueDef[];
+}
