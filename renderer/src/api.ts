@@ -1,0 +1,49 @@
+// The renderer's one way to reach main. Picks the Electron preload bridge when
+// present, else the HTTP transport; both are typed from shared/ipc/contract.ts,
+// and both hand back the same CallResult envelopes, unwrapped here into values
+// or a thrown KeyholdError.
+
+import type { ArgsOf, CallName, KeyholdBridge, ResultOf } from '../../shared/ipc/contract.js';
+import { isCallResult, type IpcError, type IpcErrorCode } from '../../shared/ipc/errors.js';
+import { createHttpBridge, takeToken } from './http-bridge.js';
+
+export class KeyholdError extends Error {
+  readonly code: IpcErrorCode;
+  constructor(error: IpcError) {
+    super(error.message);
+    this.name = 'KeyholdError';
+    this.code = error.code;
+  }
+  toJSON(): IpcError {
+    return { code: this.code, message: this.message };
+  }
+}
+
+/** Calls whose args are all optional may omit them. */
+type ArgsParam<N extends CallName> = Record<string, never> extends ArgsOf<N> ? [args?: ArgsOf<N>] : [args: ArgsOf<N>];
+
+export interface KeyholdClient {
+  readonly transport: 'electron' | 'http';
+  call<N extends CallName>(name: N, ...args: ArgsParam<N>): Promise<ResultOf<N>>;
+  on: KeyholdBridge['on'];
+}
+
+export function clientFromBridge(bridge: KeyholdBridge, transport: KeyholdClient['transport']): KeyholdClient {
+  return {
+    transport,
+    async call<N extends CallName>(name: N, ...rest: ArgsParam<N>): Promise<ResultOf<N>> {
+      const fn = bridge.call[name] as (args: unknown) => Promise<unknown>;
+      const result = await fn(rest[0] ?? {});
+      if (!isCallResult(result)) throw new KeyholdError({ code: 'internal', message: `Malformed reply to ${name}` });
+      if (!result.ok) throw new KeyholdError(result.error);
+      return result.value as ResultOf<N>;
+    },
+    on: (name, listener) => bridge.on(name, listener),
+  };
+}
+
+export function createClient(): KeyholdClient {
+  return window.keyhold
+    ? clientFromBridge(window.keyhold, 'electron')
+    : clientFromBridge(createHttpBridge(takeToken()), 'http');
+}

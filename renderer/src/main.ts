@@ -1,0 +1,10 @@
+import { mount } from 'svelte';
+import App from './App.svelte';
+import { createClient } from './api.js';
+import { AdminState } from './state.svelte.js';
+import './app.css';
+
+const target = document.getElementById('app');
+if (!target) throw new Error('#app missing from index.html');
+
+mount(App, { target, props: { admin: new AdminState(createClient()) } });

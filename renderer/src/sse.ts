@@ -1,0 +1,56 @@
+// Server-Sent Events over fetch() rather than EventSource: EventSource cannot
+// send an Authorization header, and putting the token in the URL would leak it
+// into history and any logs.
+
+export type SseHandler = (event: string, data: string) => void;
+
+const RETRY_MS = 3000;
+
+/** Parses complete `event:`/`data:` blocks out of `buffer`; returns the unparsed rest. */
+export function parseSse(buffer: string, onEvent: SseHandler): string {
+  const blocks = buffer.replace(/\r\n?/g, '\n').split('\n\n');
+  const rest = blocks.pop() ?? '';
+  for (const block of blocks) {
+    let name = 'message';
+    const data: string[] = [];
+    for (const line of block.split('\n')) {
+      if (line.startsWith(':')) continue; // comment / keep-alive
+      const colon = line.indexOf(':');
+      const field = colon < 0 ? line : line.slice(0, colon);
+      const value = colon < 0 ? '' : line.slice(colon + 1).replace(/^ /, '');
+      if (field === 'event') name = value;
+      else if (field === 'data') data.push(value);
+    }
+    if (data.length > 0) onEvent(name, data.join('\n'));
+  }
+  return rest;
+}
+
+/** Keeps a stream open (reconnecting after drops) until the returned function is called. */
+export function openEventStream(url: string, headers: Record<string, string>, onEvent: SseHandler): () => void {
+  const abort = new AbortController();
+  let timer: ReturnType<typeof setTimeout> | undefined;
+
+  const connect = async (): Promise<void> => {
+    try {
+      const res = await fetch(url, { headers, cache: 'no-store', signal: abort.signal });
+      if (!res.ok || !res.body) throw new Error(`HTTP ${res.status}`);
+      const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
+      let buffer = '';
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        buffer = parseSse(buffer + value, onEvent);
+      }
+    } catch {
+      // Dropped or refused: fall through to the retry below.
+    }
+    if (!abort.signal.aborted) timer = setTimeout(() => void connect(), RETRY_MS);
+  };
+
+  void connect();
+  return () => {
+    abort.abort();
+    clearTimeout(timer);
+  };
+}

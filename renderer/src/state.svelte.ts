@@ -1,0 +1,49 @@
+// UI state for the admin screen. IPC results are replaced wholesale, never
+// mutated in place, so $state.raw (no deep proxy) is the right fit.
+
+import type { AppInfo, EngineStatus } from '../../shared/ipc/contract.js';
+import type { IpcError } from '../../shared/ipc/errors.js';
+import { KeyholdError, type KeyholdClient } from './api.js';
+
+function toIpcError(err: unknown): IpcError {
+  if (err instanceof KeyholdError) return err.toJSON();
+  return { code: 'internal', message: err instanceof Error ? err.message : String(err) };
+}
+
+export class AdminState {
+  info = $state.raw<AppInfo | null>(null);
+  status = $state.raw<EngineStatus | null>(null);
+  error = $state.raw<IpcError | null>(null);
+  loading = $state(false);
+
+  readonly #client: KeyholdClient;
+
+  constructor(client: KeyholdClient) {
+    this.#client = client;
+  }
+
+  get transport(): KeyholdClient['transport'] {
+    return this.#client.transport;
+  }
+
+  async refresh(): Promise<void> {
+    this.loading = true;
+    try {
+      const [info, status] = await Promise.all([this.#client.call('app.info'), this.#client.call('engine.status')]);
+      this.info = info;
+      this.status = status;
+      this.error = null;
+    } catch (err) {
+      this.error = toIpcError(err);
+    } finally {
+      this.loading = false;
+    }
+  }
+
+  /** Follows engine status pushes; returns the stop function (an $effect cleanup). */
+  connect(): () => void {
+    return this.#client.on('engine.statusChanged', (status) => {
+      this.status = status;
+    });
+  }
+}

@@ -1,0 +1,351 @@
+// The IPC contract, its validators, the dispatcher, the handlers, the Electron
+// IPC binding (with a fake ipcMain), the bundled preload (run in a VM with a
+// fake 'electron'), and the import boundaries between main/, shared/ and renderer/.
+
+import assert from 'node:assert/strict';
+import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { builtinModules } from 'node:module';
+import { dirname, join, relative, resolve, sep } from 'node:path';
+import { describe, it } from 'node:test';
+import vm from 'node:vm';
+import ts from 'typescript';
+import { build } from 'vite';
+import { findAppRoot, readAppInfo } from '../main/admin/app-info.js';
+import { CallError, dispatchCall } from '../main/admin/dispatch.js';
+import { createStubEngine } from '../main/admin/engine.js';
+import { createAdminService } from '../main/admin/handlers.js';
+import { isAppOriginUrl } from '../main/admin/security.js';
+import { bindIpc, isTrustedSender } from '../main/electron/ipc.js';
+import {
+  callChannel,
+  callNames,
+  contract,
+  eventChannel,
+  eventNames,
+  httpCallPath,
+  isCallName,
+  isEventName,
+  validateArgs,
+  type AnyEvent,
+  type EngineStatus,
+} from '../shared/ipc/contract.js';
+import { isCallResult, isIpcError } from '../shared/ipc/errors.js';
+import { integer, noArgs, object, oneOf, optional, string } from '../shared/ipc/validate.js';
+import { fakeEngine, recordingLogger } from './support/admin.js';
+import { REPO_ROOT } from './support/reference.js';
+
+const BAD_NO_ARGS: unknown[] = [undefined, null, [], 'x', 1, true, { extra: 1 }, Object.create({ a: 1 }) as unknown, new Date()];
+
+describe('validators', () => {
+  it('noArgs accepts {} (and a null-prototype {}) and returns a fresh object', () => {
+    const input = {};
+    const r = noArgs(input);
+    assert.ok(r.ok);
+    assert.notEqual(r.value, input);
+    assert.ok(noArgs(Object.create(null)).ok);
+  });
+
+  it('noArgs rejects everything else with a message naming the problem', () => {
+    for (const bad of BAD_NO_ARGS) {
+      const r = noArgs(bad, 'args');
+      assert.equal(r.ok, false, `accepted ${String(bad)}`);
+      if (!r.ok) assert.match(r.message, /^args: /);
+    }
+    const r = noArgs({ extra: 1 });
+    assert.ok(!r.ok && r.message.includes('unknown field "extra"'));
+  });
+
+  it('object() checks fields, drops nothing it was not told about, and reports the path', () => {
+    const v = object({ name: string({ minLength: 1, maxLength: 5 }), port: integer({ min: 1, max: 65535 }), mode: optional(oneOf('a', 'b')) });
+    assert.deepEqual(v({ name: 'kms', port: 5696 }), { ok: true, value: { name: 'kms', port: 5696 } });
+    assert.deepEqual(v({ name: 'kms', port: 5696, mode: 'b' }), { ok: true, value: { name: 'kms', port: 5696, mode: 'b' } });
+    assert.deepEqual(v({ name: 'kms', port: 0 }), { ok: false, message: 'args.port: out of range 1..65535' });
+    assert.deepEqual(v({ name: '', port: 1 }), { ok: false, message: 'args.name: shorter than 1 characters' });
+    assert.deepEqual(v({ name: 'toolong', port: 1 }), { ok: false, message: 'args.name: longer than 5 characters' });
+    assert.deepEqual(v({ name: 'k', port: 1.5 }), { ok: false, message: 'args.port: expected integer, got number' });
+    assert.deepEqual(v({ name: 'k', port: 1, mode: 'c' }), { ok: false, message: 'args.mode: expected one of "a", "b"' });
+    assert.deepEqual(v({ port: 1 }), { ok: false, message: 'args.name: expected string, got undefined' });
+    // JSON.parse can produce an own "__proto__" key; it must be refused, not merged.
+    assert.equal(v(JSON.parse('{"name":"k","port":1,"__proto__":{"x":1}}')).ok, false);
+  });
+});
+
+describe('contract', () => {
+  it('derives names and channels from the contract keys', () => {
+    assert.deepEqual([...callNames].sort(), Object.keys(contract.calls).sort());
+    assert.deepEqual([...eventNames], ['engine.statusChanged']);
+    assert.ok(callNames.includes('app.info') && callNames.includes('engine.status'));
+    assert.equal(callChannel('app.info'), 'keyhold:call:app.info');
+    assert.equal(eventChannel('engine.statusChanged'), 'keyhold:event:engine.statusChanged');
+    assert.equal(httpCallPath('engine.status'), '/api/engine.status');
+  });
+
+  it('only own keys are names (no prototype members)', () => {
+    for (const n of ['__proto__', 'constructor', 'toString', 'hasOwnProperty', '', 'app', 'APP.INFO']) {
+      assert.equal(isCallName(n), false, n);
+      assert.equal(isEventName(n), false, n);
+    }
+    assert.equal(isCallName(42), false);
+  });
+
+  it('every call validates its args', () => {
+    for (const name of callNames) {
+      assert.ok(validateArgs(name, {}).ok, name);
+      assert.equal(validateArgs(name, 'nonsense').ok, false, name);
+    }
+  });
+});
+
+describe('dispatchCall', () => {
+  const log = recordingLogger();
+  const service = createAdminService({ appInfo: { name: 'Keyhold', id: 'keyhold', version: '9.9.9', mode: 'headless' }, engine: fakeEngine(), log });
+
+  it('answers a valid call with {ok: true, value}', async () => {
+    assert.deepEqual(await dispatchCall(service.handlers, 'app.info', {}, log), {
+      ok: true,
+      value: { name: 'Keyhold', id: 'keyhold', version: '9.9.9', mode: 'headless' },
+    });
+  });
+
+  it('rejects unknown calls and bad args with plain {code, message}', async () => {
+    for (const name of ['nope', '__proto__', 'constructor', undefined, 7]) {
+      const r = await dispatchCall(service.handlers, name, {}, log);
+      assert.ok(!r.ok && r.error.code === 'unknown_call', String(name));
+      assert.ok(isIpcError(r.error));
+      assert.equal(Object.getPrototypeOf(r.error), Object.prototype, 'plain object, not an Error');
+    }
+    for (const name of callNames) {
+      for (const bad of BAD_NO_ARGS) {
+        const r = await dispatchCall(service.handlers, name, bad, log);
+        assert.ok(!r.ok && r.error.code === 'invalid_args' && r.error.message.length > 0, `${name} ${String(bad)}`);
+      }
+    }
+  });
+
+  it('passes CallError through and hides anything else as "internal"', async () => {
+    const throwing = {
+      ...service.handlers,
+      'app.info': () => {
+        throw new CallError('not_implemented', 'later');
+      },
+      'engine.status': () => {
+        throw new Error('db path /secret/keys.db locked');
+      },
+    };
+    assert.deepEqual(await dispatchCall(throwing, 'app.info', {}, log), { ok: false, error: { code: 'not_implemented', message: 'later' } });
+    const r = await dispatchCall(throwing, 'engine.status', {}, log);
+    assert.deepEqual(r, { ok: false, error: { code: 'internal', message: 'Internal error' } });
+    assert.ok(log.lines.some((l) => l.startsWith('error call engine.status failed')));
+  });
+});
+
+describe('admin handlers', () => {
+  it('app.info comes from package.json', async () => {
+    const pkg = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { name: string; version: string };
+    assert.equal(findAppRoot(import.meta.url), REPO_ROOT);
+    const service = createAdminService({ appInfo: readAppInfo(REPO_ROOT, 'desktop'), engine: createStubEngine(), log: recordingLogger() });
+    assert.deepEqual(await service.handlers['app.info']({}), { name: 'Keyhold', id: pkg.name, version: pkg.version, mode: 'desktop' });
+  });
+
+  it('engine.status reports the stub engine as stopped, and the stub refuses to start', async () => {
+    const engine = createStubEngine(() => new Date('2026-02-03T04:05:06.000Z'));
+    const service = createAdminService({ appInfo: readAppInfo(REPO_ROOT, 'desktop'), engine, log: recordingLogger() });
+    const status = await service.handlers['engine.status']({});
+    assert.deepEqual(status, { state: 'stopped', since: '2026-02-03T04:05:06.000Z', endpoint: null, lastError: null });
+    await assert.rejects(engine.start(), (e: unknown) => e instanceof CallError && e.code === 'not_implemented');
+  });
+
+  it('subscribe delivers engine.statusChanged and survives a throwing listener', () => {
+    const engine = fakeEngine();
+    const log = recordingLogger();
+    const service = createAdminService({ appInfo: readAppInfo(REPO_ROOT, 'desktop'), engine, log });
+    const seen: AnyEvent[] = [];
+    service.subscribe(() => {
+      throw new Error('boom');
+    });
+    const off = service.subscribe((e) => seen.push(e));
+    const running: EngineStatus = { state: 'running', since: 'x', endpoint: '127.0.0.1:5696', lastError: null };
+    engine.emit(running);
+    off();
+    engine.emit({ ...running, state: 'stopping' });
+    assert.deepEqual(seen, [{ name: 'engine.statusChanged', payload: running }]);
+    assert.ok(log.lines.some((l) => l.includes('boom')));
+  });
+});
+
+describe('Electron IPC binding (fake ipcMain)', () => {
+  type Handler = (event: unknown, args: unknown) => Promise<unknown>;
+  const frame = (url: string, parent: unknown = null) => ({ senderFrame: { url, parent } });
+
+  function bound() {
+    const handlers = new Map<string, Handler>();
+    const ipcMain = {
+      handle: (channel: string, fn: Handler) => void handlers.set(channel, fn),
+      removeHandler: (channel: string) => void handlers.delete(channel),
+    };
+    const service = createAdminService({ appInfo: readAppInfo(REPO_ROOT, 'desktop'), engine: fakeEngine(), log: recordingLogger() });
+    const unbind = bindIpc(ipcMain as never, service);
+    return { handlers, unbind };
+  }
+
+  it('registers exactly one handler per contract call, and removes them', () => {
+    const { handlers, unbind } = bound();
+    assert.deepEqual([...handlers.keys()].sort(), callNames.map((n) => callChannel(n)).sort());
+    unbind();
+    assert.equal(handlers.size, 0);
+  });
+
+  it('answers the app origin and refuses every other sender', async () => {
+    const { handlers } = bound();
+    const h = handlers.get(callChannel('engine.status'));
+    assert.ok(h);
+    const good = await h(frame('app://keyhold/index.html'), {});
+    assert.ok(isCallResult(good) && good.ok);
+    const untrusted = [
+      { senderFrame: null },
+      frame('https://evil.example/'),
+      frame('file:///work/main/renderer/dist/index.html'),
+      frame('app://other/index.html'),
+      frame('app://user:pw@keyhold/'),
+      frame('http://127.0.0.1:5173/'),
+      frame('app://keyhold/index.html', { url: 'app://keyhold/' }), // a subframe
+    ];
+    for (const ev of untrusted) {
+      assert.deepEqual(await h(ev, {}), { ok: false, error: { code: 'forbidden', message: 'Untrusted sender' } }, JSON.stringify(ev));
+    }
+    const bad = await h(frame('app://keyhold/'), { x: 1 });
+    assert.ok(isCallResult(bad) && !bad.ok && bad.error.code === 'invalid_args');
+  });
+
+  it('isAppOriginUrl / isTrustedSender edge cases', () => {
+    assert.equal(isAppOriginUrl(undefined), false);
+    assert.equal(isAppOriginUrl('not a url'), false);
+    assert.equal(isAppOriginUrl('app://keyhold.evil/'), false);
+    // Chromium hands us canonical (lower-case) URLs; anything else fails closed.
+    assert.equal(isAppOriginUrl('app://KEYHOLD/x'), false);
+    assert.equal(isTrustedSender(frame('app://keyhold/') as never), true);
+  });
+});
+
+describe('bundled preload', () => {
+  it('requires only electron and exposes a bridge generated from the contract', async () => {
+    const result = await build({
+      configFile: join(REPO_ROOT, 'build', 'vite.preload.config.ts'),
+      root: REPO_ROOT,
+      logLevel: 'silent',
+      build: { write: false },
+    });
+    const output = (Array.isArray(result) ? result[0] : result) as { output: { type: string; code?: string }[] };
+    const code = output.output.find((o) => o.type === 'chunk')?.code;
+    assert.ok(code);
+
+    const required: string[] = [];
+    const exposed = new Map<string, unknown>();
+    const invoked: [string, unknown][] = [];
+    const listeners = new Map<string, (...a: unknown[]) => void>();
+    const electron = {
+      contextBridge: { exposeInMainWorld: (key: string, api: unknown) => exposed.set(key, api) },
+      ipcRenderer: {
+        invoke: (channel: string, args: unknown) => (invoked.push([channel, args]), Promise.resolve({ ok: true, value: channel })),
+        on: (channel: string, fn: (...a: unknown[]) => void) => listeners.set(channel, fn),
+        removeListener: (channel: string) => listeners.delete(channel),
+      },
+    };
+    const fakeRequire = (id: string) => {
+      required.push(id);
+      if (id === 'electron') return electron;
+      throw new Error(`sandboxed preload cannot require ${id}`);
+    };
+    const mod = { exports: {} };
+    const fn = vm.runInNewContext(`(function (require, module, exports) {\n${code}\n})`) as (...a: unknown[]) => void;
+    fn(fakeRequire, mod, mod.exports);
+
+    assert.deepEqual([...new Set(required)], ['electron']);
+    const bridge = exposed.get('keyhold') as {
+      call: Record<string, (a: unknown) => Promise<unknown>>;
+      on: (n: string, l: (p: unknown) => void) => () => void;
+    };
+    assert.deepEqual(Object.keys(bridge.call).sort(), [...callNames].sort());
+    assert.deepEqual(await bridge.call['app.info']?.({}), { ok: true, value: 'keyhold:call:app.info' });
+    assert.deepEqual(invoked, [['keyhold:call:app.info', {}]]);
+
+    const got: unknown[] = [];
+    const off = bridge.on('engine.statusChanged', (p) => got.push(p));
+    listeners.get('keyhold:event:engine.statusChanged')?.({ sender: 'ipcRenderer!' }, { state: 'running' });
+    assert.deepEqual(got, [{ state: 'running' }], 'the listener gets the payload, never the IPC event');
+    off();
+    assert.equal(listeners.size, 0);
+    assert.throws(() => bridge.on('some.otherChannel', () => {}), /Unknown event/);
+  });
+});
+
+// --- import boundaries ---------------------------------------------------------
+
+const SOURCE_EXT = /\.(ts|cts|mts|js|cjs|mjs|svelte)$/;
+
+function sourceFiles(dir: string): string[] {
+  const abs = join(REPO_ROOT, dir);
+  let entries: string[];
+  try {
+    entries = readdirSync(abs);
+  } catch {
+    return [];
+  }
+  return entries.flatMap((name) => {
+    const p = join(abs, name);
+    if (name === 'node_modules' || name === 'dist') return [];
+    if (statSync(p).isDirectory()) return sourceFiles(join(dir, name));
+    return SOURCE_EXT.test(name) ? [p] : [];
+  });
+}
+
+/** Every module specifier a file imports, requires or dynamically imports (type-only imports included). */
+function importsOf(file: string): string[] {
+  let text = readFileSync(file, 'utf8');
+  if (file.endsWith('.svelte')) {
+    text = [...text.matchAll(/<script\b[^>]*>([\s\S]*?)<\/script>/g)].map((m) => m[1]).join('\n');
+  }
+  return ts.preProcessFile(text, true, true).importedFiles.map((f) => f.fileName);
+}
+
+const isElectron = (s: string) => s === 'electron' || s.startsWith('electron/') || s === 'electron-log/main';
+const isNodeBuiltin = (s: string) => s.startsWith('node:') || builtinModules.includes(s.split('/')[0] ?? s);
+const rel = (p: string) => relative(REPO_ROOT, p).split(sep).join('/');
+
+describe('import boundaries', () => {
+  const all = ['main', 'shared', 'renderer', 'build', 'test', 'bin'].flatMap(sourceFiles);
+
+  it('finds the sources it is meant to scan', () => {
+    const names = all.map(rel);
+    for (const f of ['main/electron/main.ts', 'main/electron/preload.cts', 'shared/ipc/contract.ts', 'renderer/src/App.svelte', 'renderer/src/api.ts']) {
+      assert.ok(names.includes(f), f);
+    }
+  });
+
+  it("only main/electron/ imports 'electron'", () => {
+    const offenders = all
+      .filter((f) => !rel(f).startsWith('main/electron/'))
+      .flatMap((f) => importsOf(f).filter(isElectron).map((s) => `${rel(f)} -> ${s}`));
+    assert.deepEqual(offenders, []);
+  });
+
+  it('renderer/ and shared/ import no Node built-ins', () => {
+    const offenders = [...sourceFiles('renderer'), ...sourceFiles('shared')]
+      .filter((f) => !rel(f).endsWith('vite.config.ts')) // build tooling, runs in Node
+      .flatMap((f) => importsOf(f).filter(isNodeBuiltin).map((s) => `${rel(f)} -> ${s}`));
+    assert.deepEqual(offenders, []);
+  });
+
+  it('shared/ imports only shared/, and renderer/ only renderer/ and shared/', () => {
+    const check = (dir: string, allowed: string[]) =>
+      sourceFiles(dir).flatMap((f) =>
+        importsOf(f)
+          .filter((s) => s.startsWith('.'))
+          .map((s) => rel(resolve(dirname(f), s)))
+          .filter((target) => !allowed.some((a) => target.startsWith(a)))
+          .map((target) => `${rel(f)} -> ${target}`),
+      );
+    assert.deepEqual(check('shared', ['shared/']), []);
+    assert.deepEqual(check('renderer', ['renderer/', 'shared/']), []);
+  });
+});
