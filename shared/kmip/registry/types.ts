@@ -27,6 +27,8 @@ export interface EnumValueDef {
   /** Name as the spec prints it, e.g. 'Symmetric Key'. */
   readonly specName: string;
   readonly versions: readonly KmipVersion[];
+  /** First version that marks the value deprecated, if any. */
+  readonly deprecatedIn?: KmipVersion;
 }
 
 export interface EnumDef {
@@ -37,4 +39,13 @@ export interface EnumDef {
   readonly kind: 'enumeration' | 'mask';
   readonly versions: readonly KmipVersion[];
   readonly values: readonly EnumValueDef[];
+}
+
+/** An Item Type: the byte after the tag in TTLV (1.4 §9.1.1.2, 2.1 §11.23). */
+export interface ItemTypeDef {
+  readonly value: number;
+  /** Normalized name, e.g. 'DateTimeExtended'; matches ItemType in shared/kmip/ttlv/types.ts. */
+  readonly name: string;
+  readonly specName: string;
+  readonly versions: readonly KmipVersion[];
 }

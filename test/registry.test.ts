@@ -1,0 +1,258 @@
+// The KMIP registry (shared/kmip/registry): generated from the spec texts,
+// names ↔ values both ways, versions, and the names the OASIS vectors use.
+
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { generateRegistrySource } from '../build/registry/generate.js';
+import {
+  ENUMS,
+  Enum,
+  ITEM_TYPES,
+  KMIP_VERSIONS,
+  TAGS,
+  Tag,
+  enumForTag,
+  enumValueByNameOf,
+  enumValueName,
+  enumeration,
+  itemTypeByValue,
+  normalizeName,
+  tagByName,
+  tagByValue,
+  type EnumDef,
+} from '../shared/kmip/registry/index.js';
+import { ItemType } from '../shared/kmip/ttlv/types.js';
+import { REPO_ROOT, reference } from './support/reference.js';
+
+function enumDef(name: string): EnumDef {
+  const e = enumeration(name);
+  assert.ok(e, `enumeration ${name}`);
+  return e;
+}
+
+describe('registry: generated from the spec texts', () => {
+  it('regenerating from kmip-spec gives exactly the committed registry.generated.ts', () => {
+    const committed = readFileSync(join(REPO_ROOT, 'shared/kmip/registry/registry.generated.ts'), 'utf8');
+    const regenerated = generateRegistrySource(reference('kmip-spec'));
+    assert.ok(committed === regenerated, 'registry.generated.ts is stale or hand-edited: run npm run gen:registry');
+  });
+});
+
+describe('registry: names ↔ values', () => {
+  it('every tag round-trips name → value → name, and Tag has every tag', () => {
+    assert.equal(Object.keys(Tag).length, TAGS.length);
+    for (const t of TAGS) {
+      assert.equal(tagByName(t.name)?.value, t.value, t.name);
+      assert.equal(tagByValue(t.value)?.name, t.name, t.name);
+      assert.equal((Tag as Record<string, number>)[t.name], t.value, t.name);
+      assert.equal(normalizeName(t.specName), t.name, t.specName);
+    }
+  });
+
+  it('every enumeration value round-trips, in each version that defines it', () => {
+    for (const e of ENUMS) {
+      const consts = (Enum as Record<string, Record<string, number>>)[e.name];
+      assert.ok(consts, `Enum.${e.name}`);
+      for (const v of e.values) {
+        assert.equal(enumValueByNameOf(e, v.name), v.value, `${e.name}.${v.name}`);
+        assert.equal(consts[v.name], v.value, `Enum.${e.name}.${v.name}`);
+        for (const version of v.versions) assert.equal(enumValueName(e, v.value, version), v.name, `${e.name}.${v.name} in ${version}`);
+        // Without a version, the newest name: one that parses back to the same value.
+        assert.equal(enumValueByNameOf(e, enumValueName(e, v.value)!), v.value);
+      }
+    }
+  });
+
+  it('every tag that names an enumeration points at one the registry has', () => {
+    for (const t of TAGS.filter((x) => x.enumeration !== undefined)) {
+      assert.equal(enumForTag(t.value)?.name, t.enumeration, t.name);
+    }
+  });
+
+  it('item types agree with the TTLV codec (shared/kmip/ttlv/types.ts)', () => {
+    assert.deepEqual(
+      Object.fromEntries(ITEM_TYPES.map((t) => [t.name, t.value])),
+      ItemType,
+    );
+    assert.deepEqual(itemTypeByValue(0x0b)?.versions, ['2.0', '2.1']);
+    assert.deepEqual(itemTypeByValue(0x09)?.versions, KMIP_VERSIONS);
+  });
+});
+
+describe('registry: spot checks against the spec', () => {
+  it('tag values (1.4 §9.1.3.1, 2.1 §11.56)', () => {
+    assert.equal(Tag.ActivationDate, 0x420001);
+    assert.equal(Tag.RequestMessage, 0x420078);
+    assert.equal(Tag.ProtocolVersionMajor, 0x42006a);
+    assert.equal(Tag.X_509CertificateIdentifier, 0x4200b5);
+    assert.equal(Tag.PKCS_12FriendlyName, 0x4200fb);
+    assert.equal(Tag.AuthenticatedEncryptionAdditionalData, 0x4200fe); // name wrapped over two cells
+  });
+
+  it('enumeration values (1.4 §9.1.3.2, 2.1 §11)', () => {
+    assert.equal(Enum.Operation.Create, 0x01);
+    assert.equal(Enum.Operation.DiscoverVersions, 0x1e);
+    assert.equal(Enum.ResultReason.PermissionDenied, 0x0c);
+    assert.equal(Enum.ResultReason.GeneralFailure, 0x100);
+    assert.equal(Enum.ObjectType.SymmetricKey, 0x02);
+    assert.equal(Enum.KeyFormatType.PKCS_1, 0x03);
+    assert.equal(Enum.KeyFormatType.X_509, 0x05);
+    assert.equal(Enum.KeyFormatType.TransparentRSAPrivateKey, 0x0a);
+    assert.equal(Enum.LinkType.PublicKeyLink, 0x102);
+  });
+
+  it('bit masks (1.4 §9.1.3.3, 2.1 §12)', () => {
+    const usage = enumDef('CryptographicUsageMask');
+    assert.equal(usage.kind, 'mask');
+    assert.equal(Enum.CryptographicUsageMask.Encrypt, 0x4);
+    assert.equal(Enum.CryptographicUsageMask.Decrypt, 0x8);
+    assert.equal(enumForTag(Tag.CryptographicUsageMask), usage);
+    assert.equal(enumForTag(Tag.StorageStatusMask)?.kind, 'mask');
+    assert.equal(enumForTag(Tag.ProtectionStorageMask)?.name, 'ProtectionStorageMask');
+    // 0x40 Export was dropped in 2.0 (Reserved), 0x100000 Authenticate added.
+    assert.deepEqual(usage.values.find((v) => v.name === 'Export')?.versions, ['1.0', '1.1', '1.2', '1.3', '1.4']);
+    assert.deepEqual(usage.values.find((v) => v.name === 'Authenticate')?.versions, ['2.0', '2.1']);
+  });
+
+  it('versions: 2.x-only, 2.1-only, removed in 2.0, introduced after 1.0', () => {
+    assert.equal(Tag.Attributes, 0x420125);
+    assert.deepEqual(tagByName('Attributes')?.versions, ['2.0', '2.1']);
+    assert.deepEqual(tagByName('ObjectGroups')?.versions, ['2.1']);
+    // Template-Attribute and Attribute Index are "(Reserved)" in the 2.1 tag table.
+    assert.deepEqual(tagByName('TemplateAttribute')?.versions, ['1.0', '1.1', '1.2', '1.3', '1.4']);
+    assert.deepEqual(tagByValue(0x420009)?.versions, ['1.0', '1.1', '1.2', '1.3', '1.4']);
+    assert.equal(tagByValue(0x420009)?.name, 'AttributeIndex');
+    assert.deepEqual(tagByName('DeviceIdentifier')?.versions, ['1.1', '1.2', '1.3', '1.4', '2.0', '2.1']);
+    assert.deepEqual(tagByName('Password')?.versions, KMIP_VERSIONS);
+    const op = enumDef('Operation');
+    assert.deepEqual(op.values.find((v) => v.name === 'DiscoverVersions')?.versions.slice(0, 1), ['1.1']);
+    assert.deepEqual(op.values.find((v) => v.name === 'Ping')?.versions, ['2.1']);
+  });
+
+  it('deprecations', () => {
+    assert.equal(tagByName('CertificateIdentifier')?.deprecatedIn, '1.1');
+    assert.equal(tagByName('OperationPolicyName')?.deprecatedIn, '1.3');
+    const template = enumDef('ObjectType').values.find((v) => v.name === 'Template');
+    assert.equal(template?.deprecatedIn, '1.3');
+    assert.deepEqual(template?.versions, ['1.0', '1.1', '1.2', '1.3', '1.4']);
+  });
+
+  it('values renamed between 1.4 and 2.x keep both names', () => {
+    const dsa = enumDef('DigitalSignatureAlgorithm');
+    assert.equal(enumValueName(dsa, 5, '1.4'), 'SHA_256WithRSAEncryptionPKCS_1V1_5');
+    assert.equal(enumValueName(dsa, 5, '2.1'), 'SHA_256WithRSAEncryption');
+    assert.equal(enumValueByNameOf(dsa, 'SHA_256WithRSAEncryptionPKCS_1V1_5'), 5);
+    const hash = enumDef('HashingAlgorithm');
+    assert.equal(enumValueName(hash, 0x0e, '1.4'), 'SHA_3_224');
+    assert.equal(enumValueName(hash, 0x0e, '2.0'), 'SHA3_224');
+  });
+
+  it('tags whose type changed or whose enumeration has another name', () => {
+    // Asynchronous Indicator: Boolean in 1.x, Enumeration in 2.x.
+    assert.equal(enumForTag(Tag.AsynchronousIndicator)?.name, 'AsynchronousIndicator');
+    assert.equal(enumForTag(Tag.MaskGeneratorHashingAlgorithm)?.name, 'HashingAlgorithm');
+    assert.equal(enumForTag(Tag.ExtensionType)?.name, 'ItemType');
+    assert.equal(enumValueByNameOf(enumForTag(Tag.AttributeReference)!, 'CryptographicAlgorithm'), Tag.CryptographicAlgorithm);
+    assert.equal(enumForTag(Tag.Data), undefined);
+    assert.equal(Enum.MaskGenerator.MGF1, 1); // 2.x misprints MFG1 (spec-errata.tsv)
+  });
+});
+
+describe('registry: counts', () => {
+  it('has every tag, enumeration and mask of 1.0–2.1', (t) => {
+    const enums = ENUMS.filter((e) => e.kind === 'enumeration');
+    const masks = ENUMS.filter((e) => e.kind === 'mask');
+    const values = ENUMS.reduce((n, e) => n + e.values.length, 0);
+    t.diagnostic(`all: ${TAGS.length} tags, ${enums.length} enumerations, ${masks.length} masks, ${values} values, ${ITEM_TYPES.length} item types`);
+    for (const v of KMIP_VERSIONS) {
+      const count = (xs: readonly { versions: readonly string[] }[]) => xs.filter((x) => x.versions.includes(v)).length;
+      const inV = ENUMS.reduce((n, e) => n + count(e.values), 0);
+      t.diagnostic(`${v}: ${count(TAGS)} tags, ${count(enums)} enumerations, ${count(masks)} masks, ${inV} values, ${count(ITEM_TYPES)} item types`);
+    }
+    // 1.0 defines 0x420001–0x4200A1; 2.1 defines up to 0x420176 less 20 reserved.
+    assert.equal(TAGS.filter((x) => x.versions.includes('1.0')).length, 161);
+    assert.equal(TAGS.filter((x) => x.versions.includes('2.1')).length, 354);
+    assert.ok(TAGS.length >= 370);
+    assert.ok(enums.length >= 60);
+    assert.equal(masks.length, 3);
+    assert.ok(values >= 850);
+  });
+});
+
+// ---------------------------------------------------------------------------
+// (e) Names the OASIS XML vectors use: every element name is a tag, every
+// Enumeration value and every symbolic mask bit is a value of the tag's
+// enumeration (for 1.x AttributeValue: of the attribute named by the sibling
+// AttributeName).
+
+/** Vector folders outside the registry's scope. */
+const EXCLUDED_FOLDERS: readonly { path: string; why: string }[] = [
+  { path: 'cosmian-kmip/v3.0/', why: 'KMIP 3.0 draft (csd01): User, Group, credential objects etc. are not in 1.0–2.1' },
+];
+
+/** Names the vectors use that no KMIP 1.0–2.1 table defines. The test fails if one is no longer needed. */
+const NON_STANDARD_NAMES: ReadonlyMap<string, string> = new Map([
+  ['tag TTLV', 'ovh-kmip-go wrapper element around raw TTLV hex (TC_71/72 message-extension tests), not a KMIP tag'],
+  ['PKCS_11Function.C_Initialize', 'PKCS#11 Function values are PKCS#11 CK_FUNCTION_LIST offsets (2.x §11.38); KMIP lists none'],
+  ['PKCS_11Function.C_GetInfo', 'as above'],
+  ['PKCS_11Function.C_Finalize', 'as above'],
+  ['PKCS_11ReturnCode.OK', 'PKCS#11 Return Codes are CK_RV values (2.x §11.39); KMIP lists none'],
+  ['CryptographicUsageMask.ContentCommitment', '2.0 Test Cases cnd02 (a draft) name bit 0x400, which 2.x marks (Reserved) and 1.x calls Content Commitment (Non Repudiation)'],
+  ['ResultReason.NotAuthorized', '2.0 Test Cases cnd02 (TC-DLOGIN-2-20, a draft); the spec spells it Not Authorised'],
+]);
+
+function* xmlFiles(dir: string): Generator<string> {
+  const entries = readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name));
+  for (const entry of entries) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) yield* xmlFiles(path);
+    else if (entry.name.endsWith('.xml')) yield path;
+  }
+}
+
+/** Unknown names found in the vectors → files using them. */
+function unresolvedVectorNames(root: string): Map<string, string[]> {
+  const found = new Map<string, string[]>();
+  const note = (name: string, file: string) => found.set(name, [...(found.get(name) ?? []), file]);
+  for (const path of xmlFiles(root)) {
+    const file = path.slice(root.length + 1);
+    if (EXCLUDED_FOLDERS.some((x) => file.startsWith(x.path))) continue;
+    const xml = readFileSync(path, 'utf8').replace(/<!--[\s\S]*?-->/g, '');
+    let attributeName: string | undefined;
+    for (const m of xml.matchAll(/<([A-Za-z_]\w*)\b([^>]*?)\/?>/g)) {
+      const element = m[1]!;
+      const attrs = m[2]!;
+      if (element === 'KMIP' || element === 'KmipTestCase') continue;
+      if (tagByName(element) === undefined) note(`tag ${element}`, file);
+      const type = /\btype="([^"]*)"/.exec(attrs)?.[1];
+      const value = /\bvalue="([^"]*)"/.exec(attrs)?.[1];
+      if (element === 'AttributeName') attributeName = value;
+      if (value === undefined || (type !== 'Enumeration' && type !== 'Integer')) continue;
+      // Numeric forms (8-hex-digit, decimal) and test placeholders need no name.
+      if (/^\s*(0x[0-9a-f]+|-?\d+)\s*$/i.test(value) || value.startsWith('$')) continue;
+      const tagName = element === 'AttributeValue' && attributeName !== undefined ? normalizeName(attributeName) : element;
+      const def = enumForTag(tagByName(tagName)?.value ?? -1);
+      if (def === undefined) {
+        note(`${type} ${tagName} has no enumeration`, file);
+        continue;
+      }
+      // A mask is written as its bit names separated by spaces (or '|').
+      const names = type === 'Integer' ? value.split(/[\s|]+/).filter((n) => n !== '') : [value];
+      for (const n of names) if (enumValueByNameOf(def, n) === undefined) note(`${def.name}.${n}`, file);
+    }
+  }
+  return found;
+}
+
+describe('registry: names used by the OASIS XML vectors', () => {
+  it('every tag, enumeration and mask name in the vectors resolves (listed exceptions aside)', (t) => {
+    const unresolved = unresolvedVectorNames(reference('kmip-testcases'));
+    for (const [name, files] of unresolved) t.diagnostic(`${name}: ${files.length} file(s), e.g. ${files[0]}`);
+    const unexpected = [...unresolved.keys()].filter((n) => !NON_STANDARD_NAMES.has(n));
+    assert.deepEqual(unexpected, [], 'names the registry does not know');
+    const stale = [...NON_STANDARD_NAMES.keys()].filter((n) => !unresolved.has(n));
+    assert.deepEqual(stale, [], 'exceptions no vector needs any more');
+  });
+});
