@@ -204,7 +204,7 @@ describe('Electron IPC binding (fake ipcMain)', () => {
     const untrusted = [
       { senderFrame: null },
       frame('https://evil.example/'),
-      frame('file:///work/main/renderer/dist/index.html'),
+      frame('file:///opt/keyhold/renderer/dist/index.html'),
       frame('app://other/index.html'),
       frame('app://user:pw@keyhold/'),
       frame('http://127.0.0.1:5173/'),
