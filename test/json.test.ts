@@ -1,0 +1,192 @@
+// KMIP JSON encoding (Additional Message Encodings §4): numbers vs hex, 53-bit
+// safety, masks with '|', names, extension tags, and the strict item shape.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { parseKmipJson, toKmipJson, toKmipJsonLine } from '../shared/kmip/json/index.js';
+import { KmipTextError, type KmipTextErrorCode } from '../shared/kmip/text/index.js';
+import type { TtlvItem } from '../shared/kmip/ttlv/index.js';
+
+function value(json: string): unknown {
+  return parseKmipJson(json).value;
+}
+
+function rejects(input: string | object, code: KmipTextErrorCode, ...parts: string[]): void {
+  assert.throws(
+    () => parseKmipJson(input),
+    (e: unknown) => {
+      assert.ok(e instanceof KmipTextError, `not a KmipTextError: ${String(e)}`);
+      assert.equal(e.code, code, e.message);
+      for (const p of parts) assert.ok(e.message.includes(p), `message ${JSON.stringify(e.message)} lacks ${JSON.stringify(p)}`);
+      return true;
+    },
+  );
+}
+
+function roundTrip(item: TtlvItem): void {
+  assert.deepEqual(parseKmipJson(toKmipJsonLine(item)), item);
+  assert.deepEqual(parseKmipJson(toKmipJson(item)), item);
+}
+
+test('§4.1.6 objects: tag by name or hex, optional name, type defaults to Structure', () => {
+  const expected = { tag: 0x420001, type: 'DateTime', value: 978307200n };
+  assert.deepEqual(parseKmipJson('{"tag":"ActivationDate","type":"DateTime","value":"2001-01-01T10:00:00+10:00"}'), expected);
+  assert.deepEqual(parseKmipJson({ tag: '0x420001', type: 'DateTime', value: '2001-01-01T10:00:00+10:00' }), expected);
+  assert.deepEqual(parseKmipJson('{"tag":"0x54FFFF","name":"SomeExtension","type":"Integer","value":"0x00000001"}'), {
+    tag: 0x54ffff,
+    type: 'Integer',
+    value: 1,
+  });
+  assert.deepEqual(parseKmipJson('{"tag":"ProtocolVersion","value":[{"tag":"ProtocolVersionMajor","type":"Integer","value":1}]}'), {
+    tag: 0x420069,
+    type: 'Structure',
+    value: [{ tag: 0x42006a, type: 'Integer', value: 1 }],
+  });
+  assert.deepEqual(parseKmipJson('{"tag":"PrivateKeyTemplateAttribute","type":"Structure","value":[]}').value, []);
+  assert.deepEqual(parseKmipJson('{"tag":"PrivateKeyTemplateAttribute","value":null}').value, []);
+  const ext = { extensionTags: { WELL_KNOWN_EXTENSION: 0x545352 } };
+  const named = parseKmipJson('{"tag":"WELL_KNOWN_EXTENSION","type":"TextString","value":"This is an extension"}', ext);
+  assert.equal(named.tag, 0x545352);
+  assert.equal(toKmipJsonLine(named, ext), '{"tag":"0x545352","name":"WELL_KNOWN_EXTENSION","type":"TextString","value":"This is an extension"}');
+  assert.equal(toKmipJsonLine(named), '{"tag":"0x545352","type":"TextString","value":"This is an extension"}');
+});
+
+test('output: Structures without type, numbers where exact, names for enumerations and masks', () => {
+  const item: TtlvItem = {
+    tag: 0x420078,
+    type: 'Structure',
+    value: [
+      { tag: 0x42000d, type: 'Integer', value: -1 },
+      { tag: 0x420057, type: 'Enumeration', value: 2 },
+      { tag: 0x420057, type: 'Enumeration', value: 0x7ffffff0 },
+      { tag: 0x42002c, type: 'Integer', value: 0x100c },
+      { tag: 0x420010, type: 'Boolean', value: true },
+      { tag: 0x420058, type: 'Interval', value: 27 },
+      { tag: 0x54ffff, type: 'ByteString', value: Uint8Array.of(0xc5, 0x0f, 0x77) },
+    ],
+  };
+  assert.deepEqual(toKmipJson(item), {
+    tag: 'RequestMessage',
+    value: [
+      { tag: 'BatchCount', type: 'Integer', value: -1 },
+      { tag: 'ObjectType', type: 'Enumeration', value: 'SymmetricKey' },
+      { tag: 'ObjectType', type: 'Enumeration', value: '0x7ffffff0' },
+      { tag: 'CryptographicUsageMask', type: 'Integer', value: 'Encrypt|Decrypt|CertificateSign' },
+      { tag: 'BatchOrderOption', type: 'Boolean', value: true },
+      { tag: 'Offset', type: 'Interval', value: 27 },
+      { tag: '0x54FFFF', type: 'ByteString', value: 'c50f77' },
+    ],
+  });
+  roundTrip(item);
+});
+
+test('Integer and masks (§4.1.6.3–4): number, hex, "|" components', () => {
+  assert.equal(value('{"tag":"BatchCount","type":"Integer","value":10}'), 10);
+  assert.equal(value('{"tag":"BatchCount","type":"Integer","value":"0x0000000A"}'), 10);
+  assert.equal(value('{"tag":"BatchCount","type":"Integer","value":"0xffffffff"}'), -1);
+  rejects('{"tag":"BatchCount","type":"Integer","value":"10"}', 'BAD_VALUE'); // JSON: numbers are numbers
+  rejects('{"tag":"BatchCount","type":"Integer","value":2147483648}', 'BAD_VALUE', '32-bit');
+  rejects('{"tag":"BatchCount","type":"Integer","value":1.5}', 'BAD_VALUE');
+  rejects('{"tag":"BatchCount","type":"Integer","value":true}', 'BAD_VALUE');
+  const m = (v: string): unknown => value(`{"tag":"CryptographicUsageMask","type":"Integer","value":${JSON.stringify(v)}}`);
+  assert.equal(m('Encrypt|Decrypt|CertificateSign'), 0x100c);
+  assert.equal(m('CertificateSign|0x0000000c'), 0x100c);
+  assert.equal(m('CertificateSign|0x00000004|0x00000008'), 0x100c);
+  assert.equal(m('0x0000100c'), 0x100c);
+  rejects('{"tag":"CryptographicUsageMask","type":"Integer","value":"Encrypt Decrypt"}', 'UNKNOWN_NAME'); // XML's separator
+  rejects('{"tag":"CryptographicUsageMask","type":"Integer","value":"Encrypt||Decrypt"}', 'BAD_VALUE', 'empty component');
+  assert.equal(toKmipJson({ tag: 0x42002c, type: 'Integer', value: 0x0100000c }).value, 'Encrypt|Decrypt|0x01000000');
+  assert.equal(toKmipJson({ tag: 0x42002c, type: 'Integer', value: 0 }).value, 0);
+});
+
+test('Long Integer (§4.1.6.5): numbers below 2^52, hex from 2^52, unsafe numbers refused', () => {
+  const li = (v: bigint): TtlvItem => ({ tag: 0x420096, type: 'LongInteger', value: v });
+  assert.equal(toKmipJson(li(2n ** 52n - 1n)).value, 2 ** 52 - 1);
+  assert.equal(toKmipJson(li(2n ** 52n)).value, '0x0010000000000000');
+  assert.equal(toKmipJson(li(-(2n ** 52n) + 1n)).value, -(2 ** 52) + 1);
+  assert.equal(toKmipJson(li(-(2n ** 52n))).value, '0xfff0000000000000');
+  assert.equal(toKmipJson(li(-2n)).value, -2);
+  for (const v of [0n, -2n, 2n ** 52n, 2n ** 60n, 2n ** 63n - 1n, -(2n ** 63n)]) roundTrip(li(v));
+  assert.equal(value('{"tag":"0x540001","type":"LongInteger","value":"0xfffffffffffffffe"}'), -2n);
+  assert.equal(value('{"tag":"0x540001","type":"LongInteger","value":-2}'), -2n);
+  assert.equal(value('{"tag":"UsageLimitsCount","type":"LongInteger","value":"0x1000000000000000"}'), 2n ** 60n);
+  // 2^60 + 1 as a JSON number arrives rounded; refuse it rather than store the wrong value.
+  rejects('{"tag":"UsageLimitsCount","type":"LongInteger","value":1152921504606846977}', 'BAD_VALUE', 'hex');
+  rejects('{"tag":"UsageLimitsCount","type":"LongInteger","value":"1152921504606846976"}', 'BAD_VALUE');
+  rejects('{"tag":"UsageLimitsCount","type":"LongInteger","value":"0x1000"}', 'BAD_VALUE', '16 hex digits');
+});
+
+test('Big Integer (§4.1.6.6): numbers sign-extended to 8 bytes, hex in multiples of 8 bytes, printed as hex', () => {
+  const bi = (json: unknown): unknown => parseKmipJson({ tag: '0x540001', type: 'BigInteger', value: json }).value;
+  assert.deepEqual(bi(0), new Uint8Array(8));
+  assert.deepEqual(bi('0x0000000000000000'), new Uint8Array(8));
+  assert.deepEqual(bi(-1), new Uint8Array(8).fill(0xff));
+  assert.deepEqual(bi(-129), Uint8Array.of(0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f));
+  assert.deepEqual(bi(2 ** 53 - 1), Uint8Array.of(0, 0x1f, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff));
+  rejects({ tag: '0x540001', type: 'BigInteger', value: 2 ** 53 }, 'BAD_VALUE');
+  rejects({ tag: '0x540001', type: 'BigInteger', value: '0xff' }, 'BAD_VALUE', 'sign-extended');
+  rejects({ tag: '0x540001', type: 'BigInteger', value: 'ffffffffffffffff' }, 'BAD_VALUE', '0x');
+  const padded: TtlvItem = { tag: 0x540001, type: 'BigInteger', value: Uint8Array.from([...new Array(8).fill(0), 1, 2, 3, 4, 5, 6, 7, 8]) };
+  assert.equal(toKmipJson(padded).value, '0x00000000000000000102030405060708');
+  roundTrip(padded);
+});
+
+test('Enumeration, Boolean, Date-Time, Interval, Byte String, Text String forms', () => {
+  assert.equal(value('{"tag":"0x420057","type":"Enumeration","value":2}'), 2);
+  assert.equal(value('{"tag":"ObjectType","type":"Enumeration","value":"0x00000002"}'), 2);
+  assert.equal(value('{"tag":"ObjectType","type":"Enumeration","value":"SymmetricKey"}'), 2);
+  rejects('{"tag":"ObjectType","type":"Enumeration","value":-1}', 'BAD_VALUE');
+  rejects('{"tag":"ObjectType","type":"Enumeration","value":"Symmetric Key"}', 'UNKNOWN_NAME');
+  assert.equal(value('{"tag":"BatchOrderOption","type":"Boolean","value":true}'), true);
+  assert.equal(value('{"tag":"BatchOrderOption","type":"Boolean","value":"0x0000000000000001"}'), true);
+  rejects('{"tag":"BatchOrderOption","type":"Boolean","value":"true"}', 'BAD_VALUE');
+  rejects('{"tag":"BatchOrderOption","type":"Boolean","value":1}', 'BAD_VALUE');
+  assert.equal(value('{"tag":"ArchiveDate","type":"DateTime","value":"0x000000003a505520"}'), 978343200n);
+  assert.equal(value('{"tag":"ArchiveDate","type":"DateTime","value":"2001-01-01T10:00:00+10:00"}'), 978307200n);
+  rejects('{"tag":"ArchiveDate","type":"DateTime","value":978307200}', 'BAD_VALUE');
+  assert.equal(toKmipJson({ tag: 0x420005, type: 'DateTime', value: 978307200n }, { utcSuffix: 'Z' }).value, '2001-01-01T00:00:00Z');
+  assert.equal(value('{"tag":"Offset","type":"Interval","value":27}'), 27);
+  assert.equal(value('{"tag":"Offset","type":"Interval","value":"0x0000001b"}'), 27);
+  assert.deepEqual(value('{"tag":"MACSignature","type":"ByteString","value":"C50F77"}'), Uint8Array.of(0xc5, 0x0f, 0x77));
+  rejects('{"tag":"MACSignature","type":"ByteString","value":"0xC50F77"}', 'BAD_VALUE');
+  assert.equal(value('{"tag":"AttributeName","type":"TextString","value":"Cryptographic Algorithm"}'), 'Cryptographic Algorithm');
+  rejects('{"tag":"AttributeName","type":"TextString","value":5}', 'BAD_VALUE');
+  const text: TtlvItem = { tag: 0x42000a, type: 'TextString', value: 'bell\u0007 "quoted"\n' };
+  roundTrip(text); // JSON carries what XML cannot
+});
+
+test('names from context: 1.x Attribute Value, 2.x Attribute Reference', () => {
+  const attr = parseKmipJson({
+    tag: 'Attribute',
+    value: [
+      { tag: 'AttributeName', type: 'TextString', value: 'Cryptographic Usage Mask' },
+      { tag: 'AttributeValue', type: 'Integer', value: 'Decrypt|Encrypt' },
+    ],
+  });
+  assert.equal(((attr.value as TtlvItem[])[1]!).value, 0xc);
+  assert.equal((toKmipJson(attr).value as { value: unknown }[])[1]!.value, 'Encrypt|Decrypt');
+  const ref = parseKmipJson({ tag: 'AttributeReference', type: 'Enumeration', value: 'CryptographicAlgorithm' });
+  assert.equal(ref.value, 0x420028);
+  assert.equal(toKmipJson(ref).value, 'CryptographicAlgorithm');
+});
+
+test('strict shape: errors name the path and the JSON pointer', () => {
+  rejects('{"tag":"BatchCount","type":"Integer","value":1', 'SYNTAX', 'not valid JSON');
+  rejects('[]', 'BAD_ITEM', 'JSON object');
+  rejects('{"type":"Integer","value":1}', 'BAD_ITEM', '"tag"');
+  rejects('{"tag":"BatchCount","type":"Integer","value":1,"extra":0}', 'BAD_ITEM', '"extra"');
+  rejects('{"tag":"BatchCount","type":"Integer"}', 'BAD_ITEM', 'needs a value');
+  rejects('{"tag":"BatchCount","type":"Integer","value":null}', 'BAD_ITEM', 'needs a value');
+  rejects('{"tag":"BatchCount","type":"Integer","value":{}}', 'BAD_ITEM', '"value"');
+  rejects('{"tag":"ProtocolVersion","value":"x"}', 'BAD_ITEM', 'Structure');
+  rejects('{"tag":"BatchCount","type":"Integer","value":[{"tag":"BatchCount","type":"Integer","value":1}]}', 'BAD_ITEM', 'sub-items');
+  rejects('{"tag":"BatchCount","type":"integer","value":1}', 'UNKNOWN_TYPE', "'integer'");
+  rejects('{"tag":"NoSuchTag","type":"Integer","value":1}', 'UNKNOWN_TAG', 'NoSuchTag');
+  rejects(
+    '{"tag":"RequestMessage","value":[{"tag":"BatchItem","value":[{"tag":"Operation","type":"Enumeration","value":"Foo"}]}]}',
+    'UNKNOWN_NAME',
+    'RequestMessage/BatchItem/Operation (/value/0/value/0)',
+  );
+  let deep: object = { tag: 'ProtocolVersion', value: [] };
+  for (let i = 0; i < 40; i++) deep = { tag: 'ProtocolVersion', value: [deep] };
+  rejects(deep, 'TOO_DEEP');
+});
