@@ -116,5 +116,5 @@ test('the framer refuses an oversized message from its header and reports trunca
   throwsTtlv(() => f.push(parseHex('42 00 78 | 01 | 7FFFFFF8')), 'TOO_LARGE', { offset: 0, tag: 0x420078 });
   const g = new TtlvFramer();
   g.push(encodeTtlv(message).subarray(0, 20));
-  throwsTtlv(() => g.end(), 'TRUNCATED', { offset: 20 });
+  throwsTtlv(() => g.end(), 'TRUNCATED', { offset: 0, tag: 0x420078 });
 });

@@ -5,109 +5,148 @@
 // Booleans must be 0 or 1, text must be valid UTF-8, and the message must end
 // exactly where its outermost item ends. Any violation throws a TtlvError that
 // names the offset and tag; nothing else is thrown for any input.
+//
+// The walk is a loop over an explicit stack of open structures, not recursion:
+// a message nesting as deep as the configured maxDepth allows (even 100,000)
+// cannot overflow the call stack.
 import { TtlvError } from './errors.js';
 import { resolveLimits, type TtlvLimits } from './limits.js';
-import { ItemType, type TtlvItem } from './types.js';
+import { ItemType, type StructureItem, type TtlvItem } from './types.js';
 
 const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
-interface Cursor {
-  readonly bytes: Uint8Array;
-  readonly view: DataView;
-  readonly limits: TtlvLimits;
-  items: number;
-}
-
 /** Decode one complete TTLV message (one outermost item, nothing after it). */
 export function decodeTtlv(bytes: Uint8Array, limits?: Partial<TtlvLimits>): TtlvItem {
-  const lim = resolveLimits(limits);
+  const lim = limits === undefined ? DEFAULTS : resolveLimits(limits);
   if (bytes.length > lim.maxMessageSize) {
     throw new TtlvError('TOO_LARGE', `message of ${bytes.length} bytes exceeds the limit of ${lim.maxMessageSize}`, 0);
   }
-  const cur: Cursor = { bytes, view: new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), limits: lim, items: 0 };
-  const [top, end] = readItem(cur, 0, bytes.length, 1);
-  if (end !== bytes.length) {
-    throw new TtlvError('TRAILING_BYTES', `${bytes.length - end} bytes after the end of the message`, end);
+  const { maxDepth, maxItems } = lim;
+  const b = bytes;
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+
+  // Open structures: the child list being filled and where each one ends.
+  // `depth` counts them; the item being read is at nesting depth + 1.
+  const lists: TtlvItem[][] = [];
+  const stops: number[] = [];
+  let depth = 0;
+  let list: TtlvItem[] | undefined; // children of the innermost open structure
+  let end = b.length; // where the innermost open structure (or the input) ends
+  let pos = 0;
+  let items = 0;
+  let top: TtlvItem | undefined;
+
+  for (;;) {
+    // ---- one item header at pos, inside [pos, end) ----
+    if (end - pos < 8) {
+      const tag = end - pos >= 3 ? (b[pos]! << 16) | (b[pos + 1]! << 8) | b[pos + 2]! : undefined;
+      throw overrun(depth, pos, `item header needs 8 bytes, ${end - pos} left`, tag);
+    }
+    const tag = (b[pos]! << 16) | (b[pos + 1]! << 8) | b[pos + 2]!;
+    const hi = b[pos]!;
+    if (hi !== 0x42 && hi !== 0x54) {
+      throw new TtlvError('BAD_TAG', 'tag is outside the KMIP (0x42xxxx) and extension (0x54xxxx) ranges', pos, tag);
+    }
+    const typeByte = b[pos + 3]!;
+    const len = view.getUint32(pos + 4);
+    if (++items > maxItems) {
+      throw new TtlvError('TOO_MANY_ITEMS', `more than ${maxItems} items in one message`, pos, tag);
+    }
+    const start = pos + 8;
+    let it: TtlvItem;
+
+    if (typeByte === ItemType.Structure) {
+      if (depth + 1 > maxDepth) {
+        throw new TtlvError('TOO_DEEP', `structures nest deeper than ${maxDepth}`, pos, tag);
+      }
+      if (len > end - start) throw overrun(depth, pos, `structure length ${len} runs past its container (${end - start} bytes left)`, tag);
+      const s: StructureItem = { tag, type: 'Structure', value: [] };
+      if (list === undefined) top = s;
+      else list.push(s);
+      if (len > 0) {
+        // Descend: read the children next.
+        if (list !== undefined) lists.push(list);
+        stops.push(end);
+        depth++;
+        list = s.value;
+        end = start + len;
+        pos = start;
+        continue;
+      }
+      pos = start;
+    } else {
+      checkLength(typeByte, len, pos, tag);
+      // Values are padded to a multiple of 8; len may be up to 2^32-1, so no bit tricks.
+      const padded = len + ((8 - (len % 8)) % 8);
+      if (padded > end - start) {
+        throw overrun(depth, pos, `value of ${len} bytes (padded ${padded}) runs past its container (${end - start} bytes left)`, tag);
+      }
+      const valueEnd = start + len;
+      const next = start + padded;
+      for (let i = valueEnd; i < next; i++) {
+        if (b[i] !== 0) throw new TtlvError('BAD_PADDING', 'padding byte is not zero', i, tag);
+      }
+      switch (typeByte) {
+        case ItemType.Integer:
+          it = { tag, type: 'Integer', value: view.getInt32(start) };
+          break;
+        case ItemType.LongInteger:
+          it = { tag, type: 'LongInteger', value: view.getBigInt64(start) };
+          break;
+        case ItemType.BigInteger:
+          it = { tag, type: 'BigInteger', value: b.slice(start, valueEnd) };
+          break;
+        case ItemType.Enumeration:
+          it = { tag, type: 'Enumeration', value: view.getUint32(start) };
+          break;
+        case ItemType.Boolean: {
+          const high = view.getUint32(start);
+          const low = view.getUint32(start + 4);
+          if (high !== 0 || low > 1) throw new TtlvError('BAD_BOOLEAN', 'Boolean is neither 0 nor 1', start, tag);
+          it = { tag, type: 'Boolean', value: low === 1 };
+          break;
+        }
+        case ItemType.TextString:
+          it = { tag, type: 'TextString', value: decodeText(b, start, len, tag) };
+          break;
+        case ItemType.ByteString:
+          it = { tag, type: 'ByteString', value: b.slice(start, valueEnd) };
+          break;
+        case ItemType.DateTime:
+          it = { tag, type: 'DateTime', value: view.getBigInt64(start) };
+          break;
+        case ItemType.Interval:
+          it = { tag, type: 'Interval', value: view.getUint32(start) };
+          break;
+        case ItemType.DateTimeExtended:
+          it = { tag, type: 'DateTimeExtended', value: view.getBigInt64(start) };
+          break;
+        default:
+          // checkLength has already rejected every other type byte.
+          throw new TtlvError('BAD_TYPE', `unknown item type 0x${typeByte.toString(16).padStart(2, '0')}`, pos + 3, tag);
+      }
+      if (list === undefined) top = it;
+      else list.push(it);
+      pos = next;
+    }
+
+    // ---- close every structure that ends here ----
+    // Children are whole multiples of 8 and never pass `end`, so pos lands on it exactly.
+    while (pos === end && depth > 0) {
+      depth--;
+      end = stops.pop()!;
+      list = lists.pop();
+    }
+    if (depth === 0) break;
   }
-  return top;
+
+  if (pos !== b.length) {
+    throw new TtlvError('TRAILING_BYTES', `${b.length - pos} bytes after the end of the message`, pos);
+  }
+  return top!;
 }
 
-/**
- * Read the item whose header starts at `pos`; `end` is where the enclosing
- * structure (or the input) ends. Returns the item and the offset after it.
- */
-function readItem(cur: Cursor, pos: number, end: number, depth: number): [TtlvItem, number] {
-  const b = cur.bytes;
-  if (end - pos < 8) {
-    const tag = end - pos >= 3 ? (b[pos]! << 16) | (b[pos + 1]! << 8) | b[pos + 2]! : undefined;
-    throw overrun(cur, pos, end, `item header needs 8 bytes, ${end - pos} left`, tag);
-  }
-  const tag = (b[pos]! << 16) | (b[pos + 1]! << 8) | b[pos + 2]!;
-  const hi = tag >>> 16;
-  if (hi !== 0x42 && hi !== 0x54) {
-    throw new TtlvError('BAD_TAG', 'tag is outside the KMIP (0x42xxxx) and extension (0x54xxxx) ranges', pos, tag);
-  }
-  const typeByte = b[pos + 3]!;
-  const len = cur.view.getUint32(pos + 4);
-  if (++cur.items > cur.limits.maxItems) {
-    throw new TtlvError('TOO_MANY_ITEMS', `more than ${cur.limits.maxItems} items in one message`, pos, tag);
-  }
-  const start = pos + 8;
-  // Values are padded to a multiple of 8; len may be up to 2^32-1, so no bit tricks.
-  const padded = len + ((8 - (len % 8)) % 8);
-
-  if (typeByte === ItemType.Structure) {
-    if (depth > cur.limits.maxDepth) {
-      throw new TtlvError('TOO_DEEP', `structures nest deeper than ${cur.limits.maxDepth}`, pos, tag);
-    }
-    if (len > end - start) throw overrun(cur, pos, end, `structure length ${len} runs past its container (${end - start} bytes left)`, tag);
-    const stop = start + len;
-    const children: TtlvItem[] = [];
-    let p = start;
-    while (p < stop) {
-      const [child, next] = readItem(cur, p, stop, depth + 1);
-      children.push(child);
-      p = next;
-    }
-    return [{ tag, type: 'Structure', value: children }, stop];
-  }
-
-  checkLength(typeByte, len, pos, tag);
-  if (padded > end - start) throw overrun(cur, pos, end, `value of ${len} bytes (padded ${padded}) runs past its container (${end - start} bytes left)`, tag);
-  for (let i = start + len; i < start + padded; i++) {
-    if (b[i] !== 0) throw new TtlvError('BAD_PADDING', 'padding byte is not zero', i, tag);
-  }
-  const next = start + padded;
-  const v = cur.view;
-  switch (typeByte) {
-    case ItemType.Integer:
-      return [{ tag, type: 'Integer', value: v.getInt32(start) }, next];
-    case ItemType.LongInteger:
-      return [{ tag, type: 'LongInteger', value: v.getBigInt64(start) }, next];
-    case ItemType.BigInteger:
-      return [{ tag, type: 'BigInteger', value: b.slice(start, start + len) }, next];
-    case ItemType.Enumeration:
-      return [{ tag, type: 'Enumeration', value: v.getUint32(start) }, next];
-    case ItemType.Boolean: {
-      const high = v.getUint32(start);
-      const low = v.getUint32(start + 4);
-      if (high !== 0 || low > 1) throw new TtlvError('BAD_BOOLEAN', 'Boolean is neither 0 nor 1', start, tag);
-      return [{ tag, type: 'Boolean', value: low === 1 }, next];
-    }
-    case ItemType.TextString:
-      return [{ tag, type: 'TextString', value: decodeText(b, start, len, tag) }, next];
-    case ItemType.ByteString:
-      return [{ tag, type: 'ByteString', value: b.slice(start, start + len) }, next];
-    case ItemType.DateTime:
-      return [{ tag, type: 'DateTime', value: v.getBigInt64(start) }, next];
-    case ItemType.Interval:
-      return [{ tag, type: 'Interval', value: v.getUint32(start) }, next];
-    case ItemType.DateTimeExtended:
-      return [{ tag, type: 'DateTimeExtended', value: v.getBigInt64(start) }, next];
-  }
-  // checkLength has already rejected every other type byte.
-  throw new TtlvError('BAD_TYPE', `unknown item type 0x${typeByte.toString(16).padStart(2, '0')}`, pos + 3, tag);
-}
+const DEFAULTS = resolveLimits();
 
 /** Fixed lengths per type (KMIP 1.4 §9.1.1.4). */
 function checkLength(typeByte: number, len: number, pos: number, tag: number): void {
@@ -138,9 +177,14 @@ function checkLength(typeByte: number, len: number, pos: number, tag: number): v
   if (len !== want) throw new TtlvError('BAD_LENGTH', `length ${len} for a ${want}-byte type`, pos + 4, tag);
 }
 
-/** Running out of bytes at the end of the input is truncation; inside a structure it is an overrun. */
-function overrun(cur: Cursor, pos: number, end: number, detail: string, tag: number | undefined): TtlvError {
-  return new TtlvError(end === cur.bytes.length ? 'TRUNCATED' : 'STRUCTURE_OVERRUN', detail, pos, tag);
+/**
+ * Running out of bytes for the outermost item is truncation: the input ends
+ * before the message does. Inside a structure it is an overrun, even when that
+ * structure ends where the input ends: the structure's own length was
+ * satisfied, so the child's length is the one that lies.
+ */
+function overrun(depth: number, pos: number, detail: string, tag: number | undefined): TtlvError {
+  return new TtlvError(depth === 0 ? 'TRUNCATED' : 'STRUCTURE_OVERRUN', detail, pos, tag);
 }
 
 function decodeText(b: Uint8Array, start: number, len: number, tag: number): string {

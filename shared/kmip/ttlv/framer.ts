@@ -6,6 +6,15 @@ import { TtlvError } from './errors.js';
 import { resolveLimits, type TtlvLimits } from './limits.js';
 import { itemTypeName } from './types.js';
 
+/**
+ * A chunk shorter than this, arriving while part of a message is already
+ * buffered, is copied into a shared block instead of being queued on its own.
+ * A peer that trickles a message one byte per TLS record would otherwise make
+ * the framer hold one object per byte (some 100 bytes of heap each).
+ */
+const SMALL_CHUNK = 1024;
+const BLOCK_SIZE = 16 * 1024;
+
 export class TtlvFramer {
   private readonly limits: TtlvLimits;
   private chunks: Uint8Array[] = [];
@@ -14,6 +23,11 @@ export class TtlvFramer {
   private consumed = 0;
   /** Total length of the message being collected, once its header is in. */
   private need = -1;
+  private emitted = 0;
+  /** Block the last queued chunk is a view of, while small chunks may still be appended to it. */
+  private block: Uint8Array | undefined;
+  private blockStart = 0;
+  private blockEnd = 0;
 
   constructor(limits?: Partial<TtlvLimits>) {
     this.limits = resolveLimits(limits);
@@ -29,10 +43,19 @@ export class TtlvFramer {
     return this.consumed;
   }
 
+  /** Messages cut so far. */
+  get count(): number {
+    return this.emitted;
+  }
+
   /** Feed a chunk; returns the messages it completed, in order. */
   push(chunk: Uint8Array): Uint8Array[] {
     if (chunk.length > 0) {
-      this.chunks.push(chunk);
+      if (chunk.length < SMALL_CHUNK && this.chunks.length > 0) this.append(chunk);
+      else {
+        this.chunks.push(chunk);
+        this.block = undefined;
+      }
       this.buffered += chunk.length;
     }
     const out: Uint8Array[] = [];
@@ -45,16 +68,21 @@ export class TtlvFramer {
       out.push(this.take(this.need));
       this.consumed += this.need;
       this.need = -1;
+      this.emitted++;
     }
     return out;
   }
 
-  /** The stream has ended: anything still buffered is a truncated message. */
+  /** The stream has ended: anything still buffered is a truncated message, reported at its start. */
   end(): void {
-    if (this.buffered > 0) {
-      const want = this.need < 0 ? 8 : this.need;
-      throw new TtlvError('TRUNCATED', `stream ends ${want - this.buffered} bytes short of a complete message`, this.consumed + this.buffered);
-    }
+    if (this.buffered === 0) return;
+    const head = this.buffered >= 3 ? this.peek(3) : undefined;
+    const tag = head === undefined ? undefined : (head[0]! << 16) | (head[1]! << 8) | head[2]!;
+    const detail =
+      this.need < 0
+        ? `stream ends inside a message header (${this.buffered} of 8 bytes)`
+        : `stream ends after ${this.buffered} of the ${this.need} bytes the message declares`;
+    throw new TtlvError('TRUNCATED', detail, this.consumed, tag);
   }
 
   private readHeader(): number {
@@ -74,6 +102,19 @@ export class TtlvFramer {
     return total;
   }
 
+  /** Queue a small chunk by copying it to the end of the current block. */
+  private append(chunk: Uint8Array): void {
+    let b = this.block;
+    if (b === undefined || b.length - this.blockEnd < chunk.length) {
+      b = this.block = new Uint8Array(BLOCK_SIZE);
+      this.blockStart = this.blockEnd = 0;
+      this.chunks.push(b);
+    }
+    b.set(chunk, this.blockEnd);
+    this.blockEnd += chunk.length;
+    this.chunks[this.chunks.length - 1] = b.subarray(this.blockStart, this.blockEnd);
+  }
+
   private peek(n: number): Uint8Array {
     const first = this.chunks[0]!;
     if (first.length >= n) return first;
@@ -83,6 +124,8 @@ export class TtlvFramer {
   /** Remove (or just copy, when consume is false) the first n buffered bytes. */
   private take(n: number, consume = true): Uint8Array {
     const first = this.chunks[0]!;
+    // Consuming reshapes the queue: small chunks start a new block after it.
+    if (consume) this.block = undefined;
     if (consume && first.length === n) {
       this.chunks.shift();
       this.buffered -= n;
@@ -100,18 +143,13 @@ export class TtlvFramer {
       i++;
     }
     if (consume) {
-      // Drop the chunks fully used and trim the one used in part.
+      // Drop the chunks fully used (in one splice: shifting them one by one is
+      // quadratic in their number) and trim the one used in part.
       let left = n;
-      while (left > 0) {
-        const c = this.chunks[0]!;
-        if (c.length <= left) {
-          this.chunks.shift();
-          left -= c.length;
-        } else {
-          this.chunks[0] = c.subarray(left);
-          left = 0;
-        }
-      }
+      let used = 0;
+      while (left > 0 && this.chunks[used]!.length <= left) left -= this.chunks[used++]!.length;
+      this.chunks.splice(0, used);
+      if (left > 0) this.chunks[0] = this.chunks[0]!.subarray(left);
       this.buffered -= n;
     }
     return out;

@@ -22,6 +22,18 @@ export const DEFAULT_LIMITS: Readonly<TtlvLimits> = Object.freeze({
   maxItems: 100_000,
 });
 
+/**
+ * The defaults, overridden by whatever `limits` sets. A key present but
+ * undefined (`{ maxDepth: config.maxDepth }` with nothing configured) keeps its
+ * default: spread alone would copy the undefined, and every comparison against
+ * it is false, which silently turned that limit off.
+ */
 export function resolveLimits(limits?: Partial<TtlvLimits>): TtlvLimits {
-  return { ...DEFAULT_LIMITS, ...limits };
+  const out: TtlvLimits = { ...DEFAULT_LIMITS };
+  if (limits) {
+    if (limits.maxMessageSize !== undefined) out.maxMessageSize = limits.maxMessageSize;
+    if (limits.maxDepth !== undefined) out.maxDepth = limits.maxDepth;
+    if (limits.maxItems !== undefined) out.maxItems = limits.maxItems;
+  }
+  return out;
 }
