@@ -158,6 +158,36 @@ describe('registry: spot checks against the spec', () => {
     assert.equal(enumForTag(Tag.Data), undefined);
     assert.equal(Enum.MaskGenerator.MGF1, 1); // 2.x misprints MFG1 (spec-errata.tsv)
   });
+
+  it('PKCS#11 Function and Return Code take their values from PKCS#11 v3.0 (2.x §11.38, §11.39)', () => {
+    // 1-based offsets in CK_FUNCTION_LIST_3_0 (pkcs11f.h order): 2.40's 68, then 3.0's 24.
+    const fn = enumDef('PKCS_11Function');
+    assert.equal(enumForTag(Tag.PKCS_11Function), fn);
+    assert.equal(Enum.PKCS_11Function.C_Initialize, 1);
+    assert.equal(Enum.PKCS_11Function.C_Finalize, 2);
+    assert.equal(Enum.PKCS_11Function.C_GetInfo, 3);
+    assert.equal(Enum.PKCS_11Function.C_GetFunctionList, 4);
+    assert.equal(Enum.PKCS_11Function.C_WaitForSlotEvent, 68);
+    assert.equal(Enum.PKCS_11Function.C_GetInterfaceList, 69);
+    assert.equal(Enum.PKCS_11Function.C_MessageVerifyFinal, 92);
+    assert.deepEqual(fn.values.map((v) => v.value), Array.from({ length: 92 }, (_, i) => i + 1));
+    // CK_RV values (pkcs11t.h), named without CKR_; the vendor range 0x80000000+ is KMIP's extension range.
+    const rc = enumDef('PKCS_11ReturnCode');
+    assert.equal(enumForTag(Tag.PKCS_11ReturnCode), rc);
+    assert.equal(Enum.PKCS_11ReturnCode.OK, 0);
+    assert.equal(Enum.PKCS_11ReturnCode.ARGUMENTS_BAD, 0x7);
+    assert.equal(Enum.PKCS_11ReturnCode.USER_NOT_LOGGED_IN, 0x101);
+    assert.equal(Enum.PKCS_11ReturnCode.BUFFER_TOO_SMALL, 0x150);
+    assert.equal(Enum.PKCS_11ReturnCode.PIN_TOO_WEAK, 0x1b8); // OASIS headers; p11-kit has 0x1c3
+    assert.equal(Enum.PKCS_11ReturnCode.OPERATION_CANCEL_FAILED, 0x202); // new in 3.0
+    assert.equal(rc.values.length, 97);
+    assert.equal(rc.values.find((v) => v.value === 0)?.specName, 'CKR_OK');
+    assert.ok(rc.values.every((v) => v.value < 0x80000000));
+    for (const e of [fn, rc]) {
+      assert.deepEqual(e.versions, ['2.0', '2.1']);
+      for (const v of e.values) assert.deepEqual(v.versions, ['2.0', '2.1'], `${e.name}.${v.name}`);
+    }
+  });
 });
 
 describe('registry: counts', () => {
@@ -195,10 +225,6 @@ const EXCLUDED_FOLDERS: readonly { path: string; why: string }[] = [
 /** Names the vectors use that no KMIP 1.0–2.1 table defines. The test fails if one is no longer needed. */
 const NON_STANDARD_NAMES: ReadonlyMap<string, string> = new Map([
   ['tag TTLV', 'ovh-kmip-go wrapper element around raw TTLV hex (TC_71/72 message-extension tests), not a KMIP tag'],
-  ['PKCS_11Function.C_Initialize', 'PKCS#11 Function values are PKCS#11 CK_FUNCTION_LIST offsets (2.x §11.38); KMIP lists none'],
-  ['PKCS_11Function.C_GetInfo', 'as above'],
-  ['PKCS_11Function.C_Finalize', 'as above'],
-  ['PKCS_11ReturnCode.OK', 'PKCS#11 Return Codes are CK_RV values (2.x §11.39); KMIP lists none'],
   ['CryptographicUsageMask.ContentCommitment', '2.0 Test Cases cnd02 (a draft) name bit 0x400, which 2.x marks (Reserved) and 1.x calls Content Commitment (Non Repudiation)'],
   ['ResultReason.NotAuthorized', '2.0 Test Cases cnd02 (TC-DLOGIN-2-20, a draft); the spec spells it Not Authorised'],
 ]);

@@ -3,6 +3,7 @@
 
 import { loadErrata, loadTagEnumerations, loadVersionFacts } from './data.js';
 import { parseEdition } from './edition.js';
+import { loadExternalEnumerations } from './pkcs11.js';
 import { emitRegistry } from './emit.js';
 import { buildModel, type Registry } from './model.js';
 import { readSpec } from './spec-text.js';
@@ -14,6 +15,7 @@ export function buildRegistry(specDir: string): Registry {
     v21: parseEdition('2.1', '2.x', readSpec(specDir, '2.1'), errata),
     facts: loadVersionFacts(),
     tagEnumerations: loadTagEnumerations(),
+    externalValues: loadExternalEnumerations(),
   });
 }
 

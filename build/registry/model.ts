@@ -6,12 +6,17 @@
 // applies to 2.x from 2.0 (or its introduction, if later) through 2.1. So an
 // item removed in 2.0 (marked Reserved in 2.x) is 1.x only, and a value that
 // was renamed (e.g. Digital Signature Algorithm 1) is two entries.
+//
+// Two 2.x enumerations list no values but refer to PKCS#11 v3.0 (§11.38
+// PKCS#11 Function, §11.39 PKCS#11 Return Code); their values come from data
+// tables (pkcs11.ts) and have the enumeration's versions.
 
 import { normalizeName } from '../../shared/kmip/registry/normalize.js';
 import { KMIP_VERSIONS, type EnumDef, type EnumValueDef, type ItemTypeDef, type KmipVersion, type TagDef } from '../../shared/kmip/registry/types.js';
 import { itemKey, type ItemKind, type VersionFacts } from './data.js';
 import type { Edition } from './edition.js';
 import type { LinkEvidence } from './parse-links.js';
+import type { ExternalValue } from './pkcs11.js';
 
 export interface Registry {
   tags: TagDef[];
@@ -30,6 +35,8 @@ export interface RegistryInput {
   v21: Edition;
   facts: ReadonlyMap<string, VersionFacts>;
   tagEnumerations: ReadonlyMap<string, string | null>;
+  /** Enumerations whose values another standard defines (the spec text lists none): name → values. */
+  externalValues: ReadonlyMap<string, readonly ExternalValue[]>;
 }
 
 const order = (v: string): number => {
@@ -110,6 +117,13 @@ export function buildModel(input: RegistryInput): Registry {
         ...(deprecatedIn ? { deprecatedIn } : {}),
       });
     }
+    const enumVersions = versions.of(key('enum', name, undefined, '-'), e14 !== undefined, e21 !== undefined);
+    const external = input.externalValues.get(name);
+    if (external !== undefined) {
+      if (values.length > 0) throw new Error(`${name}: the spec text lists values; drop the external table or reconcile them`);
+      checkUnique(external.map((x) => String(x.value)), `${name} value`);
+      for (const x of external) values.push({ value: x.value, name: x.name, specName: x.specName, versions: enumVersions });
+    }
     values.sort((a, b) => a.value - b.value || firstVersion(a) - firstVersion(b));
     const names = new Map<string, number>();
     for (const v of values) {
@@ -120,9 +134,13 @@ export function buildModel(input: RegistryInput): Registry {
       name,
       specName: latest.specName,
       kind: latest.kind,
-      versions: versions.of(key('enum', name, undefined, '-'), e14 !== undefined, e21 !== undefined),
+      versions: enumVersions,
       values,
     });
+  }
+
+  for (const name of input.externalValues.keys()) {
+    if (!enums.some((e) => e.name === name)) throw new Error(`external values for ${name}, which the spec texts lack`);
   }
 
   const enumNames = new Set(enums.map((e) => e.name));
