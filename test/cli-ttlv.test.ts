@@ -71,6 +71,14 @@ test('bad input: exit 1 and one line naming message, offset, tag and the fault',
   assert.equal(notHex.status, 1);
   assert.equal(notHex.stderr, 'keyhold: hex input, line 1, column 8: character "x" is not a hex digit\n');
 
+  // XML 1.0 has no way to write U+0001; JSON does, and says so.
+  const control = keyhold(['ttlv', 'decode'], good + '42 00 94 | 07 | 00000001 | 01 00000000000000\n');
+  assert.equal(control.status, 1);
+  assert.match(control.stderr, /^keyhold: message 2: UniqueIdentifier: U\+0001 cannot be written in XML 1\.0 \(use the TTLV or JSON encoding\)\n$/);
+  const controlJson = keyhold(['ttlv', 'decode', '--json'], good + '42 00 94 | 07 | 00000001 | 01 00000000000000\n');
+  assert.equal(controlJson.status, 0, controlJson.stderr);
+  assert.equal(JSON.parse(controlJson.stdout.split('\n')[1]!).value, '\u0001');
+
   for (const [args, input] of [
     [['ttlv', 'encode'], '<RequestMessage><Bogus'],
     [['ttlv', 'encode'], '{"tag":"BatchCount","type":"Integer","value":"twelve"}'],

@@ -2,7 +2,7 @@
 // captured session) → KMIP XML, or one JSON document per line.
 import { toKmipJsonLine } from '../../shared/kmip/json/index.js';
 import { TtlvError, TtlvFramer, decodeTtlv, parseHex, type TtlvItem } from '../../shared/kmip/ttlv/index.js';
-import { toKmipXml } from '../../shared/kmip/xml/index.js';
+import { KmipTextError, toKmipXml } from '../../shared/kmip/xml/index.js';
 import { ttlvFailure } from './describe.js';
 import { CliError } from './errors.js';
 
@@ -73,6 +73,18 @@ export function decodeSession(bytes: Uint8Array): TtlvItem[] {
 
 export function ttlvDecode(input: Uint8Array, opts: DecodeOptions): string {
   const items = decodeSession(toBytes(input, opts.input));
-  if (opts.format === 'json') return items.map((it) => toKmipJsonLine(it)).join('\n') + '\n';
-  return items.map((it) => toKmipXml(it)).join('\n') + '\n';
+  const print = opts.format === 'json' ? toKmipJsonLine : toKmipXml;
+  return (
+    items
+      .map((it, i) => {
+        try {
+          return print(it);
+        } catch (e) {
+          // e.g. a Text String with a control character XML 1.0 cannot carry.
+          if (e instanceof KmipTextError) throw new CliError(`message ${i + 1}: ${e.message}`);
+          throw e;
+        }
+      })
+      .join('\n') + '\n'
+  );
 }
