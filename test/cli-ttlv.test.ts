@@ -60,7 +60,8 @@ test('bad input: exit 1 and one line naming message, offset, tag and the fault',
   const badLength = '42 00 0D | 02 | 00000005 | 00000008 00000000\n';
   const r = keyhold(['ttlv', 'decode'], good + badLength);
   assert.equal(r.status, 1);
-  assert.equal(r.stdout, '');
+  // What came before the fault is still printed: message 1, then the error line.
+  assert.equal(r.stdout, '<CompromiseDate type="Integer" value="8"/>\n');
   assert.equal(r.stderr, 'keyhold: message 2, offset 20, tag 0x42000D (BatchCount): length 5 for a 4-byte type [BAD_LENGTH]\n');
 
   const truncated = keyhold(['ttlv', 'decode'], good + '42 00 78 | 01 | 00000020 | 42 00 77');
@@ -70,6 +71,10 @@ test('bad input: exit 1 and one line naming message, offset, tag and the fault',
   const notHex = keyhold(['ttlv', 'decode', '--hex'], '42 00 2x');
   assert.equal(notHex.status, 1);
   assert.equal(notHex.stderr, 'keyhold: hex input, line 1, column 8: character "x" is not a hex digit\n');
+  // Printable text is taken as hex even when it is not quite hex: the stray
+  // character is named, instead of the text being read as raw bytes.
+  const dump = keyhold(['ttlv', 'decode'], '42 00 20 02\n00000000: 42 00');
+  assert.equal(dump.stderr, 'keyhold: hex input, line 2, column 9: character ":" is not a hex digit\n');
 
   // XML 1.0 has no way to write U+0001; JSON does, and says so.
   const control = keyhold(['ttlv', 'decode'], good + '42 00 94 | 07 | 00000001 | 01 00000000000000\n');
@@ -78,6 +83,12 @@ test('bad input: exit 1 and one line naming message, offset, tag and the fault',
   const controlJson = keyhold(['ttlv', 'decode', '--json'], good + '42 00 94 | 07 | 00000001 | 01 00000000000000\n');
   assert.equal(controlJson.status, 0, controlJson.stderr);
   assert.equal(JSON.parse(controlJson.stdout.split('\n')[1]!).value, '\u0001');
+
+  const secondBad = keyhold(['ttlv', 'encode'], '[{"tag":"BatchCount","type":"Integer","value":1},{"tag":"BatchCount","type":"Integer","value":"x"}]');
+  assert.equal(secondBad.status, 1);
+  assert.match(secondBad.stderr, /^keyhold: message 2 \(array element 1\): BatchCount/);
+  const notUtf8 = keyhold(['ttlv', 'encode'], Buffer.from('<TTLV tag="0x420094" type="TextString" value="\xff"/>', 'latin1'));
+  assert.equal(notUtf8.stderr, 'keyhold: input is not valid UTF-8\n');
 
   for (const [args, input] of [
     [['ttlv', 'encode'], '<RequestMessage><Bogus'],
@@ -91,6 +102,18 @@ test('bad input: exit 1 and one line naming message, offset, tag and the fault',
     assert.match(e.stderr, /^keyhold: [^\n]+\n$/, 'exactly one line');
     assert.doesNotMatch(e.stderr, /\bat .*\.ts:\d+/, 'no stack trace');
   }
+});
+
+test('output closed early (| head) ends quietly; a full disk is one line', () => {
+  const bin = join(REPO_ROOT, 'bin', 'keyhold.mjs');
+  const session = msgencCaptures().map((c) => c.hex).join('\n');
+  // head exits after 10 bytes; keyhold's next write then fails with EPIPE.
+  const head = spawnSync('sh', ['-c', `"${process.execPath}" "${bin}" ttlv decode | head -c 10 >/dev/null`], { input: session, timeout: 60_000 });
+  assert.equal(head.status, 0);
+  assert.equal(head.stderr.toString(), '', 'no stack trace on EPIPE');
+  const disk = spawnSync('sh', ['-c', `"${process.execPath}" "${bin}" ttlv decode > /dev/full`], { input: session, timeout: 60_000 });
+  assert.equal(disk.status, 1);
+  assert.match(disk.stderr.toString(), /^keyhold: cannot write output: ENOSPC[^\n]*\n$/);
 });
 
 test('usage errors exit 2; help exits 0', () => {

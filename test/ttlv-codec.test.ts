@@ -118,3 +118,29 @@ test('the framer refuses an oversized message from its header and reports trunca
   g.push(encodeTtlv(message).subarray(0, 20));
   throwsTtlv(() => g.end(), 'TRUNCATED', { offset: 0, tag: 0x420078 });
 });
+
+test('decoded bytes never share memory with the input, even a Node Buffer', () => {
+  const secret = new Uint8Array([0x11, 0x22, 0x33, 0x44, 0x55]);
+  const wire = Buffer.from(encodeTtlv(struct(0x420078, [item(0x420043, 'ByteString', secret), item(0x420020, 'BigInteger', new Uint8Array(8).fill(7))])));
+  const framed = new TtlvFramer().push(wire);
+  assert.equal(framed.length, 1);
+  assert.equal(framed[0]!.constructor, Uint8Array, 'framer output is a plain Uint8Array');
+  const decoded = decodeTtlv(wire);
+  assert.equal(decoded.type, 'Structure');
+  const [bytes, big] = (decoded as { value: TtlvItem[] }).value;
+  assert.equal(bytes!.value!.constructor, Uint8Array, 'Byte String is a plain Uint8Array');
+  assert.equal(big!.value!.constructor, Uint8Array, 'Big Integer is a plain Uint8Array');
+  wire.fill(0);
+  assert.deepStrictEqual(bytes!.value, secret, 'wiping the input leaves the value intact');
+  assert.deepStrictEqual(big!.value, new Uint8Array(8).fill(7));
+  assert.notEqual(framed[0]!.every((b) => b === 0), true, 'wiping the input leaves the framed message intact');
+});
+
+test('a limit that is not a positive whole number is refused, never silently off', () => {
+  for (const bad of [Number.NaN, Number.POSITIVE_INFINITY, 0, -1, 1.5, 2 ** 60]) {
+    for (const key of ['maxMessageSize', 'maxDepth', 'maxItems'] as const) {
+      assert.throws(() => decodeTtlv(new Uint8Array(16), { [key]: bad }), RangeError, `${key}=${bad} (decode)`);
+      assert.throws(() => new TtlvFramer({ [key]: bad }), RangeError, `${key}=${bad} (framer)`);
+    }
+  }
+});

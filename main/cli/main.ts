@@ -15,7 +15,8 @@ interface Command {
   summary: string;
   /** Flags the command accepts; each maps to its value (true for a bare flag). */
   flags: readonly string[];
-  run(flags: Map<string, string | true>, input: () => Promise<Uint8Array>): Promise<string>;
+  /** Runs the command; output goes to `write` as it is produced. */
+  run(flags: Map<string, string | true>, input: () => Promise<Uint8Array>, write: (text: string) => void): Promise<void>;
 }
 
 const COMMANDS: Record<string, Command> = {
@@ -23,21 +24,19 @@ const COMMANDS: Record<string, Command> = {
     usage: 'keyhold ttlv decode [--json] [--hex | --raw] < capture',
     summary: 'TTLV (hex text or raw bytes; one message or a captured session) → KMIP XML, or JSON lines with --json',
     flags: ['--json', '--hex', '--raw'],
-    async run(flags, input) {
+    async run(flags, input, write) {
       if (flags.has('--hex') && flags.has('--raw')) throw new CliError('--hex and --raw exclude each other', 2);
-      return ttlvDecode(await input(), {
-        format: flags.has('--json') ? 'json' : 'xml',
-        input: flags.has('--hex') ? 'hex' : flags.has('--raw') ? 'raw' : 'auto',
-      });
+      const opts = { format: flags.has('--json') ? 'json' : 'xml', input: flags.has('--hex') ? 'hex' : flags.has('--raw') ? 'raw' : 'auto' } as const;
+      ttlvDecode(await input(), opts, write);
     },
   },
   'ttlv encode': {
     usage: 'keyhold ttlv encode [--xml | --json] < messages',
     summary: 'KMIP XML or JSON (one or more messages) → one line of TTLV hex per message',
     flags: ['--xml', '--json'],
-    async run(flags, input) {
+    async run(flags, input, write) {
       if (flags.has('--xml') && flags.has('--json')) throw new CliError('--xml and --json exclude each other', 2);
-      return ttlvEncode(await input(), { format: flags.has('--xml') ? 'xml' : flags.has('--json') ? 'json' : 'auto' });
+      ttlvEncode(await input(), { format: flags.has('--xml') ? 'xml' : flags.has('--json') ? 'json' : 'auto' }, write);
     },
   },
 };
@@ -51,7 +50,11 @@ export function usage(): string {
 
 async function readAll(stdin: CliIo['stdin']): Promise<Uint8Array> {
   const parts: Uint8Array[] = [];
-  for await (const chunk of stdin) parts.push(typeof chunk === 'string' ? new TextEncoder().encode(chunk) : chunk);
+  try {
+    for await (const chunk of stdin) parts.push(typeof chunk === 'string' ? new TextEncoder().encode(chunk) : chunk);
+  } catch (e) {
+    throw new CliError(`cannot read standard input: ${e instanceof Error ? e.message : String(e)}`);
+  }
   const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
   let at = 0;
   for (const p of parts) {
@@ -82,7 +85,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
       if (!cmd.flags.includes(f)) throw new CliError(`unknown option ${f} for "${name}" (usage: ${cmd.usage})`, 2);
       flags.set(f, true);
     }
-    io.stdout.write(await cmd.run(flags, () => readAll(io.stdin)));
+    await cmd.run(flags, () => readAll(io.stdin), (text) => io.stdout.write(text));
     return 0;
   } catch (e) {
     io.stderr.write(`keyhold: ${oneLine(e)}\n`);

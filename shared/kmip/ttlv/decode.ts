@@ -94,7 +94,7 @@ export function decodeTtlv(bytes: Uint8Array, limits?: Partial<TtlvLimits>): Ttl
           it = { tag, type: 'LongInteger', value: view.getBigInt64(start) };
           break;
         case ItemType.BigInteger:
-          it = { tag, type: 'BigInteger', value: b.slice(start, valueEnd) };
+          it = { tag, type: 'BigInteger', value: copyOut(b, start, valueEnd) };
           break;
         case ItemType.Enumeration:
           it = { tag, type: 'Enumeration', value: view.getUint32(start) };
@@ -110,7 +110,7 @@ export function decodeTtlv(bytes: Uint8Array, limits?: Partial<TtlvLimits>): Ttl
           it = { tag, type: 'TextString', value: decodeText(b, start, len, tag) };
           break;
         case ItemType.ByteString:
-          it = { tag, type: 'ByteString', value: b.slice(start, valueEnd) };
+          it = { tag, type: 'ByteString', value: copyOut(b, start, valueEnd) };
           break;
         case ItemType.DateTime:
           it = { tag, type: 'DateTime', value: view.getBigInt64(start) };
@@ -185,6 +185,17 @@ function checkLength(typeByte: number, len: number, pos: number, tag: number): v
  */
 function overrun(depth: number, pos: number, detail: string, tag: number | undefined): TtlvError {
   return new TtlvError(depth === 0 ? 'TRUNCATED' : 'STRUCTURE_OVERRUN', detail, pos, tag);
+}
+
+/**
+ * A fresh, plain Uint8Array holding bytes [from, to). Not `b.slice`: on a Node
+ * Buffer that is a view, so the value (perhaps key material) would share
+ * memory with the socket's buffer, and wiping one would corrupt the other.
+ */
+function copyOut(b: Uint8Array, from: number, to: number): Uint8Array {
+  const out = new Uint8Array(to - from);
+  out.set(b.subarray(from, to));
+  return out;
 }
 
 function decodeText(b: Uint8Array, start: number, len: number, tag: number): string {

@@ -50,27 +50,39 @@ export class TtlvFramer {
 
   /** Feed a chunk; returns the messages it completed, in order. */
   push(chunk: Uint8Array): Uint8Array[] {
-    if (chunk.length > 0) {
-      if (chunk.length < SMALL_CHUNK && this.chunks.length > 0) this.append(chunk);
-      else {
-        this.chunks.push(chunk);
-        this.block = undefined;
-      }
-      this.buffered += chunk.length;
-    }
+    this.feed(chunk);
     const out: Uint8Array[] = [];
-    for (;;) {
-      if (this.need < 0) {
-        if (this.buffered < 8) break;
-        this.need = this.readHeader();
-      }
-      if (this.buffered < this.need) break;
-      out.push(this.take(this.need));
-      this.consumed += this.need;
-      this.need = -1;
-      this.emitted++;
-    }
+    for (let m = this.next(); m !== undefined; m = this.next()) out.push(m);
     return out;
+  }
+
+  /** Buffer a chunk without cutting messages yet (see next()). */
+  feed(chunk: Uint8Array): void {
+    if (chunk.length === 0) return;
+    if (chunk.length < SMALL_CHUNK && this.chunks.length > 0) this.append(chunk);
+    else {
+      this.chunks.push(chunk);
+      this.block = undefined;
+    }
+    this.buffered += chunk.length;
+  }
+
+  /**
+   * The next complete message, or undefined until more bytes arrive. A bad
+   * header throws here, after every earlier message has been handed out, so a
+   * caller reading a capture can show all that came before the fault.
+   */
+  next(): Uint8Array | undefined {
+    if (this.need < 0) {
+      if (this.buffered < 8) return undefined;
+      this.need = this.readHeader();
+    }
+    if (this.buffered < this.need) return undefined;
+    const m = this.take(this.need);
+    this.consumed += this.need;
+    this.need = -1;
+    this.emitted++;
+    return m;
   }
 
   /** The stream has ended: anything still buffered is a truncated message, reported at its start. */
@@ -123,14 +135,10 @@ export class TtlvFramer {
 
   /** Remove (or just copy, when consume is false) the first n buffered bytes. */
   private take(n: number, consume = true): Uint8Array {
-    const first = this.chunks[0]!;
     // Consuming reshapes the queue: small chunks start a new block after it.
     if (consume) this.block = undefined;
-    if (consume && first.length === n) {
-      this.chunks.shift();
-      this.buffered -= n;
-      return first;
-    }
+    // Always a fresh copy, never the caller's chunk: a socket's Buffer may be
+    // pooled or reused, and a message must not share memory with it.
     const out = new Uint8Array(n);
     let filled = 0;
     let i = 0;

@@ -25,15 +25,21 @@ export const DEFAULT_LIMITS: Readonly<TtlvLimits> = Object.freeze({
 /**
  * The defaults, overridden by whatever `limits` sets. A key present but
  * undefined (`{ maxDepth: config.maxDepth }` with nothing configured) keeps its
- * default: spread alone would copy the undefined, and every comparison against
- * it is false, which silently turned that limit off.
+ * default. Anything else must be a positive whole number: NaN, Infinity, 0 or
+ * a negative value would make every comparison against the limit false or
+ * meaningless and silently switch it off, so they are refused outright.
  */
 export function resolveLimits(limits?: Partial<TtlvLimits>): TtlvLimits {
   const out: TtlvLimits = { ...DEFAULT_LIMITS };
   if (limits) {
-    if (limits.maxMessageSize !== undefined) out.maxMessageSize = limits.maxMessageSize;
-    if (limits.maxDepth !== undefined) out.maxDepth = limits.maxDepth;
-    if (limits.maxItems !== undefined) out.maxItems = limits.maxItems;
+    for (const key of Object.keys(DEFAULT_LIMITS) as (keyof TtlvLimits)[]) {
+      const v = limits[key];
+      if (v === undefined) continue;
+      if (!Number.isSafeInteger(v) || v < 1) {
+        throw new RangeError(`TTLV limit ${key} must be a positive whole number, not ${String(v)}`);
+      }
+      out[key] = v;
+    }
   }
   return out;
 }
