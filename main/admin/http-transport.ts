@@ -121,7 +121,7 @@ export async function startAdminHttp(opts: AdminHttpOptions): Promise<AdminHttpS
   function authorize(req: IncomingMessage, res: ServerResponse): boolean {
     const header = req.headers.authorization;
     if (!header) {
-      sendError(res, 'unauthorized', 'Missing token: open the URL printed by `keyhold serve`', {
+      sendError(res, 'unauthorized', 'Missing token: open the admin URL the server printed at start (it carries the token)', {
         'www-authenticate': 'Bearer',
       });
       return false;
