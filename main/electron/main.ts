@@ -7,9 +7,10 @@ import log from 'electron-log/main';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { findAppRoot, readAppInfo, rendererDistDir } from '../admin/app-info.js';
-import { createStubEngine } from '../admin/engine.js';
+import { createWorkerEngine } from '../admin/engine.js';
 import { createAdminService } from '../admin/handlers.js';
 import { APP_ENTRY_URL, ELECTRON_CSP } from '../admin/security.js';
+import { EngineHost } from '../engine/host.js';
 import { bindIpc, forwardEvents } from './ipc.js';
 import { handleAppScheme, registerAppScheme } from './protocol.js';
 import { createTray, type AppTray } from './tray.js';
@@ -18,7 +19,10 @@ const appRoot = findAppRoot(import.meta.url);
 // Built next to this file by build/vite.preload.config.ts.
 const preloadPath = fileURLToPath(new URL('./preload.cjs', import.meta.url));
 
-const engine = createStubEngine();
+// The engine (database now, KMIP server later) lives in a worker thread so a
+// busy or crashing engine never freezes the window; the host restarts it.
+const engineHost = new EngineHost({ dbPath: join(app.getPath('userData'), 'keyhold.db'), log });
+const engine = createWorkerEngine(engineHost);
 const service = createAdminService({ appInfo: readAppInfo(appRoot, 'desktop'), engine, log });
 
 let mainWindow: BrowserWindow | null = null;
@@ -90,11 +94,31 @@ if (!app.requestSingleInstanceLock()) {
   // Closing the window leaves the app (and later the KMIP server) running in the tray.
   app.on('window-all-closed', () => {});
   app.on('activate', showWindow);
-  app.on('will-quit', () => appTray?.dispose());
+  let engineStopped = false;
+  app.on('will-quit', (event) => {
+    appTray?.dispose();
+    appTray = null;
+    if (engineStopped) return;
+    // Let the worker finish its writes and close the database before exiting.
+    event.preventDefault();
+    engineHost
+      .stop()
+      .catch((err: unknown) => log.error('stopping the engine failed:', err))
+      .finally(() => {
+        engineStopped = true;
+        app.quit();
+      });
+  });
 
   app
     .whenReady()
-    .then(() => {
+    .then(async () => {
+      try {
+        await engineHost.start();
+      } catch (err: unknown) {
+        // The window still opens: it shows the engine as stopped, with the reason.
+        log.error('the engine did not start:', err);
+      }
       hardenSession(session.defaultSession);
       handleAppScheme(rendererDistDir(appRoot));
       bindIpc(ipcMain, service);

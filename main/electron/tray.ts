@@ -37,7 +37,7 @@ export function createTray(iconPath: string, engine: EngineController, actions: 
     );
   };
 
-  render(engine.status());
+  void Promise.resolve(engine.status()).then(render, (err: unknown) => log.warn('tray: engine status failed:', err));
   const unsubscribe = engine.onStatusChanged(render);
   return {
     tray,

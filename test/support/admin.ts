@@ -7,6 +7,8 @@ import type { EngineController } from '../../main/admin/engine.js';
 import type { Logger } from '../../main/admin/log.js';
 
 export interface FakeEngine extends EngineController {
+  /** Synchronous here, so tests can compare against it directly. */
+  status(): EngineStatus;
   emit(status: EngineStatus): void;
 }
 

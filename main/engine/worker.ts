@@ -1,0 +1,143 @@
+// The engine worker: the entry point of the worker thread that will host the
+// KMIP engine (TLS listener and key store). For now it owns the SQLite
+// connection and answers the protocol in shared/engine/protocol.ts; there is
+// no KMIP listener yet, so its status is always 'stopped'.
+//
+// Write serialisation: the database has one connection, and every method that
+// touches it runs through one SerialQueue. better-sqlite3 is synchronous, so a
+// single statement cannot interleave with another anyway; the queue is for the
+// handlers to come that await between statements (key generation, say) while
+// holding a transaction open: without it a second request could run inside, or
+// commit, the first one's transaction on the shared connection. Methods that
+// only read worker memory (status) skip the queue so they stay answerable
+// while a long write runs.
+//
+// Failure policy: a bad message gets a bad_request reply and a throwing handler
+// an internal reply (message only, never a stack); neither ends the thread.
+// What does end it (a bug outside a handler) is the host's to notice and
+// restart, see host.ts.
+
+import Database from 'better-sqlite3';
+import { performance } from 'node:perf_hooks';
+import { parentPort, workerData } from 'node:worker_threads';
+import type { EngineStatus } from '../../shared/ipc/contract.js';
+import {
+  engineWorkerData,
+  parseRequest,
+  type EngineErrorData,
+  type EngineEvent,
+  type EngineInfo,
+  type MethodName,
+  type ParamsOf,
+  type ResponseMessage,
+  type ResultOf,
+} from '../../shared/engine/protocol.js';
+import { SerialQueue } from './serial-queue.js';
+
+// Uptime counts from here: performance.now() in a worker counts from the process's start.
+const loadedAt = performance.now();
+
+if (!parentPort) throw new Error('the engine worker must run in a worker thread');
+const port = parentPort;
+
+const config = engineWorkerData(workerData, 'workerData');
+// Thrown at load time, this ends the thread and start() in the host rejects with it.
+if (!config.ok) throw new Error(`invalid ${config.message}`);
+const { dbPath, allowCrashForTests } = config.value;
+
+const db = new Database(dbPath);
+const sqliteVersion = db.prepare('select sqlite_version()').pluck().get() as string;
+const status: EngineStatus = { state: 'stopped', since: new Date().toISOString(), endpoint: null, lastError: null };
+const queue = new SerialQueue();
+
+const info = (): EngineInfo => ({ uptimeMs: Math.floor(performance.now() - loadedAt), sqliteVersion });
+
+type Handler<M extends MethodName> = {
+  /** Runs through the write queue (see the top of this file). */
+  queued: boolean;
+  run(params: ParamsOf<M>): ResultOf<M> | Promise<ResultOf<M>>;
+};
+
+const handlers: { [M in MethodName]: Handler<M> } = {
+  ping: {
+    queued: true,
+    run: () => {
+      // A real round trip through the connection, not the cached version.
+      db.prepare('select 1').pluck().get();
+      return info();
+    },
+  },
+  status: { queued: false, run: () => ({ ...status }) },
+  shutdown: {
+    // Queued, so work already accepted finishes before the database closes.
+    queued: true,
+    run: () => {
+      db.close();
+      return null;
+    },
+  },
+  crashForTests: {
+    queued: false,
+    run: ({ how }) => {
+      switch (how) {
+        case 'exit':
+          return process.exit(3); // ends only this thread, with code 3
+        case 'throw':
+          // An exception no handler catches, as a bug outside a handler would be.
+          setImmediate(() => {
+            throw new Error('crash requested by test');
+          });
+          return new Promise<never>(() => {});
+        case 'hang':
+          return new Promise<never>(() => {});
+        case 'reject':
+          throw new Error('handler failure requested by test');
+      }
+    },
+  },
+};
+
+const allowed = (m: MethodName) => m !== 'crashForTests' || allowCrashForTests;
+
+function post(msg: ResponseMessage | EngineEvent): void {
+  try {
+    port.postMessage(msg);
+  } catch (err) {
+    // A value that cannot be cloned: still answer, so the caller does not wait for a timeout.
+    if (msg.kind === 'response') port.postMessage(failure(msg.seq, 'internal', `reply not cloneable: ${messageOf(err)}`));
+  }
+}
+
+const messageOf = (err: unknown) => (err instanceof Error ? err.message : String(err)).slice(0, 500);
+const failure = (seq: number | null, code: EngineErrorData['code'], message: string): ResponseMessage => ({
+  kind: 'response',
+  seq,
+  ok: false,
+  error: { code, message },
+});
+
+async function handle(raw: unknown): Promise<void> {
+  const req = parseRequest(raw, allowed);
+  if (!req.ok) return post({ kind: 'response', seq: req.seq, ok: false, error: req.error });
+  if (req.method === 'shutdown') {
+    // Accept nothing more; the thread ends once the queue has drained and the
+    // reply is out, since nothing else keeps it alive.
+    port.off('message', onMessage);
+  }
+  // The params were validated for this method by parseRequest.
+  const handler = handlers[req.method] as Handler<MethodName>;
+  const call = () => handler.run(req.params as never);
+  try {
+    const value = await (handler.queued ? queue.run(call) : call());
+    post({ kind: 'response', seq: req.seq, ok: true, value });
+  } catch (err) {
+    post(failure(req.seq, 'internal', messageOf(err)));
+  }
+}
+
+function onMessage(raw: unknown): void {
+  void handle(raw);
+}
+
+port.on('message', onMessage);
+post({ kind: 'event', name: 'ready', payload: info() });

@@ -1,0 +1,209 @@
+// The main-thread <-> engine-worker protocol. The KMIP engine (TLS server and
+// key store) runs in a worker thread so that a blocking SQLite call or a crash
+// never freezes or kills the admin UI; this file is the only thing both sides
+// share about how they talk.
+//
+//   main -> worker   { kind: 'request', seq, method, params }
+//   worker -> main   { kind: 'response', seq, ok: true, value }
+//                    { kind: 'response', seq, ok: false, error: { code, message } }
+//                    { kind: 'event', name, payload }          (no seq)
+//
+// `seq` is chosen by main and echoed by the worker; it is null only in the
+// reply to a message so broken that it had no usable seq. Errors are plain
+// data: structured clone would drop an Error's code, and stacks stay inside.
+// Both sides validate what they receive (the worker: requests and workerData;
+// main: responses, including each method's result, and events), reusing the
+// admin contract's validators.
+
+import type { EngineState, EngineStatus } from '../ipc/contract.js';
+import { boolean, integer, noArgs, object, oneOf, string, type Validation, type Validator } from '../ipc/validate.js';
+
+// --- validators the ipc set lacks -------------------------------------------------
+
+const fail = (path: string, message: string): Validation<never> => ({ ok: false, message: `${path}: ${message}` });
+
+export function nullable<T>(v: Validator<T>): Validator<T | null> {
+  return (value, path = 'value') => (value === null ? { ok: true, value: null } : v(value, path));
+}
+
+export const nullValue: Validator<null> = (value, path = 'value') =>
+  value === null ? { ok: true, value: null } : fail(path, 'expected null');
+
+// --- payloads ---------------------------------------------------------------------
+
+/** What `ping` answers: enough to prove the thread and its database are alive. */
+export interface EngineInfo {
+  /** Milliseconds since this worker thread started (resets on every restart). */
+  uptimeMs: number;
+  /** `select sqlite_version()` from the engine's own connection. */
+  sqliteVersion: string;
+}
+
+const ENGINE_STATES = ['stopped', 'starting', 'running', 'stopping'] as const;
+// Fails to compile if the contract gains a state this list lacks.
+const allStatesListed: Exclude<EngineState, (typeof ENGINE_STATES)[number]> extends never ? true : never = true;
+void allStatesListed;
+
+const shortText = string({ maxLength: 1000 });
+
+export const engineInfo: Validator<EngineInfo> = object({
+  uptimeMs: integer({ min: 0, max: Number.MAX_SAFE_INTEGER }),
+  sqliteVersion: string({ maxLength: 40, pattern: /^\d+\.\d+\.\d+/ }),
+});
+
+export const engineStatus: Validator<EngineStatus> = object({
+  state: oneOf(...ENGINE_STATES),
+  since: string({ maxLength: 40 }),
+  endpoint: nullable(string({ maxLength: 300 })),
+  lastError: nullable(object({ code: string({ maxLength: 100 }), message: shortText })),
+});
+
+// --- methods and events -----------------------------------------------------------
+
+interface MethodSpec<P, R> {
+  readonly params: Validator<P>;
+  readonly result: Validator<R>;
+}
+const method = <P, R>(params: Validator<P>, result: Validator<R>): MethodSpec<P, R> => ({ params, result });
+
+export const engineMethods = {
+  ping: method(noArgs, engineInfo),
+  status: method(noArgs, engineStatus),
+  /** Finishes queued work, closes the database, lets the thread end. */
+  shutdown: method(noArgs, nullValue),
+  /**
+   * Failure injection for tests: kill the thread by an uncaught exception
+   * ('throw') or process.exit(3) ('exit'), never reply ('hang'), or fail in the
+   * handler ('reject'). The worker answers it only when started with
+   * workerData.allowCrashForTests; otherwise it is an unknown method.
+   */
+  crashForTests: method(object({ how: oneOf('throw', 'exit', 'hang', 'reject') }), nullValue),
+} as const;
+
+export const engineEvents = {
+  /** Sent once, when the database is open and requests are being answered. */
+  ready: engineInfo,
+  statusChanged: engineStatus,
+} as const;
+
+export type MethodName = keyof typeof engineMethods;
+export type ParamsOf<M extends MethodName> = (typeof engineMethods)[M] extends MethodSpec<infer P, unknown> ? P : never;
+export type ResultOf<M extends MethodName> = (typeof engineMethods)[M] extends MethodSpec<unknown, infer R> ? R : never;
+export type EventName = keyof typeof engineEvents;
+export type PayloadOf<E extends EventName> = (typeof engineEvents)[E] extends Validator<infer P> ? P : never;
+export type EngineEvent = { [E in EventName]: { kind: 'event'; name: E; payload: PayloadOf<E> } }[EventName];
+
+// Own keys only: "constructor" or "__proto__" are not methods.
+export const isMethodName = (name: unknown): name is MethodName =>
+  typeof name === 'string' && Object.prototype.hasOwnProperty.call(engineMethods, name);
+const isEventName = (name: unknown): name is EventName =>
+  typeof name === 'string' && Object.prototype.hasOwnProperty.call(engineEvents, name);
+
+// --- errors -----------------------------------------------------------------------
+
+export const ENGINE_ERROR_CODES = [
+  /** Malformed message, unknown method, invalid params (sent by the worker). */
+  'bad_request',
+  /** A handler failed; the message never carries a stack (sent by the worker). */
+  'internal',
+  /** The engine is shutting down or not started. */
+  'not_running',
+  /** The worker died with this request outstanding (main-side only). */
+  'engine_crashed',
+  /** No reply within the request's time limit (main-side only). */
+  'timeout',
+  /** The worker could not start (main-side only). */
+  'start_failed',
+  /** The worker's reply did not match the protocol (main-side only). */
+  'bad_response',
+] as const;
+export type EngineErrorCode = (typeof ENGINE_ERROR_CODES)[number];
+
+export interface EngineErrorData {
+  code: EngineErrorCode;
+  message: string;
+}
+
+const engineErrorData: Validator<EngineErrorData> = object({ code: oneOf(...ENGINE_ERROR_CODES), message: shortText });
+
+// --- envelopes --------------------------------------------------------------------
+
+export interface RequestMessage {
+  kind: 'request';
+  seq: number;
+  method: MethodName;
+  params: unknown;
+}
+
+export type ResponseMessage =
+  | { kind: 'response'; seq: number | null; ok: true; value: unknown }
+  | { kind: 'response'; seq: number | null; ok: false; error: EngineErrorData };
+
+export type WorkerMessage = ResponseMessage | EngineEvent;
+
+const seqValidator = integer({ min: 0, max: Number.MAX_SAFE_INTEGER });
+
+const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+export type ParsedRequest =
+  | { ok: true; seq: number; method: MethodName; params: unknown }
+  | { ok: false; seq: number | null; error: EngineErrorData };
+
+/**
+ * Worker side: checks the envelope and the params of the named method. A
+ * well-formed request for a method outside `allowed` is reported exactly like
+ * an unknown one, so test-only methods are invisible in production.
+ */
+export function parseRequest(msg: unknown, allowed: (m: MethodName) => boolean): ParsedRequest {
+  const bad = (seq: number | null, message: string): ParsedRequest => ({ ok: false, seq, error: { code: 'bad_request', message } });
+  if (!isRecord(msg) || msg.kind !== 'request') return bad(null, 'not a request message');
+  const seq = seqValidator(msg.seq, 'seq');
+  if (!seq.ok) return bad(null, seq.message);
+  const keys = Object.keys(msg).filter((k) => !['kind', 'seq', 'method', 'params'].includes(k));
+  if (keys.length > 0) return bad(seq.value, `unknown field ${JSON.stringify(keys[0])}`);
+  if (!isMethodName(msg.method) || !allowed(msg.method)) {
+    return bad(seq.value, `unknown method ${JSON.stringify(String(msg.method).slice(0, 100))}`);
+  }
+  const params = (engineMethods[msg.method].params as Validator<unknown>)(msg.params, 'params');
+  if (!params.ok) return bad(seq.value, params.message);
+  return { ok: true, seq: seq.value, method: msg.method, params: params.value };
+}
+
+/** Main side: checks a worker message's envelope (a response's value is checked per method by checkResult). */
+export function parseWorkerMessage(msg: unknown): Validation<WorkerMessage> {
+  if (!isRecord(msg)) return fail('message', 'expected object');
+  if (msg.kind === 'event') {
+    if (!isEventName(msg.name)) return fail('message.name', 'unknown event');
+    const payload = (engineEvents[msg.name] as Validator<unknown>)(msg.payload, 'message.payload');
+    if (!payload.ok) return payload;
+    return { ok: true, value: { kind: 'event', name: msg.name, payload: payload.value } as EngineEvent };
+  }
+  if (msg.kind !== 'response') return fail('message.kind', 'expected "response" or "event"');
+  const seq = msg.seq === null ? ({ ok: true, value: null } as const) : seqValidator(msg.seq, 'message.seq');
+  if (!seq.ok) return seq;
+  if (msg.ok === true && 'value' in msg) return { ok: true, value: { kind: 'response', seq: seq.value, ok: true, value: msg.value } };
+  if (msg.ok === false) {
+    const error = engineErrorData(msg.error, 'message.error');
+    if (!error.ok) return error;
+    return { ok: true, value: { kind: 'response', seq: seq.value, ok: false, error: error.value } };
+  }
+  return fail('message', 'a response needs ok: true with a value, or ok: false with an error');
+}
+
+export function checkResult<M extends MethodName>(method: M, value: unknown): Validation<ResultOf<M>> {
+  return (engineMethods[method].result as Validator<ResultOf<M>>)(value, 'result');
+}
+
+// --- workerData -------------------------------------------------------------------
+
+export interface EngineWorkerData {
+  /** A SQLite file path, or ':memory:'. */
+  dbPath: string;
+  /** Enables crashForTests. Never set outside tests. */
+  allowCrashForTests: boolean;
+}
+
+export const engineWorkerData: Validator<EngineWorkerData> = object({
+  dbPath: string({ minLength: 1, maxLength: 4096 }),
+  allowCrashForTests: boolean,
+});
