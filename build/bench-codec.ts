@@ -4,8 +4,9 @@
 //   BENCH_SECONDS=5 BENCH_WARMUP=4 npm run bench:codec
 //
 // Cases:
-//   get-request    KMIP 1.4 Get request, as in OASIS SKFF-M-10-14 (the
-//                  $UNIQUE_IDENTIFIER_0 placeholder filled with a UUID).
+//   get-request    KMIP 1.4 Get request: the first Get request of OASIS
+//                  SKFF-M-10-14 (Profiles v1.4 os), read with parseKmipXml,
+//                  its $UNIQUE_IDENTIFIER_0 placeholder filled with a UUID.
 //   query-request  OASIS MSGENC-XML-M-1-12 message 03 (Query request, KMIP 1.2),
 //                  byte-exact from the .ttlv.hex vector.
 //   query-response OASIS MSGENC-XML-M-1-12 message 04 (Query response listing
@@ -17,7 +18,11 @@
 import { generateKeyPairSync, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { Enum } from '../shared/kmip/registry/index.js';
+import { messageVersion } from '../shared/kmip/text/index.js';
 import { decodeTtlv, encodeTtlv, parseHex, struct, type TtlvItem } from '../shared/kmip/ttlv/index.js';
+import { parseKmipXml } from '../shared/kmip/xml/index.js';
+import { substitutePlaceholder } from '../test/support/kmip-text-vectors.js';
 import { reference } from '../test/support/reference.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 2);
@@ -64,14 +69,24 @@ const attribute = (name: string, value: TtlvItem) => struct(T.Attribute, [text(T
 
 const uid = randomUUID();
 
+const children = (item: TtlvItem | undefined, tag: number): TtlvItem[] =>
+  item?.type === 'Structure' ? item.value.filter((c) => c.tag === tag) : [];
+
+/** The first Get request of the OASIS KMIP 1.4 test case SKFF-M-10-14, unique identifier placeholders filled with `uid`. */
 function getRequest(): TtlvItem {
-  return struct(T.RequestMessage, [
-    struct(T.RequestHeader, [version(4), int(T.BatchCount, 1)]),
-    struct(T.BatchItem, [
-      enm(T.Operation, 0x0a /* Get */),
-      struct(T.RequestPayload, [text(T.UniqueIdentifier, uid)]),
-    ]),
-  ]);
+  const file = reference('kmip-testcases', 'cosmian-kmip', 'v1.4', 'XML', 'mandatory', 'SKFF-M-10-14.xml');
+  const messages = parseKmipXml(readFileSync(file, 'utf8'), {
+    substitute: (raw, type) => (type === 'TextString' && /^\$UNIQUE_IDENTIFIER_\d+$/.test(raw) ? uid : substitutePlaceholder(raw, type)),
+  });
+  const get = messages.find(
+    (m) => m.tag === T.RequestMessage && children(m, T.BatchItem).some((b) => children(b, T.Operation)[0]?.value === Enum.Operation.Get),
+  );
+  if (get === undefined) throw new Error(`${file}: no Get request`);
+  const ids = children(children(children(get, T.BatchItem)[0], T.RequestPayload)[0], T.UniqueIdentifier);
+  if (messageVersion(get) !== '1.4' || ids.length !== 1 || ids[0]!.value !== uid) {
+    throw new Error(`${file}: the first Get request is not a KMIP 1.4 Get of one unique identifier`);
+  }
+  return get;
 }
 
 function getRsa4096Response(): TtlvItem {

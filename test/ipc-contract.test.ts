@@ -299,18 +299,85 @@ function sourceFiles(dir: string): string[] {
   });
 }
 
-/** Every module specifier a file imports, requires or dynamically imports (type-only imports included). */
+/** The script of a source file: a .svelte file's <script> blocks, any other file whole. */
+function scriptOf(file: string, text: string): string {
+  if (!file.endsWith('.svelte')) return text;
+  return [...text.matchAll(/<script\b[^>]*>([\s\S]*?)<\/script>/g)].map((m) => m[1]).join('\n');
+}
+
+/** Every module specifier a source imports, requires or dynamically imports (type-only imports included). */
+function importsOfSource(file: string, text: string): string[] {
+  return ts.preProcessFile(scriptOf(file, text), true, true).importedFiles.map((f) => f.fileName);
+}
+
 function importsOf(file: string): string[] {
-  let text = readFileSync(file, 'utf8');
-  if (file.endsWith('.svelte')) {
-    text = [...text.matchAll(/<script\b[^>]*>([\s\S]*?)<\/script>/g)].map((m) => m[1]).join('\n');
-  }
-  return ts.preProcessFile(text, true, true).importedFiles.map((f) => f.fileName);
+  return importsOfSource(file, readFileSync(file, 'utf8'));
+}
+
+/** Node's own globals: code that names one runs only under Node (or needs a polyfill). */
+const NODE_GLOBALS = new Set(['Buffer', 'process', 'require', '__dirname', '__filename']);
+
+/**
+ * The Node globals a source refers to, with their line: identifiers in
+ * expression or type position (not property names such as `x.process` or
+ * `{ process: 1 }`, not comments or strings), and `globalThis.process` /
+ * `globalThis['Buffer']`. A local variable of such a name counts too: in
+ * shared/ code, do not shadow them.
+ */
+function nodeGlobalsIn(file: string, text: string): string[] {
+  const source = ts.createSourceFile(file.replace(/\.svelte$/, '.ts'), scriptOf(file, text), ts.ScriptTarget.Latest, true);
+  const found: string[] = [];
+  const note = (name: string, at: ts.Node) => found.push(`${name} (line ${source.getLineAndCharacterOfPosition(at.getStart(source)).line + 1})`);
+  const isNameSlot = (node: ts.Identifier): boolean => {
+    const p = node.parent;
+    return (
+      ((ts.isPropertyAccessExpression(p) || ts.isQualifiedName(p)) && (ts.isPropertyAccessExpression(p) ? p.name : p.right) === node) ||
+      ((ts.isPropertyAssignment(p) || ts.isPropertyDeclaration(p) || ts.isPropertySignature(p) || ts.isMethodDeclaration(p) ||
+        ts.isMethodSignature(p) || ts.isGetAccessor(p) || ts.isSetAccessor(p) || ts.isEnumMember(p)) && p.name === node) ||
+      (ts.isImportSpecifier(p) || ts.isExportSpecifier(p)) ||
+      (ts.isBindingElement(p) && p.propertyName === node) ||
+      ts.isLabeledStatement(p) || ts.isBreakOrContinueStatement(p)
+    );
+  };
+  const visit = (node: ts.Node): void => {
+    if (ts.isIdentifier(node) && NODE_GLOBALS.has(node.text) && !isNameSlot(node)) note(node.text, node);
+    if (ts.isPropertyAccessExpression(node) && ts.isIdentifier(node.expression) && node.expression.text === 'globalThis' && NODE_GLOBALS.has(node.name.text)) {
+      note(`globalThis.${node.name.text}`, node);
+    }
+    if (ts.isElementAccessExpression(node) && ts.isIdentifier(node.expression) && node.expression.text === 'globalThis' &&
+      ts.isStringLiteralLike(node.argumentExpression) && NODE_GLOBALS.has(node.argumentExpression.text)) {
+      note(`globalThis['${node.argumentExpression.text}']`, node);
+    }
+    ts.forEachChild(node, visit);
+  };
+  visit(source);
+  return found;
 }
 
 const isElectron = (s: string) => s === 'electron' || s.startsWith('electron/') || s === 'electron-log/main';
 const isNodeBuiltin = (s: string) => s.startsWith('node:') || builtinModules.includes(s.split('/')[0] ?? s);
+const isRelative = (s: string) => s.startsWith('./') || s.startsWith('../');
 const rel = (p: string) => relative(REPO_ROOT, p).split(sep).join('/');
+
+/**
+ * What a shared/ source may not do: import anything but relative paths inside
+ * shared/ (no npm package, no node: module, no absolute path), or use a Node
+ * global. `file` is the absolute path (only its place in the tree matters).
+ */
+function sharedViolations(file: string, text: string): string[] {
+  const imports = importsOfSource(file, text).flatMap((s) => {
+    if (!isRelative(s)) return [`imports '${s}' (shared/ code runs in main and renderer alike: relative imports within shared/ only)`];
+    const target = rel(resolve(dirname(file), s));
+    return target.startsWith('shared/') ? [] : [`imports ${target}, outside shared/`];
+  });
+  return [...imports, ...nodeGlobalsIn(file, text).map((g) => `uses the Node global ${g}`)];
+}
+
+/** What a renderer/ source may not do: import a Node module (it runs in the sandboxed page). Build tooling aside. */
+function rendererViolations(file: string, text: string): string[] {
+  if (rel(file).endsWith('vite.config.ts')) return [];
+  return importsOfSource(file, text).filter(isNodeBuiltin).map((s) => `imports Node module '${s}'`);
+}
 
 describe('import boundaries', () => {
   const all = ['main', 'shared', 'renderer', 'build', 'test', 'bin'].flatMap(sourceFiles);
@@ -334,6 +401,49 @@ describe('import boundaries', () => {
       .filter((f) => !rel(f).endsWith('vite.config.ts')) // build tooling, runs in Node
       .flatMap((f) => importsOf(f).filter(isNodeBuiltin).map((s) => `${rel(f)} -> ${s}`));
     assert.deepEqual(offenders, []);
+  });
+
+  it('shared/ imports no npm package, no Node module and nothing outside shared/, and uses no Node global', () => {
+    const offenders = sourceFiles('shared').flatMap((f) => sharedViolations(f, readFileSync(f, 'utf8')).map((v) => `${rel(f)}: ${v}`));
+    assert.deepEqual(offenders, []);
+  });
+
+  it('renderer/ imports no Node module (vite.config.ts, build tooling, aside)', () => {
+    const offenders = sourceFiles('renderer').flatMap((f) => rendererViolations(f, readFileSync(f, 'utf8')).map((v) => `${rel(f)}: ${v}`));
+    assert.deepEqual(offenders, []);
+  });
+
+  it('the boundary checks catch what they are meant to (synthetic sources)', () => {
+    const shared = join(REPO_ROOT, 'shared', 'kmip', 'example.ts');
+    const ok = [
+      "import { a } from './a.js';\nimport type { B } from '../ipc/b.js';\nexport const x = { process: 1, Buffer: 2 };",
+      '// process.env and Buffer in a comment\nconst s = "require(\'fs\')";\nfunction f(o: { process: number }) { return o.process; }',
+      'const bytes = new Uint8Array(4); const text = new TextDecoder().decode(bytes); export { bytes, text };',
+    ];
+    for (const text of ok) assert.deepEqual(sharedViolations(shared, text), [], text);
+    const bad: [string, RegExp][] = [
+      ["import fc from 'fast-check';", /imports 'fast-check'/],
+      ["import { readFileSync } from 'node:fs';", /imports 'node:fs'/],
+      ["import { join } from 'path';", /imports 'path'/],
+      ["export * from 'node:crypto';", /imports 'node:crypto'/],
+      ["const m = await import('better-sqlite3');", /imports 'better-sqlite3'/],
+      ["import { x } from '../../main/cli/x.js';", /outside shared\//],
+      ['export const b = Buffer.from("ab", "hex");', /Node global Buffer \(line 1\)/],
+      ['export const home = process.env.HOME;', /Node global process/],
+      ["const fs = require('fs');", /Node global require/],
+      ['export const here = __dirname;', /Node global __dirname/],
+      ['export function f(b: Buffer): number { return b.length; }', /Node global Buffer/],
+      ['export const p = globalThis.process;', /globalThis\.process/],
+      ["export const p = globalThis['Buffer'];", /globalThis\['Buffer'\]/],
+    ];
+    for (const [text, expected] of bad) {
+      const found = sharedViolations(shared, text);
+      assert.ok(found.some((v) => expected.test(v)), `${text} → ${JSON.stringify(found)}`);
+    }
+    const page = join(REPO_ROOT, 'renderer', 'src', 'Example.svelte');
+    assert.deepEqual(rendererViolations(page, "<script lang=\"ts\">\nimport { mount } from 'svelte';\nimport { api } from './api';\n</script>"), []);
+    assert.deepEqual(rendererViolations(page, "<script lang=\"ts\">\nimport { readFile } from 'node:fs/promises';\n</script>"), ["imports Node module 'node:fs/promises'"]);
+    assert.deepEqual(rendererViolations(join(REPO_ROOT, 'renderer', 'src', 'x.ts'), "import os from 'os';"), ["imports Node module 'os'"]);
   });
 
   it('shared/ imports only shared/, and renderer/ only renderer/ and shared/', () => {

@@ -190,3 +190,87 @@ test('strict shape: errors name the path and the JSON pointer', () => {
   for (let i = 0; i < 40; i++) deep = { tag: 'ProtocolVersion', value: [deep] };
   rejects(deep, 'TOO_DEEP');
 });
+
+test('with a known protocol version, names that version lacks are printed as hex; misprints are read', () => {
+  const message = (major: number, minor: number, items: object[]): string =>
+    JSON.stringify({
+      tag: 'RequestMessage',
+      value: [
+        { tag: 'RequestHeader', value: [{ tag: 'ProtocolVersion', value: [
+          { tag: 'ProtocolVersionMajor', type: 'Integer', value: major },
+          { tag: 'ProtocolVersionMinor', type: 'Integer', value: minor },
+        ] }] },
+        { tag: 'BatchItem', value: items },
+      ],
+    });
+  const mask = { tag: 'CryptographicUsageMask', type: 'Integer', value: 'Encrypt|Authenticate' };
+  assert.match(toKmipJsonLine(parseKmipJson(message(1, 4, [mask]))), /"value":"Encrypt\|0x00100000"/);
+  assert.match(toKmipJsonLine(parseKmipJson(message(2, 0, [mask]))), /"value":"Encrypt\|Authenticate"/);
+  assert.equal(toKmipJson({ tag: 0x42002c, type: 'Integer', value: 0x100004 }).value, 'Encrypt|Authenticate');
+  assert.equal(toKmipJson({ tag: 0x42002c, type: 'Integer', value: 0x100004 }, { version: '1.4' }).value, 'Encrypt|0x00100000');
+  // MFG1, as the 2.0/2.1 text prints it, is read as MGF1 and printed corrected.
+  const mgf = parseKmipJson('{"tag":"MaskGenerator","type":"Enumeration","value":"MFG1"}');
+  assert.deepEqual(mgf, { tag: 0x420101, type: 'Enumeration', value: 1 });
+  assert.equal(toKmipJsonLine(mgf), '{"tag":"MaskGenerator","type":"Enumeration","value":"MGF1"}');
+  const msg = parseKmipJson(message(2, 1, [{ tag: 'RequestPayload', value: [{ tag: 'CryptographicParameters', value: [
+    { tag: 'MaskGenerator', type: 'Enumeration', value: 'MFG1' },
+  ] }] }]));
+  assert.match(toKmipJsonLine(msg), /"tag":"MaskGenerator","type":"Enumeration","value":"MGF1"/);
+});
+
+test('limits: text size (UTF-8 bytes, before JSON.parse), item count, depth; the TTLV defaults', () => {
+  const item = '{"tag":"NameValue","type":"TextString","value":"é"}';
+  const size = new TextEncoder().encode(item).length;
+  assert.equal(size, item.length + 1);
+  assert.equal(parseKmipJson(item, { maxMessageSize: size }).value, 'é');
+  rejects2(item, { maxMessageSize: size - 1 }, 'TOO_LARGE', `${size - 1} bytes`);
+  // Checked before parsing: oversized non-JSON is TOO_LARGE, not SYNTAX.
+  rejects2('['.repeat(101), { maxMessageSize: 100 }, 'TOO_LARGE');
+  rejects2(' '.repeat(4 * 1024 * 1024 + 1), {}, 'TOO_LARGE', String(4 * 1024 * 1024));
+  // A parsed value has no text: size does not apply, items and depth do.
+  const structure = (n: number): object => ({ tag: 'ProtocolVersion', value: Array.from({ length: n }, () => ({ tag: 'BatchCount', type: 'Integer', value: 1 })) });
+  assert.equal((parseKmipJson(structure(4), { maxItems: 5, maxMessageSize: 1 }).value as TtlvItem[]).length, 4);
+  rejects2(structure(5), { maxItems: 5 }, 'TOO_MANY_ITEMS', 'more than 5 items', '/value/4');
+  rejects2(JSON.stringify(structure(5)), { maxItems: 5 }, 'TOO_MANY_ITEMS', 'more than 5 items');
+  assert.equal((parseKmipJson(structure(99_999)).value as TtlvItem[]).length, 99_999); // default 100,000
+  rejects2(structure(100_000), {}, 'TOO_MANY_ITEMS', 'more than 100000 items');
+  let deep: object = { tag: 'ProtocolVersion', value: [] };
+  for (let i = 1; i < 32; i++) deep = { tag: 'ProtocolVersion', value: [deep] };
+  assert.equal(parseKmipJson(deep).tag, 0x420069);
+  rejects2({ tag: 'ProtocolVersion', value: [deep] }, {}, 'TOO_DEEP', 'deeper than 32 levels');
+  for (const bad of [0, -1, 1.5, Number.NaN]) assert.throws(() => parseKmipJson(item, { maxDepth: bad }), RangeError);
+});
+
+function rejects2(input: string | object, opts: Parameters<typeof parseKmipJson>[1], code: KmipTextErrorCode, ...parts: string[]): void {
+  assert.throws(
+    () => parseKmipJson(input, opts),
+    (e: unknown) => {
+      assert.ok(e instanceof KmipTextError, `not a KmipTextError: ${String(e)}`);
+      assert.equal(e.code, code, e.message);
+      for (const p of parts) assert.ok(e.message.includes(p), `message ${JSON.stringify(e.message)} lacks ${JSON.stringify(p)}`);
+      return true;
+    },
+  );
+}
+
+test('a 4 MiB Byte String prints and reads back exactly', () => {
+  const bytes = new Uint8Array(4 * 1024 * 1024);
+  let x = 0x9e3779b9;
+  for (let i = 0; i < bytes.length; i++) {
+    x = (Math.imul(x, 1664525) + 1013904223) >>> 0;
+    bytes[i] = x >>> 24;
+  }
+  bytes[0] = 0x00;
+  bytes[1] = 0xff;
+  const item: TtlvItem = { tag: 0x420043, type: 'ByteString', value: bytes };
+  const hex = Buffer.from(bytes).toString('hex');
+  const line = toKmipJsonLine(item);
+  assert.ok(line === `{"tag":"KeyMaterial","type":"ByteString","value":"${hex}"}`, 'printed hex differs from Buffer hex');
+  assert.ok(toKmipJson(item).value === hex);
+  assert.throws(() => parseKmipJson(line), (e: unknown) => e instanceof KmipTextError && e.code === 'TOO_LARGE'); // 8 MiB of text
+  const back = parseKmipJson(line, { maxMessageSize: 16 * 1024 * 1024 });
+  assert.ok(Buffer.from(back.value as Uint8Array).equals(Buffer.from(bytes)), 'bytes differ after the round trip');
+  const upper = parseKmipJson({ tag: 'KeyMaterial', type: 'ByteString', value: hex.toUpperCase() });
+  assert.ok(Buffer.from(upper.value as Uint8Array).equals(Buffer.from(bytes)));
+  rejects('{"tag":"KeyMaterial","type":"ByteString","value":"c5g0"}', 'BAD_VALUE');
+});

@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { loadErrata } from '../build/registry/data.js';
 import { generateRegistrySource } from '../build/registry/generate.js';
 import {
   ENUMS,
@@ -137,6 +138,56 @@ describe('registry: spot checks against the spec', () => {
     const template = enumDef('ObjectType').values.find((v) => v.name === 'Template');
     assert.equal(template?.deprecatedIn, '1.3');
     assert.deepEqual(template?.versions, ['1.0', '1.1', '1.2', '1.3', '1.4']);
+  });
+
+  it('spec misprints (spec-errata.tsv) are input-only aliases: they parse, and are never printed', () => {
+    const mgf = enumDef('MaskGenerator');
+    assert.equal(enumValueByNameOf(mgf, 'MFG1'), 1); // 2.0/2.1 §11.30 print "MFG1"
+    assert.equal(enumValueByNameOf(mgf, 'MGF1'), 1);
+    assert.deepEqual(mgf.values[0]?.aliases, ['MFG1']);
+    assert.equal((Enum.MaskGenerator as Record<string, number>).MFG1, undefined, 'no constant for a misprint');
+    const split = enumDef('SplitKeyMethod');
+    assert.equal(enumValueByNameOf(split, 'PolynomialSharingGF216'), 2);
+    assert.equal(enumValueByNameOf(split, 'PolynomialSharingGF28'), 4);
+    // Data-driven: every erratum's printed name is an alias of its value, in no version its name.
+    const errata = loadErrata();
+    assert.ok(errata.length >= 3);
+    for (const fix of errata) {
+      const def = enumDef(fix.enumeration);
+      const printed = normalizeName(fix.printed);
+      const v = def.values.find((x) => x.value === fix.value && x.name === normalizeName(fix.corrected));
+      assert.ok(v, `${fix.enumeration} ${fix.value}`);
+      assert.ok(v.aliases?.includes(printed), `${def.name}.${v.name} lacks alias ${printed}`);
+      assert.equal(enumValueByNameOf(def, printed), fix.value);
+      assert.notEqual(enumValueName(def, fix.value), printed);
+      for (const version of KMIP_VERSIONS) assert.notEqual(enumValueName(def, fix.value, version), printed);
+    }
+    // Aliases only come from the errata table.
+    const all = ENUMS.flatMap((e) => e.values.flatMap((v) => (v.aliases ?? []).map((a) => `${e.name}.${a}`)));
+    assert.deepEqual(all.sort(), errata.map((f) => `${f.enumeration}.${normalizeName(f.printed)}`).sort());
+  });
+
+  it('with a version, a value that version does not define has no name; without one, the newest name', () => {
+    const usage = enumDef('CryptographicUsageMask');
+    assert.equal(enumValueName(usage, 0x100000, '1.4'), undefined); // Authenticate: 2.x only
+    assert.equal(enumValueName(usage, 0x100000, '2.0'), 'Authenticate');
+    assert.equal(enumValueName(usage, 0x100000), 'Authenticate');
+    assert.equal(enumValueName(usage, 0x40, '2.1'), undefined); // Export: 1.x only
+    assert.equal(enumValueName(usage, 0x40), 'Export');
+    const op = enumDef('Operation');
+    assert.equal(enumValueName(op, Enum.Operation.Ping, '2.0'), undefined);
+    assert.equal(enumValueName(op, Enum.Operation.Ping, '2.1'), 'Ping');
+    assert.equal(enumValueName(op, Enum.Operation.DiscoverVersions, '1.0'), undefined);
+    assert.equal(enumValueName(op, Enum.Operation.DiscoverVersions, '1.1'), 'DiscoverVersions');
+    for (const e of ENUMS) {
+      for (const v of e.values) {
+        for (const version of KMIP_VERSIONS) {
+          const name = enumValueName(e, v.value, version);
+          const defined = e.values.some((x) => x.value === v.value && x.versions.includes(version));
+          assert.equal(name !== undefined, defined, `${e.name} ${v.value} in ${version}`);
+        }
+      }
+    }
   });
 
   it('values renamed between 1.4 and 2.x keep both names', () => {
@@ -272,7 +323,70 @@ function unresolvedVectorNames(root: string): Map<string, string[]> {
   return found;
 }
 
+/**
+ * Names a vector uses in a message of a KMIP version that, per the registry,
+ * does not define that name: 'version Enumeration.Name' → why. The test
+ * fails if one is no longer needed.
+ */
+const NAMES_OUTSIDE_THEIR_VERSION: ReadonlyMap<string, string> = new Map(
+  [
+    ['1.1', 'SHA_1WithRSAEncryption'], ['1.1', 'SHA_256WithRSAEncryption'],
+    ['1.2', 'SHA_1WithRSAEncryption'], ['1.2', 'SHA_256WithRSAEncryption'],
+    ['1.4', 'SHA_256WithRSAEncryption'],
+  ].map(([version, name]) => [
+    `${version} DigitalSignatureAlgorithm.${name}`,
+    'KMIP 1.1–1.4 print Digital Signature Algorithm 3 and 5 as "SHA-1 / SHA-256 with RSA Encryption (PKCS#1 v1.5)" ' +
+      '(1.4 §9.1.3.2.7 Table 295; versions.tsv, derived from every edition, has that name from 1.1), normalized SHA_1WithRSAEncryptionPKCS_1V1_5; ' +
+      'the 1.x vectors (OVH TC-132/TC-134 for 1.1/1.2, OASIS Test Cases 1.4 cnprd01 TC-CERTATTR-1-14, TC-PKCS12-2-14) use the 2.0 name. ' +
+      'Both parse; a 1.x message is printed with the 1.x name.',
+  ]),
+);
+
+/** 'version Enumeration.Name' → files: names used in a Request/Response Message of a version the registry says lacks them. */
+function namesOutsideTheirVersion(root: string): Map<string, string[]> {
+  const found = new Map<string, string[]>();
+  for (const path of xmlFiles(root)) {
+    const file = path.slice(root.length + 1);
+    if (EXCLUDED_FOLDERS.some((x) => file.startsWith(x.path))) continue;
+    const xml = readFileSync(path, 'utf8').replace(/<!--[\s\S]*?-->/g, '');
+    for (const msg of xml.matchAll(/<(RequestMessage|ResponseMessage)\b[\s\S]*?<\/\1\s*>/g)) {
+      const major = /<ProtocolVersionMajor\b[^>]*\bvalue="(\d+)"/.exec(msg[0])?.[1];
+      const minor = /<ProtocolVersionMinor\b[^>]*\bvalue="(\d+)"/.exec(msg[0])?.[1];
+      const version = `${major}.${minor}`;
+      if (!(KMIP_VERSIONS as readonly string[]).includes(version)) continue;
+      let attributeName: string | undefined;
+      for (const m of msg[0].matchAll(/<([A-Za-z_]\w*)\b([^>]*?)\/?>/g)) {
+        const element = m[1]!;
+        const type = /\btype="([^"]*)"/.exec(m[2]!)?.[1];
+        const value = /\bvalue="([^"]*)"/.exec(m[2]!)?.[1];
+        if (element === 'AttributeName') attributeName = value;
+        if (value === undefined || (type !== 'Enumeration' && type !== 'Integer')) continue;
+        if (/^\s*(0x[0-9a-f]+|-?\d+)\s*$/i.test(value) || value.startsWith('$')) continue;
+        const tagName = element === 'AttributeValue' && attributeName !== undefined ? normalizeName(attributeName) : element;
+        const def = enumForTag(tagByName(tagName)?.value ?? -1);
+        if (def === undefined) continue;
+        for (const n of type === 'Integer' ? value.split(/[\s|]+/).filter((x) => x !== '') : [value]) {
+          const v = def.values.find((x) => x.name === n) ?? def.values.find((x) => x.aliases?.includes(n));
+          if (v === undefined || (v.versions as readonly string[]).includes(version)) continue; // unknown names: the next test
+          const key = `${version} ${def.name}.${n}`;
+          found.set(key, [...new Set([...(found.get(key) ?? []), file])]);
+        }
+      }
+    }
+  }
+  return found;
+}
+
 describe('registry: names used by the OASIS XML vectors', () => {
+  it("every name a vector's message uses is defined in that message's protocol version (listed exceptions aside)", (t) => {
+    const outside = namesOutsideTheirVersion(reference('kmip-testcases'));
+    for (const [name, files] of outside) t.diagnostic(`${name}: ${files.length} file(s), e.g. ${files[0]}`);
+    const unexpected = [...outside.keys()].filter((n) => !NAMES_OUTSIDE_THEIR_VERSION.has(n));
+    assert.deepEqual(unexpected, [], 'names used in a version that, per the registry, lacks them');
+    const stale = [...NAMES_OUTSIDE_THEIR_VERSION.keys()].filter((n) => !outside.has(n));
+    assert.deepEqual(stale, [], 'exceptions no vector needs any more');
+  });
+
   it('every tag, enumeration and mask name in the vectors resolves (listed exceptions aside)', (t) => {
     const unresolved = unresolvedVectorNames(reference('kmip-testcases'));
     for (const [name, files] of unresolved) t.diagnostic(`${name}: ${files.length} file(s), e.g. ${files[0]}`);

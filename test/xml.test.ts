@@ -406,3 +406,199 @@ test('enumeration names follow the message protocol version (renamed in 2.0), or
   for (const m of [msg([1, 4]), msg([2, 1])]) roundTrip(m);
   assert.equal(value('<DigitalSignatureAlgorithm type="Enumeration" value="MD2WithRSAEncryptionPKCS_1V1_5"/>'), 1);
 });
+
+/** A Request Message of this protocol version whose batch item holds `items`. */
+function requestOf(version: [number, number], items: TtlvItem[]): TtlvItem {
+  return {
+    tag: 0x420078,
+    type: 'Structure',
+    value: [
+      {
+        tag: 0x420077,
+        type: 'Structure',
+        value: [
+          {
+            tag: 0x420069,
+            type: 'Structure',
+            value: [
+              { tag: 0x42006a, type: 'Integer', value: version[0] },
+              { tag: 0x42006b, type: 'Integer', value: version[1] },
+            ],
+          },
+        ],
+      },
+      { tag: 0x42000f, type: 'Structure', value: items },
+    ],
+  };
+}
+
+test('with a known protocol version, names that version lacks are printed as hex', () => {
+  const mask: TtlvItem = { tag: CRYPTOGRAPHIC_USAGE_MASK, type: 'Integer', value: 0x100004 }; // Encrypt | Authenticate (2.x)
+  assert.match(toKmipXml(requestOf([1, 4], [mask])), /<CryptographicUsageMask type="Integer" value="Encrypt 0x00100000"\/>/);
+  assert.match(toKmipXml(requestOf([2, 0], [mask])), /<CryptographicUsageMask type="Integer" value="Encrypt Authenticate"\/>/);
+  assert.equal(toKmipXml(mask), '<CryptographicUsageMask type="Integer" value="Encrypt Authenticate"/>'); // no version: newest names
+  assert.equal(toKmipXml(mask, { version: '1.3' }), '<CryptographicUsageMask type="Integer" value="Encrypt 0x00100000"/>');
+  // Export (0x40) is 1.x only: a 2.1 message prints it as hex.
+  const exportBit: TtlvItem = { tag: CRYPTOGRAPHIC_USAGE_MASK, type: 'Integer', value: 0x4c };
+  assert.match(toKmipXml(requestOf([2, 1], [exportBit])), /value="Encrypt Decrypt 0x00000040"/);
+  assert.match(toKmipXml(requestOf([1, 0], [exportBit])), /value="Encrypt Decrypt Export"/);
+  // Enumerations: Operation Ping is 2.1 only, Discover Versions 1.1 on.
+  const op = (v: number): TtlvItem => ({ tag: 0x42005c, type: 'Enumeration', value: v });
+  const ping = value('<Operation type="Enumeration" value="Ping"/>') as number;
+  assert.match(toKmipXml(requestOf([2, 0], [op(ping)])), new RegExp(`<Operation type="Enumeration" value="0x${ping.toString(16).padStart(8, '0')}"/>`));
+  assert.match(toKmipXml(requestOf([2, 1], [op(ping)])), /<Operation type="Enumeration" value="Ping"\/>/);
+  assert.match(toKmipXml(requestOf([1, 0], [op(0x1e)])), /<Operation type="Enumeration" value="0x0000001e"\/>/);
+  assert.match(toKmipXml(requestOf([1, 1], [op(0x1e)])), /<Operation type="Enumeration" value="DiscoverVersions"\/>/);
+  // A 1.x Attribute Value takes the version into account too.
+  const attr: TtlvItem = {
+    tag: ATTRIBUTE,
+    type: 'Structure',
+    value: [
+      { tag: ATTRIBUTE_NAME, type: 'TextString', value: 'Cryptographic Usage Mask' },
+      { tag: ATTRIBUTE_VALUE, type: 'Integer', value: 0x100008 },
+    ],
+  };
+  assert.match(toKmipXml(requestOf([1, 2], [attr])), /<AttributeValue type="Integer" value="Decrypt 0x00100000"\/>/);
+  // Whatever is printed reads back to the same message.
+  for (const m of [requestOf([1, 4], [mask, exportBit, op(ping), attr]), requestOf([2, 0], [mask, exportBit, op(ping)])]) roundTrip(m);
+});
+
+test('spec misprints are read (MFG1 from the 2.0/2.1 text) but the corrected name is printed', () => {
+  const read = one('<MaskGenerator type="Enumeration" value="MFG1"/>');
+  assert.deepEqual(read, { tag: 0x420101, type: 'Enumeration', value: 1 });
+  assert.equal(toKmipXml(read), '<MaskGenerator type="Enumeration" value="MGF1"/>');
+  assert.equal(value('<MaskGenerator type="Enumeration" value="MGF1"/>'), 1);
+  assert.equal(value('<SplitKeyMethod type="Enumeration" value="PolynomialSharingGF216"/>'), 2);
+  assert.equal(toKmipXml({ tag: 0x42008a, type: 'Enumeration', value: 2 }), '<SplitKeyMethod type="Enumeration" value="PolynomialSharingGF2_16"/>');
+  // In a 2.1 message, as a peer following the 2.1 text would send it.
+  const msg = parseKmipXmlElement(
+    '<RequestMessage><RequestHeader><ProtocolVersion><ProtocolVersionMajor type="Integer" value="2"/>' +
+      '<ProtocolVersionMinor type="Integer" value="1"/></ProtocolVersion></RequestHeader>' +
+      '<BatchItem><RequestPayload><CryptographicParameters><MaskGenerator type="Enumeration" value="MFG1"/>' +
+      '</CryptographicParameters></RequestPayload></BatchItem></RequestMessage>',
+  );
+  assert.match(toKmipXml(msg), /<MaskGenerator type="Enumeration" value="MGF1"\/>/);
+});
+
+test('limits: input size (UTF-8 bytes, before parsing), item count, depth; the TTLV defaults', () => {
+  const limited = (xml: string | Uint8Array, opts: Parameters<typeof parseKmipXml>[1], code: KmipTextErrorCode, ...parts: string[]) =>
+    assert.throws(
+      () => parseKmipXml(xml, opts),
+      (e: unknown) => {
+        assert.ok(e instanceof KmipTextError, `not a KmipTextError: ${String(e)}`);
+        assert.equal(e.code, code, e.message);
+        for (const p of parts) assert.ok(e.message.includes(p), `message ${JSON.stringify(e.message)} lacks ${JSON.stringify(p)}`);
+        return true;
+      },
+    );
+  // Size: the UTF-8 length of the text ('é' is 2 bytes), or of the bytes given.
+  const doc = '<NameValue type="TextString" value="é"/>';
+  const size = new TextEncoder().encode(doc).length;
+  assert.equal(size, doc.length + 1);
+  assert.equal(parseKmipXml(doc, { maxMessageSize: size }).length, 1);
+  limited(doc, { maxMessageSize: size - 1 }, 'TOO_LARGE', `${size - 1} bytes`);
+  limited(new TextEncoder().encode(doc), { maxMessageSize: size - 1 }, 'TOO_LARGE', `${size} bytes`);
+  assert.equal(parseKmipXmlElement(doc, { maxMessageSize: size }).type, 'TextString');
+  assert.throws(() => parseKmipXmlElement(doc, { maxMessageSize: size - 1 }), (e: unknown) => e instanceof KmipTextError && e.code === 'TOO_LARGE');
+  // Checked before parsing: an oversized document that is not even XML is TOO_LARGE, not SYNTAX.
+  limited('<'.repeat(101), { maxMessageSize: 100 }, 'TOO_LARGE');
+  limited('<'.repeat(4 * 1024 * 1024 + 1), {}, 'TOO_LARGE', String(4 * 1024 * 1024));
+  // Items: structures included, all messages of a document together; a wrapper element is not an item.
+  const count = (n: number): string => '<BatchCount type="Integer" value="1"/>'.repeat(n);
+  assert.equal(parseKmipXml(count(5), { maxItems: 5 }).length, 5);
+  limited(count(6), { maxItems: 5 }, 'TOO_MANY_ITEMS', 'more than 5 items');
+  assert.equal(parseKmipXml(`<KMIP>${count(5)}</KMIP>`, { maxItems: 5 }).length, 5);
+  limited(`<KMIP>${count(6)}</KMIP>`, { maxItems: 5 }, 'TOO_MANY_ITEMS', 'more than 5 items');
+  limited(`<KMIP>${count(60)}</KMIP>`, { maxItems: 5 }, 'TOO_MANY_ITEMS', 'more than 5 items', 'line 1');
+  const struct = `<ProtocolVersion>${count(4)}</ProtocolVersion>`; // 5 items
+  assert.equal(parseKmipXml(struct, { maxItems: 5 }).length, 1);
+  limited(struct, { maxItems: 4 }, 'TOO_MANY_ITEMS');
+  // The default is 100,000 items, as for TTLV.
+  const many = (n: number): string => `<KMIP>${'<RequestMessage/>'.repeat(n)}</KMIP>`;
+  assert.equal(parseKmipXml(many(100_000)).length, 100_000);
+  limited(many(100_001), {}, 'TOO_MANY_ITEMS', 'more than 100000 items');
+  // Depth: the message names the item limit, with or without a wrapper element.
+  const deep = (n: number): string => '<ProtocolVersion>'.repeat(n) + '</ProtocolVersion>'.repeat(n);
+  for (const xml of [deep(33), deep(34), deep(100_000), `<KMIP>${deep(33)}</KMIP>`]) {
+    limited(xml, {}, 'TOO_DEEP', 'deeper than 32 levels');
+  }
+  assert.equal(parseKmipXml(`<KMIP>${deep(32)}</KMIP>`).length, 1);
+  limited(deep(6), { maxDepth: 5 }, 'TOO_DEEP', 'deeper than 5 levels');
+  // Limits must be positive whole numbers (resolveLimits), not silently off.
+  for (const bad of [0, -1, 1.5, Number.NaN, Number.POSITIVE_INFINITY]) {
+    assert.throws(() => parseKmipXml(count(1), { maxItems: bad }), RangeError);
+    assert.throws(() => parseKmipXml(count(1), { maxMessageSize: bad }), RangeError);
+  }
+});
+
+test('a 4 MiB Byte String prints and reads back exactly (hex is table-driven, attribute values scanned in runs)', () => {
+  const bytes = new Uint8Array(4 * 1024 * 1024);
+  let x = 0x12345678;
+  for (let i = 0; i < bytes.length; i++) {
+    x = (Math.imul(x, 1103515245) + 12345) >>> 0;
+    bytes[i] = x >>> 24;
+  }
+  bytes[0] = 0x00;
+  bytes[1] = 0xff;
+  const item: TtlvItem = { tag: 0x420043, type: 'ByteString', value: bytes };
+  const xml = toKmipXml(item);
+  const hex = Buffer.from(bytes).toString('hex');
+  assert.equal(xml.length, '<KeyMaterial type="ByteString" value=""/>'.length + hex.length);
+  assert.ok(xml === `<KeyMaterial type="ByteString" value="${hex}"/>`, 'printed hex differs from Buffer hex');
+  // Over the default 4 MiB input limit as text (8 MiB of hex): refused unless the limit is raised.
+  assert.throws(() => parseKmipXml(xml), (e: unknown) => e instanceof KmipTextError && e.code === 'TOO_LARGE');
+  const back = parseKmipXmlElement(xml, { maxMessageSize: 16 * 1024 * 1024 });
+  assert.equal(back.type, 'ByteString');
+  assert.ok(Buffer.from(back.value as Uint8Array).equals(Buffer.from(bytes)), 'bytes differ after the round trip');
+  // Upper-case hex, and values with references and whitespace in them, read the same.
+  const upper = parseKmipXmlElement(xml.toUpperCase().replace('<KEYMATERIAL TYPE="BYTESTRING" VALUE="', '<KeyMaterial type="ByteString" value="'), {
+    maxMessageSize: 16 * 1024 * 1024,
+  });
+  assert.ok(Buffer.from(upper.value as Uint8Array).equals(Buffer.from(bytes)));
+  assert.deepEqual(value('<MACSignature type="ByteString" value="&#x43;50F77"/>'), Uint8Array.of(0xc5, 0x0f, 0x77));
+  assert.deepEqual(value("<MACSignature type='ByteString' value='\n C50F77\t'/>"), Uint8Array.of(0xc5, 0x0f, 0x77));
+  assert.equal(value('<NameValue type="TextString" value="a&amp;b&lt;c&#10;d\te"/>'), 'a&b<c\nd e');
+  rejects('<MACSignature type="ByteString" value="C50F77', 'SYNTAX', 'unterminated attribute value');
+  rejects('<MACSignature type="ByteString" value="C5<0F77"/>', 'SYNTAX', "'<'");
+  rejects('<MACSignature type="ByteString" value="C50G77"/>', 'BAD_VALUE');
+});
+
+test('Date-Time errors read as sentences', () => {
+  assert.throws(
+    () => parseKmipXml('<ArchiveDate type="DateTime" value="2001-02-29T00:00:00Z"/>'),
+    (e: unknown) => e instanceof KmipTextError && e.message.endsWith("Date-Time '2001-02-29T00:00:00Z': day 29 is out of range for month 02"),
+  );
+  assert.throws(
+    () => parseKmipXml('<ArchiveDate type="DateTime" value="yesterday"/>'),
+    (e: unknown) => e instanceof KmipTextError && /Date-Time 'yesterday': not an xsd:dateTime/.test(e.message) && !/ is (is|not an)/.test(e.message),
+  );
+});
+
+test('XML characters: the reader and the printer share one definition, and agree', async () => {
+  const { readFileSync, readdirSync } = await import('node:fs');
+  const { join } = await import('node:path');
+  const dir = join(import.meta.dirname, '..', 'shared', 'kmip', 'xml');
+  const defining = readdirSync(dir).filter((f) => /\bNOT_XML_CHAR\s*=/.test(readFileSync(join(dir, f), 'utf8')));
+  assert.deepEqual(defining, ['chars.ts']);
+  for (const cp of [0x0, 0x1, 0x8, 0x9, 0xa, 0xb, 0xd, 0x1f, 0x20, 0x7f, 0xd7ff, 0xe000, 0xfffd, 0xfffe, 0xffff, 0x10000, 0x10ffff]) {
+    const text = `a${String.fromCodePoint(cp)}b`;
+    const item: TtlvItem = { tag: 0x420055, type: 'TextString', value: text };
+    let printed: string | undefined;
+    try {
+      printed = toKmipXml(item);
+    } catch (e) {
+      assert.ok(e instanceof KmipTextError && e.code === 'UNREPRESENTABLE', `U+${cp.toString(16)}`);
+    }
+    let referenced: unknown;
+    try {
+      referenced = value(`<NameValue type="TextString" value="a&#x${cp.toString(16)};b"/>`);
+    } catch (e) {
+      assert.ok(e instanceof KmipTextError && e.code === 'SYNTAX', `U+${cp.toString(16)}`);
+    }
+    assert.equal(printed !== undefined, referenced !== undefined, `U+${cp.toString(16)}: printer and reader disagree`);
+    if (printed !== undefined) {
+      assert.equal(referenced, text);
+      assert.equal(value(printed), text);
+    }
+  }
+});

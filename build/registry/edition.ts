@@ -33,5 +33,7 @@ function applyErratum(version: string, enums: readonly ParsedEnum[], fix: SpecEr
   if (v === undefined) {
     throw new Error(`spec erratum no longer applies to ${version}: ${fix.enumeration} ${fix.value} '${fix.printed}'`);
   }
+  // The printed name stays readable: a peer that follows the spec text literally sends it.
+  v.printedAs = [...(v.printedAs ?? []), fix.printed];
   v.specName = fix.corrected;
 }

@@ -33,7 +33,8 @@ function enumLines(e: EnumDef): string[] {
     head,
     ...e.values.map((v) => {
       const dep = v.deprecatedIn ? `, deprecatedIn: ${str(v.deprecatedIn)}` : '';
-      return `    { value: ${hex(v.value, 8)}, name: ${str(v.name)}, specName: ${str(v.specName)}, versions: ${versions(v.versions)}${dep} },`;
+      const aliases = v.aliases ? `, aliases: [${v.aliases.map(str).join(', ')}]` : '';
+      return `    { value: ${hex(v.value, 8)}, name: ${str(v.name)}, specName: ${str(v.specName)}, versions: ${versions(v.versions)}${dep}${aliases} },`;
     }),
     '  ] },',
   ];

@@ -109,12 +109,16 @@ export function buildModel(input: RegistryInput): Registry {
     const values: EnumValueDef[] = [];
     for (const [k, v] of byKey(e14?.values ?? [], e21?.values ?? [], (x) => key('value', name, x.value, x.specName))) {
       const deprecatedIn = versions.deprecatedIn(k, v.in14?.deprecated);
+      const valueName = normalizeName(v.latest.specName);
+      const printed = [...(v.in14?.printedAs ?? []), ...(v.in21 ? v.latest.printedAs ?? [] : [])];
+      const aliases = [...new Set(printed.map(normalizeName))].filter((a) => a !== valueName).sort();
       values.push({
         value: v.latest.value,
-        name: normalizeName(v.latest.specName),
+        name: valueName,
         specName: v.latest.specName,
         versions: versions.of(k, v.in14 !== undefined, v.in21),
         ...(deprecatedIn ? { deprecatedIn } : {}),
+        ...(aliases.length > 0 ? { aliases } : {}),
       });
     }
     const enumVersions = versions.of(key('enum', name, undefined, '-'), e14 !== undefined, e21 !== undefined);
@@ -129,6 +133,12 @@ export function buildModel(input: RegistryInput): Registry {
     for (const v of values) {
       if (names.has(v.name) && names.get(v.name) !== v.value) throw new Error(`${name}.${v.name}: two values`);
       names.set(v.name, v.value);
+    }
+    // An input alias (a misprinted name, spec-errata.tsv) must not be, or read as, another value's name.
+    for (const v of values) {
+      for (const a of v.aliases ?? []) {
+        if (names.has(a)) throw new Error(`${name}: the misprint '${a}' of ${v.name} is the name of value ${names.get(a)}`);
+      }
     }
     enums.push({
       name,

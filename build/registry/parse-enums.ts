@@ -14,6 +14,8 @@ export interface ParsedEnumValue {
   value: number;
   specName: string;
   deprecated?: { version: string | undefined };
+  /** Names this edition prints for the value before spec-errata.tsv corrected it (edition.ts). */
+  printedAs?: string[];
 }
 
 export interface ParsedEnum {

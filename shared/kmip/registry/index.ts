@@ -44,6 +44,8 @@ for (const e of [...ENUMS, TAG_ENUMERATION]) {
     else same.push(v);
     byName.set(v.name, v);
   }
+  // Misprinted names (input only); the generator checks that none is another value's name.
+  for (const v of e.values) for (const a of v.aliases ?? []) if (!byName.has(a)) byName.set(a, v);
   enumValueByValue.set(e, byValue);
   enumValueByName.set(e, byName);
 }
@@ -80,17 +82,23 @@ export function enumForTag(tag: number): EnumDef | undefined {
 /**
  * The name of an enumeration value (or mask bit). Where versions name one
  * value differently (e.g. Digital Signature Algorithm 1: 'MD2WithRSAEncryptionPKCS_1V1_5'
- * in 1.x, 'MD2WithRSAEncryption' in 2.x), `version` picks that version's name;
- * without it the newest name wins.
+ * in 1.x, 'MD2WithRSAEncryption' in 2.x), `version` picks that version's name.
+ * With a `version`, a value that version does not define has no name
+ * (undefined: print it as a number), e.g. Cryptographic Usage Mask 0x100000
+ * Authenticate is 2.x only. Without one, the newest name wins.
  */
 export function enumValueName(def: EnumDef, value: number, version?: KmipVersion): string | undefined {
   const named = enumValueByValue.get(def)?.get(value);
   if (named === undefined) return undefined;
-  const fit = version === undefined ? undefined : named.find((v) => v.versions.includes(version));
-  return (fit ?? named[named.length - 1]!).name;
+  if (version === undefined) return named[named.length - 1]!.name;
+  return named.find((v) => v.versions.includes(version))?.name;
 }
 
-/** The value of an enumeration value name; every name any version used parses. */
+/**
+ * The value of an enumeration value name; every name any version used parses,
+ * and so do the names a spec edition misprints (EnumValueDef.aliases, e.g.
+ * 'MFG1' for MGF1), which are never printed.
+ */
 export function enumValueByNameOf(def: EnumDef, name: string): number | undefined {
   return enumValueByName.get(def)?.get(name)?.value;
 }

@@ -751,7 +751,7 @@ export const ENUMS: readonly EnumDef[] = [
     { value: 0x0000010E, name: 'WrappingKeyLink', specName: 'Wrapping Key Link', versions: ['2.0', '2.1'] },
   ] },
   { name: 'MaskGenerator', specName: 'Mask Generator', kind: 'enumeration', versions: ['1.4', '2.0', '2.1'], values: [
-    { value: 0x00000001, name: 'MGF1', specName: 'MGF1', versions: ['1.4', '2.0', '2.1'] },
+    { value: 0x00000001, name: 'MGF1', specName: 'MGF1', versions: ['1.4', '2.0', '2.1'], aliases: ['MFG1'] },
   ] },
   { name: 'NISTKeyType', specName: 'NIST Key Type', kind: 'enumeration', versions: ['2.0', '2.1'], values: [
     { value: 0x00000001, name: 'PrivateSignatureKey', specName: 'Private signature key', versions: ['2.0', '2.1'] },
@@ -1491,9 +1491,9 @@ export const ENUMS: readonly EnumDef[] = [
   ] },
   { name: 'SplitKeyMethod', specName: 'Split Key Method', kind: 'enumeration', versions: ['1.0', '1.1', '1.2', '1.3', '1.4', '2.0', '2.1'], values: [
     { value: 0x00000001, name: 'XOR', specName: 'XOR', versions: ['1.0', '1.1', '1.2', '1.3', '1.4', '2.0', '2.1'] },
-    { value: 0x00000002, name: 'PolynomialSharingGF2_16', specName: 'Polynomial Sharing GF (2^16)', versions: ['1.0', '1.1', '1.2', '1.3', '1.4', '2.0', '2.1'] },
+    { value: 0x00000002, name: 'PolynomialSharingGF2_16', specName: 'Polynomial Sharing GF (2^16)', versions: ['1.0', '1.1', '1.2', '1.3', '1.4', '2.0', '2.1'], aliases: ['PolynomialSharingGF216'] },
     { value: 0x00000003, name: 'PolynomialSharingPrimeField', specName: 'Polynomial Sharing Prime Field', versions: ['1.0', '1.1', '1.2', '1.3', '1.4', '2.0', '2.1'] },
-    { value: 0x00000004, name: 'PolynomialSharingGF2_8', specName: 'Polynomial Sharing GF (2^8)', versions: ['1.2', '1.3', '1.4', '2.0', '2.1'] },
+    { value: 0x00000004, name: 'PolynomialSharingGF2_8', specName: 'Polynomial Sharing GF (2^8)', versions: ['1.2', '1.3', '1.4', '2.0', '2.1'], aliases: ['PolynomialSharingGF28'] },
   ] },
   { name: 'State', specName: 'State', kind: 'enumeration', versions: ['1.0', '1.1', '1.2', '1.3', '1.4', '2.0', '2.1'], values: [
     { value: 0x00000001, name: 'PreActive', specName: 'Pre-Active', versions: ['1.0', '1.1', '1.2', '1.3', '1.4', '2.0', '2.1'] },

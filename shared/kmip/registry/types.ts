@@ -29,6 +29,13 @@ export interface EnumValueDef {
   readonly versions: readonly KmipVersion[];
   /** First version that marks the value deprecated, if any. */
   readonly deprecatedIn?: KmipVersion;
+  /**
+   * Input-only names: what a spec edition misprints for this value (e.g.
+   * 'MFG1', printed by 2.0/2.1 for MGF1), normalized. They parse to the value,
+   * since a peer may follow the printed text; they are never printed. From
+   * build/registry/spec-errata.tsv.
+   */
+  readonly aliases?: readonly string[];
 }
 
 export interface EnumDef {

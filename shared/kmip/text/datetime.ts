@@ -40,9 +40,10 @@ export interface ParsedIso {
 }
 
 /**
- * Parse xsd:dateTime text; undefined when it is not one. Without an offset the
- * time is taken as UTC (xsd leaves it "unspecified"; KMIP values are UTC).
- * Years follow xsd 1.1 / ISO 8601: year 0000 is 1 BC.
+ * Parse xsd:dateTime text; when it is not one, a phrase saying why (it
+ * follows "Date-Time '…': "), e.g. 'day 29 is out of range for month 02'.
+ * Without an offset the time is taken as UTC (xsd leaves it "unspecified";
+ * KMIP values are UTC). Years follow xsd 1.1 / ISO 8601: year 0000 is 1 BC.
  */
 export function parseIsoDateTime(text: string): ParsedIso | string {
   const m = ISO.exec(text);

@@ -19,8 +19,12 @@ export type KmipTextErrorCode =
   | 'BAD_ITEM'
   /** An item that this encoding cannot carry (e.g. a control character in XML). */
   | 'UNREPRESENTABLE'
-  /** Nesting deeper than the configured limit. */
-  | 'TOO_DEEP';
+  /** Nesting deeper than the configured limit (maxDepth). */
+  | 'TOO_DEEP'
+  /** An input longer than the configured limit (maxMessageSize: the UTF-8 length of the text), refused before parsing. */
+  | 'TOO_LARGE'
+  /** More items than the configured limit (maxItems). */
+  | 'TOO_MANY_ITEMS';
 
 export class KmipTextError extends Error {
   override readonly name = 'KmipTextError';

@@ -199,7 +199,7 @@ function parseDateTime(raw: RawValue, dialect: Dialect, extended: boolean): bigi
     return BigInt.asIntN(64, h);
   }
   const parsed = parseIsoDateTime(text);
-  if (typeof parsed === 'string') throw bad(`${what} ${show(raw)} is ${parsed}`);
+  if (typeof parsed === 'string') throw bad(`${what} ${show(raw)}: ${parsed}`);
   let value: bigint;
   if (extended) {
     // Microseconds; finer digits are dropped, as §4.1.6.11 says of fractions KMIP cannot carry.

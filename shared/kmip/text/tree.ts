@@ -3,6 +3,7 @@
 // XML and JSON each only map their syntax to and from TextItem; everything
 // KMIP (tags, types, values, names from context, limits) happens here once.
 import { KMIP_VERSIONS, tagName, tagValue, type KmipVersion } from '../registry/index.js';
+import { DEFAULT_LIMITS, resolveLimits, type TtlvLimits } from '../ttlv/limits.js';
 import { ItemType, isExtensionTag, tagHex, type ItemTypeName, type TtlvItem } from '../ttlv/types.js';
 import { valueNames } from './context.js';
 import { KmipTextError } from './errors.js';
@@ -25,7 +26,13 @@ export interface TextItem {
   location?: string;
 }
 
-export interface TextDecodeOptions {
+/**
+ * Limits (shared/kmip/ttlv/limits.ts, same defaults as for TTLV: 4 MiB, depth
+ * 32, 100,000 items) bound the work one input can cause; exceeding one is a
+ * KmipTextError TOO_LARGE, TOO_DEEP or TOO_MANY_ITEMS. A value that is not a
+ * positive whole number is a RangeError, as for TTLV.
+ */
+export interface TextDecodeOptions extends Partial<TtlvLimits> {
   /**
    * Published names of extension tags (§4.1.2: "names of Extension tags"),
    * e.g. { WELL_KNOWN_EXTENSION: 0x545352 }: accepted wherever a tag name is,
@@ -38,8 +45,20 @@ export interface TextDecodeOptions {
    * placeholders such as $NOW in typed fields.
    */
   substitute?: (raw: string, type: ScalarType, path: string) => string | undefined;
+  /**
+   * Largest input: the UTF-8 byte length of the text (of the bytes, when
+   * given bytes), checked before anything is parsed. JSON given as an
+   * already-parsed value has no text to measure. Default 4 MiB, as for TTLV.
+   */
+  maxMessageSize?: number;
   /** Deepest structure nesting accepted; the outermost item is depth 1. Default 32, as for TTLV. */
   maxDepth?: number;
+  /**
+   * Most items accepted, structures included; for a document of several
+   * messages, all of them together (an XML wrapper element such as <KMIP> is
+   * not an item). Default 100,000, as for TTLV.
+   */
+  maxItems?: number;
 }
 
 export interface TextEncodeOptions extends Omit<FormatOptions, 'dialect'> {
@@ -47,7 +66,62 @@ export interface TextEncodeOptions extends Omit<FormatOptions, 'dialect'> {
   extensionTags?: Readonly<Record<string, number>>;
 }
 
-export const DEFAULT_MAX_DEPTH = 32;
+export const DEFAULT_MAX_DEPTH = DEFAULT_LIMITS.maxDepth;
+
+/** The limits in force for a decode: the TTLV defaults, overridden by the options. */
+export function textLimits(opts: TextDecodeOptions): TtlvLimits {
+  return resolveLimits(opts);
+}
+
+const NON_ASCII = /[^\x00-\x7f]/;
+
+/**
+ * UTF-8 length of a string, counting lone surrogates as the 3 bytes of the
+ * U+FFFD they would become; stops counting once past `stopAbove`.
+ */
+export function utf8Length(text: string, stopAbove = Infinity): number {
+  let n = text.length; // every UTF-16 code unit is at least one byte
+  if (n > stopAbove) return n;
+  const first = text.search(NON_ASCII); // a regex scan is far quicker than a loop over ASCII
+  if (first < 0) return n;
+  for (let i = first; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x80) continue;
+    if (c < 0x800) n += 1;
+    else if (c >= 0xd800 && c <= 0xdbff && (text.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
+      n += 2; // a pair: 2 code units, 4 bytes
+      i++;
+    } else n += 2;
+    if (n > stopAbove) return n;
+  }
+  return n;
+}
+
+/** TOO_LARGE unless the input (text: its UTF-8 length) is within maxMessageSize. Cheap: no copy, stops early. */
+export function checkTextSize(input: string | Uint8Array, limits: TtlvLimits): void {
+  const max = limits.maxMessageSize;
+  if (typeof input !== 'string') {
+    if (input.length > max) throw new KmipTextError('TOO_LARGE', `the input is ${input.length} bytes, over the limit of ${max}`);
+    return;
+  }
+  // Each UTF-16 code unit is 1 to 3 bytes of UTF-8: count only when it matters.
+  if (input.length * 3 <= max) return;
+  if (utf8Length(input, max) > max) {
+    throw new KmipTextError('TOO_LARGE', `the text is over the limit of ${max} bytes (UTF-8)`);
+  }
+}
+
+/** Counts items against maxItems across one input (which may hold several messages). */
+export class ItemBudget {
+  private used = 0;
+  constructor(readonly max: number) {}
+
+  /** Count one more item; TOO_MANY_ITEMS past the limit. */
+  take(path = '', location = ''): void {
+    if (++this.used > this.max) throw new KmipTextError('TOO_MANY_ITEMS', `more than ${this.max} items`, path, location);
+  }
+}
+
 const HEX_TAG = /^0x[0-9a-fA-F]{6}$/;
 
 function isTypeName(text: string): text is ItemTypeName {
@@ -82,17 +156,30 @@ export function tagText(tag: number, extensionTags?: Readonly<Record<string, num
   return { tag: tagHex(tag) };
 }
 
-/** TextItem → TtlvItem. `dialect` picks the value forms; errors carry the path and location. */
-export function fromTextItem(node: TextItem, dialect: Dialect, opts: TextDecodeOptions = {}): TtlvItem {
-  return convert(node, dialect, opts, '', [], 1);
+interface Conversion {
+  dialect: Dialect;
+  opts: TextDecodeOptions;
+  maxDepth: number;
+  budget: ItemBudget;
 }
 
-function convert(node: TextItem, dialect: Dialect, opts: TextDecodeOptions, parentPath: string, siblings: readonly TtlvItem[], depth: number): TtlvItem {
+/**
+ * TextItem → TtlvItem. `dialect` picks the value forms; errors carry the path
+ * and location. Items count against `budget` when given (one budget for all
+ * the messages of a document), else against a fresh one of opts.maxItems.
+ */
+export function fromTextItem(node: TextItem, dialect: Dialect, opts: TextDecodeOptions = {}, budget?: ItemBudget): TtlvItem {
+  const limits = textLimits(opts);
+  return convert(node, { dialect, opts, maxDepth: limits.maxDepth, budget: budget ?? new ItemBudget(limits.maxItems) }, '', [], 1);
+}
+
+function convert(node: TextItem, cx: Conversion, parentPath: string, siblings: readonly TtlvItem[], depth: number): TtlvItem {
+  const { dialect, opts } = cx;
   const path = parentPath ? `${parentPath}/${node.tag}` : node.tag;
   const where = node.location ?? '';
   try {
-    const maxDepth = opts.maxDepth ?? DEFAULT_MAX_DEPTH;
-    if (depth > maxDepth) throw new KmipTextError('TOO_DEEP', `structures nest deeper than ${maxDepth} levels`);
+    if (depth > cx.maxDepth) throw new KmipTextError('TOO_DEEP', `structures nest deeper than ${cx.maxDepth} levels`);
+    cx.budget.take();
     const tag = resolveTag(node.tag, opts);
     if (node.name !== undefined) {
       // The name beside a hex tag is informative, but one that names another tag is a contradiction.
@@ -113,7 +200,7 @@ function convert(node: TextItem, dialect: Dialect, opts: TextDecodeOptions, pare
         throw new KmipTextError('BAD_ITEM', 'a Structure takes sub-items, not a value');
       }
       const children: TtlvItem[] = [];
-      for (const child of node.children ?? []) children.push(convert(child, dialect, opts, path, children, depth + 1));
+      for (const child of node.children ?? []) children.push(convert(child, cx, path, children, depth + 1));
       return { tag, type: 'Structure', value: children };
     }
     if (node.children !== undefined && node.children.length > 0) {
@@ -154,9 +241,10 @@ export function messageVersion(item: TtlvItem): KmipVersion | undefined {
 }
 
 /**
- * TtlvItem → TextItem in the dialect's value forms. Enumeration names are
- * spelled as the message's own protocol version spells them (a few were
- * renamed in 2.0), unless opts.version says otherwise.
+ * TtlvItem → TextItem in the dialect's value forms. Enumeration and mask
+ * names are those of the message's own protocol version (a few were renamed
+ * in 2.0; a value that version lacks is printed as hex), unless opts.version
+ * says otherwise.
  */
 export function toTextItem(item: TtlvItem, dialect: Dialect, opts: TextEncodeOptions = {}): TextItem {
   const version = opts.version ?? messageVersion(item);

@@ -5,7 +5,8 @@
 // <x540001 …/>; that form is accepted too and read as tag 0x540001.
 import type { TtlvItem } from '../ttlv/types.js';
 import { KmipTextError } from '../text/errors.js';
-import { DEFAULT_MAX_DEPTH, fromTextItem, type TextDecodeOptions, type TextItem } from '../text/tree.js';
+import { ItemBudget, checkTextSize, fromTextItem, textLimits, type TextDecodeOptions, type TextItem } from '../text/tree.js';
+import type { TtlvLimits } from '../ttlv/limits.js';
 import { parseXmlDocument, type XmlDocument, type XmlElement } from './parser.js';
 
 export type XmlDecodeOptions = TextDecodeOptions;
@@ -32,9 +33,9 @@ function decodeText(input: string | Uint8Array): string {
   }
 }
 
-function readDocument(input: string | Uint8Array, opts: XmlDecodeOptions, sequence = false): XmlDocument {
-  // One level more than items may nest, for a wrapper element.
-  return parseXmlDocument(decodeText(input), (opts.maxDepth ?? DEFAULT_MAX_DEPTH) + 1, sequence);
+function readDocument(input: string | Uint8Array, limits: TtlvLimits, sequence = false): XmlDocument {
+  checkTextSize(input, limits); // before decoding or parsing anything
+  return parseXmlDocument(decodeText(input), limits, sequence);
 }
 
 function elementToTextItem(el: XmlElement, doc: XmlDocument, parentPath: string): TextItem {
@@ -79,14 +80,16 @@ function elementToTextItem(el: XmlElement, doc: XmlDocument, parentPath: string)
  * <KmipTestCase>) whose child items are returned in document order.
  */
 export function parseKmipXml(input: string | Uint8Array, opts: XmlDecodeOptions = {}): TtlvItem[] {
-  const doc = readDocument(input, opts, true);
+  const limits = textLimits(opts);
+  const doc = readDocument(input, limits, true);
   const wrapped = doc.roots.length === 1 && XML_WRAPPER_ELEMENTS.includes(doc.root.name);
-  return (wrapped ? doc.root.children : doc.roots).map((el) => fromTextItem(elementToTextItem(el, doc, ''), 'xml', opts));
+  const budget = new ItemBudget(limits.maxItems); // one for the whole document
+  return (wrapped ? doc.root.children : doc.roots).map((el) => fromTextItem(elementToTextItem(el, doc, ''), 'xml', opts, budget));
 }
 
 /** Parse a document whose root is exactly one KMIP item. */
 export function parseKmipXmlElement(input: string | Uint8Array, opts: XmlDecodeOptions = {}): TtlvItem {
-  const doc = readDocument(input, opts);
+  const doc = readDocument(input, textLimits(opts));
   if (XML_WRAPPER_ELEMENTS.includes(doc.root.name)) {
     throw new KmipTextError('BAD_ITEM', `<${doc.root.name}> is a wrapper of messages, not one KMIP item (use parseKmipXml)`, '', doc.locate(doc.root.offset));
   }

@@ -6,6 +6,7 @@
 import type { TtlvItem } from '../ttlv/types.js';
 import { KmipTextError } from '../text/errors.js';
 import { toTextItem, type TextEncodeOptions, type TextItem } from '../text/tree.js';
+import { NOT_XML_CHAR } from './chars.js';
 
 export interface XmlEncodeOptions extends TextEncodeOptions {
   /** One level of indentation; default two spaces. */
@@ -19,8 +20,6 @@ export interface XmlDocumentOptions extends XmlEncodeOptions {
   declaration?: boolean;
 }
 
-// Characters XML 1.0 cannot carry at all, not even as a character reference.
-const NOT_XML_CHAR = /[^\t\n\r\x20-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/u;
 
 function escapeAttr(value: string, path: string): string {
   const bad = NOT_XML_CHAR.exec(value);

@@ -4,8 +4,9 @@
 // entities other than the five predefined ones, CDATA sections and processing
 // instructions. Character references must name XML characters.
 // It is iterative (no recursion), so nesting depth is bounded by `maxDepth`,
-// not by the JS stack.
+// not by the JS stack; `maxItems` bounds the number of elements.
 import { KmipTextError } from '../text/errors.js';
+import { NOT_XML_CHAR } from './chars.js';
 
 export interface XmlElement {
   name: string;
@@ -27,11 +28,15 @@ export interface XmlDocument {
   locate(offset: number): string;
 }
 
-// XML 1.0 Char, minus CR (line ends are normalized to LF before anything else).
-const NOT_XML_CHAR = /[^\t\n\x20-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/u;
 const NAME_START = /[A-Za-z_:\u00C0-\u00D6\u00D8-\u00F6\u00F8-\u02FF\u0370-\u037D\u037F-\u1FFF\u200C-\u200D\u2070-\u218F\u2C00-\u2FEF\u3001-\uD7FF\uF900-\uFDCF\uFDF0-\uFFFD\u{10000}-\u{EFFFF}]/u;
 const NAME_CHAR = /[-.0-9\u00B7\u0300-\u036F\u203F-\u2040]/u;
 const PREDEFINED: Record<string, string> = { lt: '<', gt: '>', amp: '&', quot: '"', apos: "'" };
+
+/** Attribute-value characters that need no attention: not the quote, '<', '&', tab or LF. */
+const PLAIN_IN_DOUBLE_QUOTES = /[^"<&\t\n]*/y;
+const PLAIN_IN_SINGLE_QUOTES = /[^'<&\t\n]*/y;
+/** Character data that needs no attention: not '<', '&' or ']' (which might start ']]>'). */
+const PLAIN_TEXT = /[^<&\]]*/y;
 
 function isNameChar(ch: string): boolean {
   return NAME_START.test(ch) || NAME_CHAR.test(ch);
@@ -43,10 +48,12 @@ function isSpace(c: number): boolean {
 
 class Reader {
   pos = 0;
+  /** Elements started so far, in the whole document. */
+  elements = 0;
   private readonly lineStarts: number[] = [0];
 
   constructor(readonly src: string) {
-    for (let i = 0; i < src.length; i++) if (src.charCodeAt(i) === 0x0a) this.lineStarts.push(i + 1);
+    for (let i = src.indexOf('\n'); i >= 0; i = src.indexOf('\n', i + 1)) this.lineStarts.push(i + 1);
   }
 
   locate(offset: number): string {
@@ -115,7 +122,7 @@ class Reader {
       if (!m) this.fail(`malformed character reference &${body};`, start);
       const cp = m[1] !== undefined ? parseInt(m[1], 10) : parseInt(m[2]!, 16);
       // CR is a legal character even though literal CRs are normalized away.
-      if (cp > 0x10ffff || (cp !== 0x0d && NOT_XML_CHAR.test(String.fromCodePoint(cp)))) {
+      if (cp > 0x10ffff || NOT_XML_CHAR.test(String.fromCodePoint(cp))) {
         this.fail(`character reference &${body}; is not an XML character`, start);
       }
       return String.fromCodePoint(cp);
@@ -125,13 +132,24 @@ class Reader {
     return ch;
   }
 
-  /** A quoted attribute value, normalized: literal whitespace characters become spaces. */
+  /**
+   * A quoted attribute value, normalized: literal whitespace characters become
+   * spaces. Runs of ordinary characters are taken whole (a sticky regex), so a
+   * megabyte hex value costs one scan and one slice, not a step per character.
+   */
   attrValue(): string {
     const quote = this.src[this.pos];
     if (quote !== '"' && quote !== "'") this.fail('expected a quoted attribute value');
+    const plain = quote === '"' ? PLAIN_IN_DOUBLE_QUOTES : PLAIN_IN_SINGLE_QUOTES;
     this.pos++;
     let out = '';
     for (;;) {
+      plain.lastIndex = this.pos;
+      plain.test(this.src); // always matches, perhaps nothing
+      if (plain.lastIndex > this.pos) {
+        out += this.src.slice(this.pos, plain.lastIndex);
+        this.pos = plain.lastIndex;
+      }
       if (this.eof()) this.fail('unterminated attribute value');
       const ch = this.src[this.pos]!;
       if (ch === quote) {
@@ -143,7 +161,7 @@ class Reader {
         out += this.reference();
         continue;
       }
-      out += ch === '\t' || ch === '\n' ? ' ' : ch;
+      out += ' '; // tab or LF (CRs are LFs by now)
       this.pos++;
     }
   }
@@ -230,11 +248,23 @@ function startTag(r: Reader): { el: XmlElement; empty: boolean } {
 }
 
 /**
- * Parse a whole document. Throws KmipTextError('SYNTAX' | 'TOO_DEEP') with a
- * line and column. With `sequence`, several top-level elements may follow one
- * another (a stream of messages, as `keyhold ttlv decode` prints them).
+ * The item limits of a KMIP document. Elements may go one level deeper and be
+ * one more than items, for a wrapper element (<KMIP>) that is not an item;
+ * the errors still name the item limits, and the KMIP layer (text/tree.ts)
+ * holds the items to them exactly.
  */
-export function parseXmlDocument(input: string, maxDepth: number, sequence = false): XmlDocument {
+export interface XmlLimits {
+  maxDepth: number;
+  maxItems: number;
+}
+
+/**
+ * Parse a whole document. Throws KmipTextError('SYNTAX' | 'TOO_DEEP' |
+ * 'TOO_MANY_ITEMS') with a line and column. With `sequence`, several top-level
+ * elements may follow one another (a stream of messages, as `keyhold ttlv
+ * decode` prints them).
+ */
+export function parseXmlDocument(input: string, limits: XmlLimits, sequence = false): XmlDocument {
   // XML §2.11: every CR LF and lone CR is read as LF. A BOM may precede the document.
   const src = input.replace(/^\uFEFF/, '').replace(/\r\n?/g, '\n');
   const r = new Reader(src);
@@ -247,7 +277,7 @@ export function parseXmlDocument(input: string, maxDepth: number, sequence = fal
   do {
     if (!r.startsWith('<')) r.fail('text is not allowed outside the root element');
     if (r.startsWith('</')) r.fail('an end tag with no open element: only comments and whitespace may follow the root element');
-    roots.push(element(r, maxDepth));
+    roots.push(element(r, limits));
     while (r.misc());
   } while (sequence && !r.eof());
   if (!r.eof()) r.fail('only comments and whitespace may follow the root element');
@@ -255,7 +285,7 @@ export function parseXmlDocument(input: string, maxDepth: number, sequence = fal
 }
 
 /** Read one element and everything inside it; r is at its '<'. */
-function element(r: Reader, maxDepth: number): XmlElement {
+function element(r: Reader, limits: XmlLimits): XmlElement {
   const stack: XmlElement[] = [];
   let root: XmlElement | undefined;
   for (;;) {
@@ -273,13 +303,18 @@ function element(r: Reader, maxDepth: number): XmlElement {
     }
     if (r.startsWith('<') && !r.startsWith('<!') && !r.startsWith('<?')) {
       const { el, empty } = startTag(r);
+      if (++r.elements > limits.maxItems + 1) {
+        throw new KmipTextError('TOO_MANY_ITEMS', `more than ${limits.maxItems} items`, '', r.locate(el.offset));
+      }
       const parent = stack[stack.length - 1];
       if (parent) parent.children.push(el);
       else root = el;
       if (empty) {
         if (stack.length === 0) break;
       } else {
-        if (stack.length >= maxDepth) throw new KmipTextError('TOO_DEEP', `elements nest deeper than ${maxDepth} levels`, '', r.locate(el.offset));
+        if (stack.length > limits.maxDepth) {
+          throw new KmipTextError('TOO_DEEP', `structures nest deeper than ${limits.maxDepth} levels`, '', r.locate(el.offset));
+        }
         stack.push(el);
       }
       continue;
@@ -289,7 +324,11 @@ function element(r: Reader, maxDepth: number): XmlElement {
     // Character data.
     const el = stack[stack.length - 1]!;
     const start = r.pos;
-    while (!r.eof() && r.src[r.pos] !== '<') {
+    for (;;) {
+      PLAIN_TEXT.lastIndex = r.pos;
+      PLAIN_TEXT.test(r.src);
+      r.pos = PLAIN_TEXT.lastIndex;
+      if (r.eof() || r.src[r.pos] === '<') break;
       if (r.src[r.pos] === '&') {
         r.reference();
         continue;
