@@ -5,11 +5,11 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { parseHex, toHex } from '../shared/kmip/ttlv/index.js';
+import { encodeTtlv, item, parseHex, struct, toHex } from '../shared/kmip/ttlv/index.js';
 import { REPO_ROOT, reference } from './support/reference.js';
 
 function keyhold(args: string[], input: string | Uint8Array): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [join(REPO_ROOT, 'bin', 'keyhold.mjs'), ...args], { input, timeout: 60_000 });
+  const r = spawnSync(process.execPath, [join(REPO_ROOT, 'bin', 'keyhold.mjs'), ...args], { input, timeout: 60_000, maxBuffer: 64 * 1024 * 1024 });
   if (r.error) throw r.error;
   return { status: r.status, stdout: r.stdout.toString('utf8'), stderr: r.stderr.toString('utf8') };
 }
@@ -53,6 +53,19 @@ test('a whole captured session, as hex and as raw bytes, decodes and encodes bac
     }
   }
   console.log(`cli round trip: ${captures.length} messages, XML and JSON, hex and raw input`);
+});
+
+test('a 3 MiB Byte String (over 4 MiB as text) decodes and encodes back exactly', () => {
+  const big = new Uint8Array(3 * 1024 * 1024).map((_, i) => (i * 7919) & 0xff);
+  const hex = toHex(encodeTtlv(struct(0x420078, [item(0x420043, 'ByteString', big)])));
+  for (const format of [[], ['--json']]) {
+    const dec = keyhold(['ttlv', 'decode', ...format], hex);
+    assert.equal(dec.status, 0, dec.stderr);
+    assert.ok(dec.stdout.length > 4 * 1024 * 1024, 'the text form is over the 4 MiB message default');
+    const enc = keyhold(['ttlv', 'encode'], dec.stdout);
+    assert.equal(enc.status, 0, enc.stderr);
+    assert.equal(enc.stdout.trim(), hex);
+  }
 });
 
 test('bad input: exit 1 and one line naming message, offset, tag and the fault', () => {

@@ -7,6 +7,13 @@ import { parseKmipXml } from '../../shared/kmip/xml/index.js';
 import { describeTag } from './describe.js';
 import { CliError } from './errors.js';
 
+/**
+ * The operator's own file, not a peer's message: room for a whole captured
+ * session in text form (each message may be up to the TTLV default of 4 MiB,
+ * and hex doubles its bytes), while a runaway input still stops.
+ */
+const TEXT_LIMITS = { maxMessageSize: 64 * 1024 * 1024, maxItems: 2_000_000 } as const;
+
 export interface EncodeOptions {
   /** 'auto' picks XML when the text starts with '<', JSON otherwise. */
   format: 'auto' | 'xml' | 'json';
@@ -30,12 +37,12 @@ function parseJsonMessages(text: string): TtlvItem[] {
   } catch {
     whole = undefined;
   }
-  if (Array.isArray(whole)) return whole.map((m, i) => parsing(`message ${i + 1} (array element ${i})`, () => parseKmipJson(m as object)));
-  if (whole !== undefined) return [parsing('message 1', () => parseKmipJson(whole as object))];
+  if (Array.isArray(whole)) return whole.map((m, i) => parsing(`message ${i + 1} (array element ${i})`, () => parseKmipJson(m as object, TEXT_LIMITS)));
+  if (whole !== undefined) return [parsing('message 1', () => parseKmipJson(whole as object, TEXT_LIMITS))];
   const out: TtlvItem[] = [];
   for (const [i, line] of text.split('\n').entries()) {
     if (line.trim() === '') continue;
-    out.push(parsing(`message ${out.length + 1} (line ${i + 1})`, () => parseKmipJson(line)));
+    out.push(parsing(`message ${out.length + 1} (line ${i + 1})`, () => parseKmipJson(line, TEXT_LIMITS)));
   }
   return out;
 }
@@ -54,7 +61,7 @@ export function ttlvEncode(input: Uint8Array, opts: EncodeOptions, write: (text:
   if (text.trim() === '') throw new CliError('no input: expected KMIP XML or JSON on standard input');
   const format = opts.format === 'auto' ? (text.trimStart().startsWith('<') ? 'xml' : 'json') : opts.format;
   // XML errors carry their line and column, which locate the message too.
-  const items = format === 'xml' ? parsing('XML input', () => parseKmipXml(text)) : parseJsonMessages(text);
+  const items = format === 'xml' ? parsing('XML input', () => parseKmipXml(text, TEXT_LIMITS)) : parseJsonMessages(text);
   if (items.length === 0) throw new CliError(`no KMIP message found in the ${format.toUpperCase()} input`);
   for (const [i, it] of items.entries()) {
     try {
