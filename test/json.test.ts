@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { parseKmipJson, toKmipJson, toKmipJsonLine } from '../shared/kmip/json/index.js';
 import { KmipTextError, type KmipTextErrorCode } from '../shared/kmip/text/index.js';
+import { assertTextError } from './support/text-errors.js';
 import type { TtlvItem } from '../shared/kmip/ttlv/index.js';
 
 function value(json: string): unknown {
@@ -11,15 +12,7 @@ function value(json: string): unknown {
 }
 
 function rejects(input: string | object, code: KmipTextErrorCode, ...parts: string[]): void {
-  assert.throws(
-    () => parseKmipJson(input),
-    (e: unknown) => {
-      assert.ok(e instanceof KmipTextError, `not a KmipTextError: ${String(e)}`);
-      assert.equal(e.code, code, e.message);
-      for (const p of parts) assert.ok(e.message.includes(p), `message ${JSON.stringify(e.message)} lacks ${JSON.stringify(p)}`);
-      return true;
-    },
-  );
+  assertTextError(() => parseKmipJson(input), code, ...parts);
 }
 
 function roundTrip(item: TtlvItem): void {

@@ -13,6 +13,7 @@ import { test } from 'node:test';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import {
+  concatBytes,
   decodeTtlv,
   encodeTtlv,
   parseHex,
@@ -77,13 +78,7 @@ function expectError(fn: () => unknown, code: TtlvErrorCode, offset: number, tag
 }
 
 function cat(...parts: (Uint8Array | number[])[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
+  return concatBytes(parts);
 }
 
 /** An 8-byte item header. */

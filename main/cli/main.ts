@@ -1,5 +1,6 @@
 // The `keyhold` command line. Commands are a routing table, not a switch;
 // every failure becomes one line on stderr and a non-zero exit status.
+import { concatBytes } from '../../shared/kmip/ttlv/index.js';
 import { CliError } from './errors.js';
 import { ttlvDecode } from './ttlv-decode.js';
 import { ttlvEncode } from './ttlv-encode.js';
@@ -55,13 +56,7 @@ async function readAll(stdin: CliIo['stdin']): Promise<Uint8Array> {
   } catch (e) {
     throw new CliError(`cannot read standard input: ${e instanceof Error ? e.message : String(e)}`);
   }
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
+  return concatBytes(parts);
 }
 
 /** Run the CLI; returns the exit status. */

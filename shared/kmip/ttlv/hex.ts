@@ -50,3 +50,14 @@ export function parseHex(text: string): Uint8Array {
   if (high >= 0) throw new TtlvError('BAD_HEX', 'odd number of hex digits', highAt);
   return out.slice(0, n);
 }
+
+/** One Uint8Array holding all the parts, in order. */
+export function concatBytes(parts: readonly (Uint8Array | readonly number[])[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}

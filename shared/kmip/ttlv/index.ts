@@ -6,5 +6,5 @@ export { DEFAULT_LIMITS, resolveLimits, type TtlvLimits } from './limits.js';
 export { decodeTtlv } from './decode.js';
 export { encodeTtlv } from './encode.js';
 export { TtlvFramer } from './framer.js';
-export { parseHex, toHex } from './hex.js';
+export { concatBytes, parseHex, toHex } from './hex.js';
 export { prettyTtlv, type PrettyOptions } from './pretty.js';
