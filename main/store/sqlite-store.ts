@@ -1,0 +1,357 @@
+// KeyStore on better-sqlite3. Every public method is one transaction; the
+// caller's transaction(fn) nests them as savepoints, so a multi-step KMIP
+// operation commits or rolls back as a whole.
+import { randomUUID, type KeyObject } from 'node:crypto';
+import { closeSync, mkdirSync, openSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import Database from 'better-sqlite3';
+import { attributeKey, type Attribute, type AttributeName, type AttributeValue } from '../../shared/kmip/message/attributes.js';
+import { decodeValue, encodeValue, keyColumns, nameColumns, nameFromColumns } from './attribute-codec.js';
+import { MaterialCipher } from './crypto.js';
+import { StoreError, toStoreError } from './errors.js';
+import { loadMasterKey } from './master-key.js';
+import { buildLocateQuery } from './locate-query.js';
+import { migrate } from './migrations/index.js';
+import { ObjectState, type KeyStore, type LocateFilter, type NewObject, type StoredObject } from './types.js';
+
+export const DB_FILE = 'keyhold.db';
+const MATERIAL = 'material';
+const KEY_CHECK = 'key-check';
+const MASTER_KEY_VERSION = 1;
+
+export interface OpenStoreOptions {
+  /** Milliseconds to wait for another connection's write lock (default 5000). */
+  busyTimeoutMs?: number;
+  /** Clock for created/modified times (tests). */
+  now?: () => number;
+}
+
+interface ObjectRow {
+  seq: number;
+  uid: string;
+  object_type: number;
+  state: number;
+  owner: string | null;
+  created_at: number;
+  modified_at: number;
+}
+
+interface AttributeRow {
+  name: string;
+  idx: number;
+  vendor: string | null;
+  raw: Buffer;
+}
+
+/** A directory (DIR/keyhold.db, DIR/master.key) or a database file path (the key file sits beside it). */
+function resolvePaths(path: string): { dir: string; dbFile: string } {
+  let isDir: boolean;
+  try {
+    isDir = statSync(path).isDirectory();
+  } catch {
+    isDir = !/\.(db|sqlite3?)$/i.test(path);
+  }
+  const dir = isDir ? path : dirname(path);
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  return { dir, dbFile: isDir ? join(dir, DB_FILE) : path };
+}
+
+export function openStore(path: string, options: OpenStoreOptions = {}): SqliteKeyStore {
+  const { dir, dbFile } = resolvePaths(path);
+  let db: Database.Database | undefined;
+  try {
+    // Create the file owner-only: SQLite gives the -wal and -shm files the
+    // database file's permissions, and attribute values (names, groups) are
+    // nobody else's business even though key material is encrypted.
+    closeSync(openSync(dbFile, 'a', 0o600));
+    db = new Database(dbFile);
+    // WAL: readers never block the writer. synchronous=FULL: each commit is
+    // fsynced before it returns, and the server answers a request only after
+    // its commit returns, so an acknowledged change survives the process being
+    // killed and also an OS crash or power loss (NORMAL would survive only the
+    // former). secure_delete: freed pages (destroyed key material) are zeroed.
+    const mode = db.pragma('journal_mode = WAL', { simple: true });
+    if (String(mode).toLowerCase() !== 'wal') throw new StoreError('INTERNAL', `cannot enable WAL mode (got ${String(mode)})`);
+    db.pragma('synchronous = FULL');
+    db.pragma('foreign_keys = ON');
+    db.pragma('secure_delete = ON');
+    db.pragma(`busy_timeout = ${Math.max(0, Math.floor(options.busyTimeoutMs ?? 5000))}`);
+    migrate(db);
+    const cipher = new MaterialCipher(new Map([[MASTER_KEY_VERSION, masterKeyFor(db, dir)]]), MASTER_KEY_VERSION);
+    verifyKeyCheck(db, cipher);
+    return new SqliteKeyStore(db, cipher, options.now ?? Date.now, dbFile);
+  } catch (e) {
+    db?.close();
+    throw toStoreError(e);
+  }
+}
+
+function masterKeyFor(db: Database.Database, dir: string): KeyObject {
+  // A missing key file is created only for a database that has never held
+  // encrypted data; otherwise a fresh key would silently orphan every secret.
+  const initialised = db.prepare('SELECT 1 FROM meta WHERE key = ?').get(KEY_CHECK) !== undefined;
+  return loadMasterKey(dir, !initialised);
+}
+
+/** A known value sealed under the master key, so a wrong key file is caught at open, not at the first Get. */
+function verifyKeyCheck(db: Database.Database, cipher: MaterialCipher): void {
+  const row = db.prepare('SELECT value FROM meta WHERE key = ?').pluck().get(KEY_CHECK) as Buffer | undefined;
+  if (row === undefined) {
+    const s = cipher.seal(KEY_CHECK, 'meta', Buffer.alloc(16));
+    const value = Buffer.concat([Buffer.from([s.keyVersion]), s.nonce, s.ciphertext]);
+    db.prepare('INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)').run(KEY_CHECK, value);
+    return;
+  }
+  try {
+    cipher.open(KEY_CHECK, 'meta', row[0]!, { nonce: row.subarray(1, 13), ciphertext: row.subarray(13) });
+  } catch {
+    throw new StoreError('MASTER_KEY', 'the master key file does not belong to this database');
+  }
+}
+
+export class SqliteKeyStore implements KeyStore {
+  private readonly s;
+
+  constructor(
+    private readonly db: Database.Database,
+    private readonly cipher: MaterialCipher,
+    private readonly now: () => number,
+    /** The database file path. */
+    readonly file: string,
+  ) {
+    const p = (sql: string) => db.prepare(sql);
+    this.s = {
+      insertObject: p('INSERT INTO objects (uid, object_type, state, owner, created_at, modified_at) VALUES (?, ?, ?, ?, ?, ?)'),
+      objectByUid: p('SELECT seq, uid, object_type, state, owner, created_at, modified_at FROM objects WHERE uid = ?'),
+      seqByUid: p('SELECT seq, state FROM objects WHERE uid = ?'),
+      touch: p('UPDATE objects SET modified_at = ? WHERE seq = ?'),
+      setState: p('UPDATE objects SET state = ?, modified_at = ? WHERE seq = ?'),
+      upsertMaterial: p('INSERT OR REPLACE INTO object_material (object_seq, key_version, nonce, ciphertext) VALUES (?, ?, ?, ?)'),
+      material: p('SELECT key_version, nonce, ciphertext FROM object_material WHERE object_seq = ?'),
+      hasMaterial: p('SELECT 1 FROM object_material WHERE object_seq = ?').pluck(),
+      deleteMaterial: p('DELETE FROM object_material WHERE object_seq = ?'),
+      insertAttr: p('INSERT INTO attributes (object_seq, name, idx, vendor, type, text_value, int_value, date_value, raw) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)'),
+      updateAttr: p('UPDATE attributes SET type = ?, text_value = ?, int_value = ?, date_value = ?, raw = ? WHERE object_seq = ? AND name = ? AND idx = ?'),
+      attrs: p('SELECT name, idx, vendor, raw FROM attributes WHERE object_seq = ? ORDER BY name, idx'),
+      attrsByName: p('SELECT name, idx, vendor, raw FROM attributes WHERE object_seq = ? AND name = ? ORDER BY idx'),
+      attrNames: p('SELECT DISTINCT name, vendor FROM attributes WHERE object_seq = ? ORDER BY name'),
+      nextIdx: p('SELECT coalesce(max(idx) + 1, 0) FROM attributes WHERE object_seq = ? AND name = ?').pluck(),
+      deleteAttr: p('DELETE FROM attributes WHERE object_seq = ? AND name = ? AND idx = ?'),
+      deleteAttrAll: p('DELETE FROM attributes WHERE object_seq = ? AND name = ?'),
+    };
+  }
+
+  // -- plumbing -------------------------------------------------------------
+
+  /**
+   * Run fn as one transaction (a savepoint when nested), mapping SQLite errors
+   * to StoreError. Writes take the lock up front (IMMEDIATE), so they wait on
+   * busy_timeout instead of failing when upgrading a read lock; reads stay
+   * DEFERRED so they never block a writer in another connection.
+   */
+  private tx<T>(fn: () => T, mode: 'immediate' | 'deferred' = 'immediate'): T {
+    if (!this.db.open) throw new StoreError('CLOSED', 'the store is closed');
+    try {
+      const t = this.db.transaction(fn);
+      return mode === 'immediate' ? t.immediate() : t.deferred();
+    } catch (e) {
+      throw toStoreError(e);
+    }
+  }
+
+  private object(id: string): { seq: number; state: number } {
+    const row = this.s.seqByUid.get(id) as { seq: number; state: number } | undefined;
+    if (row === undefined) throw new StoreError('NOT_FOUND', `no object with identifier ${id}`);
+    return row;
+  }
+
+  private insertAttribute(seq: number, name: AttributeName, value: AttributeValue, index: number | undefined): number {
+    const n = nameColumns(name);
+    if (index !== undefined && (!Number.isSafeInteger(index) || index < 0)) throw new StoreError('INVALID', 'attribute index must be a non-negative integer');
+    const idx = index ?? (this.s.nextIdx.get(seq, n.name) as number);
+    const k = keyColumns(value);
+    try {
+      this.s.insertAttr.run(seq, n.name, idx, n.vendor, value.type, k.text, k.int, k.date, encodeValue(value));
+    } catch (e) {
+      const err = toStoreError(e);
+      if (err instanceof StoreError && err.code === 'CONFLICT') throw new StoreError('CONFLICT', `attribute ${n.name} index ${idx} already exists`);
+      throw err;
+    }
+    return idx;
+  }
+
+  private rowToAttribute(r: AttributeRow): Required<Attribute> {
+    return { name: nameFromColumns(r.name, r.vendor), index: r.idx, value: decodeValue(r.raw, `attribute ${r.name}[${r.idx}]`) };
+  }
+
+  private sealInto(seq: number, id: string, material: Uint8Array): void {
+    const s = this.cipher.seal(MATERIAL, id, material);
+    this.s.upsertMaterial.run(seq, s.keyVersion, s.nonce, s.ciphertext);
+  }
+
+  /** Locate statements by SQL text: filters repeat in shape, so preparing each once pays. */
+  private readonly locateCache = new Map<string, Database.Statement>();
+  private locateStatement(sql: string): Database.Statement {
+    let st = this.locateCache.get(sql);
+    if (st === undefined) {
+      st = this.db.prepare(sql).pluck();
+      if (this.locateCache.size >= 128) this.locateCache.delete(this.locateCache.keys().next().value!);
+      this.locateCache.set(sql, st);
+    }
+    return st;
+  }
+
+  // -- KeyStore ---------------------------------------------------------------
+
+  transaction<T>(fn: () => T): T {
+    return this.tx(fn);
+  }
+
+  createObject(obj: NewObject): string {
+    const id = obj.id ?? randomUUID();
+    if (typeof id !== 'string' || id === '') throw new StoreError('INVALID', 'the identifier must be a non-empty string');
+    return this.tx(() => {
+      const t = this.now();
+      let seq: number;
+      try {
+        seq = Number(this.s.insertObject.run(id, obj.objectType, obj.state, obj.owner ?? null, t, t).lastInsertRowid);
+      } catch (e) {
+        const err = toStoreError(e);
+        if (err instanceof StoreError && err.code === 'CONFLICT') throw new StoreError('CONFLICT', `an object with identifier ${id} already exists`);
+        throw err;
+      }
+      for (const a of obj.attributes ?? []) this.insertAttribute(seq, a.name, a.value, a.index);
+      if (obj.material !== undefined) this.sealInto(seq, id, obj.material);
+      return id;
+    });
+  }
+
+  getObject(id: string): StoredObject {
+    return this.tx(() => {
+      const row = this.s.objectByUid.get(id) as ObjectRow | undefined;
+      if (row === undefined) throw new StoreError('NOT_FOUND', `no object with identifier ${id}`);
+      return {
+        id: row.uid,
+        objectType: row.object_type,
+        state: row.state,
+        owner: row.owner,
+        createdAt: row.created_at,
+        modifiedAt: row.modified_at,
+        attributes: (this.s.attrs.all(row.seq) as AttributeRow[]).map((r) => this.rowToAttribute(r)),
+        hasMaterial: this.s.hasMaterial.get(row.seq) !== undefined,
+      };
+    }, 'deferred');
+  }
+
+  getMaterial(id: string): Uint8Array | null {
+    return this.tx(() => {
+      const { seq } = this.object(id);
+      const m = this.s.material.get(seq) as { key_version: number; nonce: Buffer; ciphertext: Buffer } | undefined;
+      if (m === undefined) return null;
+      return this.cipher.open(MATERIAL, id, m.key_version, { nonce: m.nonce, ciphertext: m.ciphertext });
+    }, 'deferred');
+  }
+
+  setMaterial(id: string, material: Uint8Array): void {
+    this.tx(() => {
+      const { seq } = this.object(id);
+      this.sealInto(seq, id, material);
+      this.s.touch.run(this.now(), seq);
+    });
+  }
+
+  getAttributes(id: string, names?: readonly AttributeName[]): Required<Attribute>[] {
+    return this.tx(() => {
+      const { seq } = this.object(id);
+      if (names === undefined) return (this.s.attrs.all(seq) as AttributeRow[]).map((r) => this.rowToAttribute(r));
+      return names.flatMap((n) => (this.s.attrsByName.all(seq, attributeKey(n)) as AttributeRow[]).map((r) => this.rowToAttribute(r)));
+    }, 'deferred');
+  }
+
+  listAttributeNames(id: string): AttributeName[] {
+    return this.tx(() => {
+      const { seq } = this.object(id);
+      return (this.s.attrNames.all(seq) as { name: string; vendor: string | null }[]).map((r) => nameFromColumns(r.name, r.vendor));
+    }, 'deferred');
+  }
+
+  addAttribute(id: string, name: AttributeName, value: AttributeValue, index?: number): number {
+    return this.tx(() => {
+      const { seq } = this.object(id);
+      const idx = this.insertAttribute(seq, name, value, index);
+      this.s.touch.run(this.now(), seq);
+      return idx;
+    });
+  }
+
+  modifyAttribute(id: string, name: AttributeName, value: AttributeValue, index = 0): void {
+    this.tx(() => {
+      const { seq } = this.object(id);
+      const n = nameColumns(name);
+      const k = keyColumns(value);
+      const changed = this.s.updateAttr.run(value.type, k.text, k.int, k.date, encodeValue(value), seq, n.name, index).changes;
+      if (changed === 0) throw new StoreError('NOT_FOUND', `object ${id} has no attribute ${n.name} with index ${index}`);
+      this.s.touch.run(this.now(), seq);
+    });
+  }
+
+  deleteAttribute(id: string, name: AttributeName, index?: number): number {
+    return this.tx(() => {
+      const { seq } = this.object(id);
+      const n = nameColumns(name);
+      const changed = index === undefined ? this.s.deleteAttrAll.run(seq, n.name).changes : this.s.deleteAttr.run(seq, n.name, index).changes;
+      if (changed === 0) throw new StoreError('NOT_FOUND', `object ${id} has no attribute ${n.name}${index === undefined ? '' : ` with index ${index}`}`);
+      this.s.touch.run(this.now(), seq);
+      return changed;
+    });
+  }
+
+  setAttribute(id: string, name: AttributeName, value: AttributeValue): void {
+    this.tx(() => {
+      const { seq } = this.object(id);
+      this.s.deleteAttrAll.run(seq, nameColumns(name).name);
+      this.insertAttribute(seq, name, value, 0);
+      this.s.touch.run(this.now(), seq);
+    });
+  }
+
+  setState(id: string, state: number): void {
+    this.tx(() => {
+      const { seq } = this.object(id);
+      this.s.setState.run(state, this.now(), seq);
+    });
+  }
+
+  destroy(id: string): void {
+    this.tx(() => {
+      const { seq, state } = this.object(id);
+      // With secure_delete on, SQLite zeroes the freed ciphertext bytes in the
+      // database file; the WAL's copy of the old page is overwritten once the
+      // WAL is checkpointed and reused.
+      this.s.deleteMaterial.run(seq);
+      const next = state === ObjectState.Compromised || state === ObjectState.DestroyedCompromised ? ObjectState.DestroyedCompromised : ObjectState.Destroyed;
+      this.s.setState.run(next, this.now(), seq);
+    });
+  }
+
+  locate(filter: LocateFilter): string[] {
+    const q = buildLocateQuery(filter);
+    return this.tx(() => this.locateStatement(q.sql).all(...q.params) as string[], 'deferred');
+  }
+
+  close(): void {
+    if (!this.db.open) return;
+    // Keep planner statistics current for the next open (cheap; SQLite decides what to analyse).
+    try {
+      this.db.pragma('optimize');
+    } catch {
+      /* best effort */
+    }
+    this.db.close();
+  }
+
+  /** The underlying connection, for tests and diagnostics inside main/store only. */
+  get connection(): Database.Database {
+    return this.db;
+  }
+}

@@ -1,0 +1,101 @@
+// The KeyStore contract: everything the server keeps about managed objects.
+// The SQLite implementation is in sqlite-store.ts; nothing outside main/store
+// writes SQL.
+import type { Attribute, AttributeName, AttributeValue } from '../../shared/kmip/message/attributes.js';
+
+/** KMIP State enumeration values (1.4 §9.1.3.2.17, 2.1 §11.44). */
+export const ObjectState = {
+  PreActive: 1,
+  Active: 2,
+  Deactivated: 3,
+  Compromised: 4,
+  Destroyed: 5,
+  DestroyedCompromised: 6,
+} as const;
+
+export interface NewObject {
+  /** UUID text; generated when absent. */
+  id?: string;
+  /** KMIP Object Type enumeration value. */
+  objectType: number;
+  /** KMIP State enumeration value. */
+  state: number;
+  /** Client that owns the object (certificate fingerprint); null until the authorization model lands. */
+  owner?: string | null;
+  /**
+   * Attributes other than Unique Identifier, Object Type and State, which are
+   * columns of the object row (the KMIP layer reports them from there).
+   * An instance without index gets the next free index for its name.
+   */
+  attributes?: Attribute[];
+  /** The object's secret content (e.g. an encoded Key Block), encrypted at rest. Absent: no material. */
+  material?: Uint8Array;
+}
+
+export interface StoredObject {
+  id: string;
+  objectType: number;
+  state: number;
+  owner: string | null;
+  /** Milliseconds since the epoch. */
+  createdAt: number;
+  modifiedAt: number;
+  /** Every stored instance, with its index, ordered by name then index. */
+  attributes: Required<Attribute>[];
+  hasMaterial: boolean;
+}
+
+/** One Locate criterion on an attribute; an object matches when some instance of `name` matches. */
+export type AttributeFilter =
+  /** The exact value (compared on the stored TTLV bytes, narrowed through an index first). */
+  | { name: AttributeName; equals: AttributeValue }
+  /** Text key: a Text String value, or a structure's first Text String (Name Value, Application Namespace). */
+  | { name: AttributeName; text: string }
+  /** Integer key: Integer/Long Integer/Enumeration/Boolean/Interval value, or a structure's first such field. */
+  | { name: AttributeName; int: number | bigint }
+  /** Date range (inclusive, seconds since the epoch) on a Date-Time or Date-Time Extended attribute. */
+  | { name: AttributeName; from?: bigint | number; to?: bigint | number };
+
+export interface LocateFilter {
+  objectType?: number;
+  /** One state or any of several. */
+  state?: number | readonly number[];
+  owner?: string;
+  attributes?: readonly AttributeFilter[];
+  maxItems?: number;
+  offset?: number;
+}
+
+export interface KeyStore {
+  /** Run fn in one transaction (nested calls become savepoints). fn must be synchronous; a throw rolls back. */
+  transaction<T>(fn: () => T): T;
+
+  createObject(obj: NewObject): string;
+  /** The object without its material; NOT_FOUND when absent. */
+  getObject(id: string): StoredObject;
+  /** Decrypted material (a fresh buffer the caller may zero after use), null when the object has none (e.g. destroyed); CORRUPT when it fails authentication. */
+  getMaterial(id: string): Uint8Array | null;
+  /** Replace the material (fresh nonce). */
+  setMaterial(id: string, material: Uint8Array): void;
+
+  /** Stored instances (all, or of the given names). Unique Identifier / Object Type / State are object fields, never returned here. */
+  getAttributes(id: string, names?: readonly AttributeName[]): Required<Attribute>[];
+  listAttributeNames(id: string): AttributeName[];
+  /** Add an instance at the given index (CONFLICT if taken) or the next free one; returns the index. */
+  addAttribute(id: string, name: AttributeName, value: AttributeValue, index?: number): number;
+  /** Change the value of an existing instance (default index 0); NOT_FOUND when it does not exist. */
+  modifyAttribute(id: string, name: AttributeName, value: AttributeValue, index?: number): void;
+  /** Delete one instance, or every instance when index is undefined; returns how many; NOT_FOUND when none. */
+  deleteAttribute(id: string, name: AttributeName, index?: number): number;
+  /** Replace every instance of name with this single value at index 0 (KMIP 2.x Set Attribute). */
+  setAttribute(id: string, name: AttributeName, value: AttributeValue): void;
+
+  setState(id: string, state: number): void;
+  /** Wipe the material and mark the object Destroyed (Destroyed Compromised when it was Compromised). The row stays. */
+  destroy(id: string): void;
+
+  /** Identifiers of matching objects, oldest first (a stable order), after offset, at most maxItems. */
+  locate(filter: LocateFilter): string[];
+
+  close(): void;
+}
