@@ -1,0 +1,64 @@
+// What an operation handler sees and returns. Handlers are transport- and
+// storage-independent: everything they may touch comes in through this context.
+import type { ProtocolVersion } from '../../shared/kmip/message/index.js';
+import type { KmipVersion } from '../../shared/kmip/registry/index.js';
+import type { StructureItem, TtlvItem } from '../../shared/kmip/ttlv/index.js';
+
+/** Returns the current time; injected so that tests and replays get fixed time stamps. */
+export type Clock = () => Date;
+
+export interface ServerInfo {
+  /** Vendor Identification in Query Server Information. */
+  vendorIdentification: string;
+  /** KMIP 2.x Server Information fields (1.x sends an empty, vendor-specific structure). */
+  serverName?: string;
+  serverVersion?: string;
+  productName?: string;
+  buildLevel?: string;
+}
+
+/**
+ * The managed-object store as operations see it. Deliberately minimal: it
+ * grows with the operations that need it (the store implements it).
+ */
+export interface ObjectsPort {
+  /** Object Type enumeration values the store can hold (Query Objects). */
+  readonly objectTypes: readonly number[];
+}
+
+export interface OperationContext {
+  /** The version the response is written in (the request's, see versions.ts). */
+  readonly protocolVersion: ProtocolVersion;
+  readonly kmipVersion: KmipVersion;
+  readonly clock: Clock;
+  readonly server: ServerInfo;
+  readonly objects: ObjectsPort | undefined;
+  /**
+   * The ID Placeholder (1.4 §4, 2.1 §6.1): the Unique Identifier returned by
+   * an earlier item of this batch, for items that omit theirs. Undefined when
+   * no earlier item set one.
+   */
+  readonly idPlaceholder: string | undefined;
+  /** Operations the router serves (Query Operations). */
+  readonly operations: () => readonly number[];
+}
+
+export interface OperationResult {
+  /** Children of the Response Payload. */
+  payload: TtlvItem[];
+  /**
+   * The Unique Identifier to copy into the ID Placeholder: set by the
+   * operations the spec names (Create, Create Key Pair, Register, Derive Key,
+   * Re-key, Re-key Key Pair, Certify, Re-Certify, Locate, Recover).
+   */
+  idPlaceholder?: string;
+}
+
+/** `payload` is the request's Request Payload. Throw KmipOperationError to fail the item. */
+export type OperationHandler = (payload: StructureItem, ctx: OperationContext) => OperationResult | Promise<OperationResult>;
+
+export interface OperationModule {
+  /** Operation enumeration value. */
+  readonly operation: number;
+  readonly handler: OperationHandler;
+}

@@ -1,0 +1,142 @@
+// Transport-independent request processing: bytes of one Request Message in,
+// bytes of its Response Message out, or "close the connection" when not even
+// the header can be read. Never throws: every fault becomes a Result Reason
+// with a readable Result Message, and internal faults a generic General
+// Failure (details go to `log`, never to the client).
+import type { ProtocolVersion, RequestBatchItem, RequestHeader, ResponseBatchItem } from '../../shared/kmip/message/index.js';
+import { enumeration, enumValueName, Enum, Tag, type KmipVersion } from '../../shared/kmip/registry/index.js';
+import { decodeTtlv, struct, TtlvError, type TtlvLimits } from '../../shared/kmip/ttlv/index.js';
+import type { Clock, ObjectsPort, OperationContext, ServerInfo } from './context.js';
+import { readEnvelope, type ItemParse } from './envelope.js';
+import { KmipOperationError, type ResultReasonName } from './errors.js';
+import { encodeResponse, failedItem } from './response.js';
+import type { Router } from './router.js';
+import { versionKey } from './versions.js';
+
+export interface ServerContext {
+  router: Router;
+  clock: Clock;
+  server: ServerInfo;
+  objects?: ObjectsPort;
+  /** TTLV decoder limits (defaults: shared/kmip/ttlv/limits.ts). */
+  limits?: Partial<TtlvLimits>;
+  /** Where internal faults are reported (the client only sees "internal error"). */
+  log?: (message: string, error: unknown) => void;
+}
+
+/** The connection must be closed without an answer: the message header is unreadable. */
+export interface CloseConnection {
+  readonly close: true;
+  readonly reason: string;
+}
+
+export type ProcessResult = Uint8Array | CloseConnection;
+
+export function isClose(r: ProcessResult): r is CloseConnection {
+  return !(r instanceof Uint8Array);
+}
+
+const BECO = Enum.BatchErrorContinuationOption;
+
+function operationName(op: number, v: KmipVersion): string {
+  const def = enumeration('Operation');
+  return (def === undefined ? undefined : enumValueName(def, op, v) ?? enumValueName(def, op)) ?? `0x${op.toString(16).padStart(8, '0')}`;
+}
+
+function operationDefinedIn(op: number, v: KmipVersion): boolean {
+  return enumeration('Operation')?.values.some((x) => x.value === op && x.versions.includes(v)) ?? false;
+}
+
+function timeStamp(clock: Clock): bigint {
+  return BigInt(Math.floor(clock().getTime() / 1000));
+}
+
+/** One batch item → its response item; `placeholder` carries the ID Placeholder between items. */
+async function runItem(bi: RequestBatchItem, version: ProtocolVersion, ctx: ServerContext, placeholder: { id: string | undefined }): Promise<ResponseBatchItem> {
+  const v = versionKey(version);
+  const ids = { operation: bi.operation, ...(bi.uniqueBatchItemId === undefined ? {} : { uniqueBatchItemId: bi.uniqueBatchItemId }) };
+  const fail = (reason: ResultReasonName, message: string): ResponseBatchItem => failedItem(version, reason, message, ids);
+  const name = operationName(bi.operation, v);
+  const critical = bi.messageExtensions?.find((x) => x.criticalityIndicator);
+  if (critical !== undefined) return fail('FeatureNotSupported', `critical Message Extension from '${critical.vendorIdentification}' is not supported`);
+  const handler = ctx.router.handler(bi.operation);
+  if (handler === undefined) return fail('OperationNotSupported', `operation ${name} is not supported by this server`);
+  if (!operationDefinedIn(bi.operation, v)) return fail('OperationNotSupported', `operation ${name} is not defined in KMIP ${v}`);
+  const opCtx: OperationContext = {
+    protocolVersion: version,
+    kmipVersion: v,
+    clock: ctx.clock,
+    server: ctx.server,
+    objects: ctx.objects,
+    idPlaceholder: placeholder.id,
+    operations: () => ctx.router.operations(),
+  };
+  try {
+    const result = await handler(bi.requestPayload, opCtx);
+    if (result.idPlaceholder !== undefined) placeholder.id = result.idPlaceholder;
+    return { ...ids, resultStatus: Enum.ResultStatus.Success, responsePayload: struct(Tag.ResponsePayload, result.payload) };
+  } catch (e) {
+    if (e instanceof KmipOperationError) return fail(e.resultReason, e.message);
+    ctx.log?.(`${name} failed`, e);
+    return fail('GeneralFailure', `internal error while processing ${name}`);
+  }
+}
+
+function parseFailure(p: Extract<ItemParse, { ok: false }>, version: ProtocolVersion): ResponseBatchItem {
+  return failedItem(version, p.reason, p.message, p);
+}
+
+/**
+ * Items run one after the other, in message order, so the Batch Order Option
+ * is always honoured. Batch Error Continuation: Stop (the default) returns
+ * nothing for the items after a failure; Continue runs them all; Undo is not
+ * supported (no rollback), so, as 1.4 §6.13 requires, the whole request is
+ * refused: every item fails with Feature Not Supported and none runs.
+ */
+async function runBatch(header: RequestHeader, items: ItemParse[], version: ProtocolVersion, ctx: ServerContext): Promise<ResponseBatchItem[]> {
+  const option = header.batchErrorContinuationOption ?? BECO.Stop;
+  if (option === BECO.Undo) {
+    return items.map((p) =>
+      failedItem(version, 'FeatureNotSupported', 'Batch Error Continuation Option Undo is not supported; use Stop or Continue', p.ok ? p.item : p),
+    );
+  }
+  const out: ResponseBatchItem[] = [];
+  const placeholder = { id: undefined as string | undefined };
+  for (const p of items) {
+    const r = p.ok ? await runItem(p.item, version, ctx, placeholder) : parseFailure(p, version);
+    out.push(r);
+    if (r.resultStatus !== Enum.ResultStatus.Success && option !== BECO.Continue) break;
+  }
+  return out;
+}
+
+async function processUnguarded(bytes: Uint8Array, ctx: ServerContext): Promise<ProcessResult> {
+  let root;
+  try {
+    root = decodeTtlv(bytes, ctx.limits);
+  } catch (e) {
+    if (e instanceof TtlvError) return { close: true, reason: `undecodable message: ${e.message}` };
+    throw e;
+  }
+  const env = readEnvelope(root);
+  if (env.kind === 'close') return { close: true, reason: env.reason };
+  const header = { protocolVersion: env.version, timeStamp: timeStamp(ctx.clock) };
+  if (env.kind === 'error') return encodeResponse(header, [failedItem(env.version, env.reason, env.message)]);
+  const option = env.header.batchErrorContinuationOption;
+  if (option !== undefined && option !== BECO.Stop && option !== BECO.Continue && option !== BECO.Undo) {
+    return encodeResponse(header, [failedItem(env.version, 'InvalidField', `Batch Error Continuation Option ${option} is not a defined value`)]);
+  }
+  const items = await runBatch(env.header, env.items, env.version, ctx);
+  // The time stamp is taken again: the response is stamped when it is complete.
+  return encodeResponse({ ...header, timeStamp: timeStamp(ctx.clock) }, items, env.header.maximumResponseSize);
+}
+
+export async function processRequest(bytes: Uint8Array, ctx: ServerContext): Promise<ProcessResult> {
+  try {
+    return await processUnguarded(bytes, ctx);
+  } catch (e) {
+    // A bug in this layer: close rather than answer something wrong.
+    ctx.log?.('request processing failed', e);
+    return { close: true, reason: 'internal error' };
+  }
+}
