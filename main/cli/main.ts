@@ -4,6 +4,7 @@ import { concatBytes } from '../../shared/kmip/ttlv/index.js';
 import { CliError } from './errors.js';
 import { ttlvDecode } from './ttlv-decode.js';
 import { ttlvEncode } from './ttlv-encode.js';
+import { SERVER_COMMANDS } from './server-commands.js';
 
 export interface CliIo {
   stdin: AsyncIterable<Uint8Array | string>;
@@ -11,13 +12,22 @@ export interface CliIo {
   stderr: { write(s: string): unknown };
 }
 
-interface Command {
+export interface Command {
   usage: string;
   summary: string;
   /** Flags the command accepts; each maps to its value (true for a bare flag). */
   flags: readonly string[];
+  /** Flags among `flags` that take a value (`--port 5696` or `--port=5696`). */
+  valueFlags?: readonly string[];
+  /** Names of the positional arguments after the command words (all required). */
+  args?: readonly string[];
   /** Runs the command; output goes to `write` as it is produced. */
-  run(flags: Map<string, string | true>, input: () => Promise<Uint8Array>, write: (text: string) => void): Promise<void>;
+  run(
+    flags: Map<string, string | true>,
+    input: () => Promise<Uint8Array>,
+    write: (text: string) => void,
+    extra: { args: string[]; io: CliIo },
+  ): Promise<void>;
 }
 
 const COMMANDS: Record<string, Command> = {
@@ -40,7 +50,47 @@ const COMMANDS: Record<string, Command> = {
       ttlvEncode(await input(), { format: flags.has('--xml') ? 'xml' : flags.has('--json') ? 'json' : 'auto' }, write);
     },
   },
+  ...SERVER_COMMANDS,
 };
+
+/** Every flag that takes a value, whatever the command: the value is never mistaken for a command word. */
+const VALUE_FLAGS = new Set(Object.values(COMMANDS).flatMap((c) => c.valueFlags ?? []));
+
+interface ParsedArgs {
+  words: string[];
+  flags: [string, string | true][];
+}
+
+function parseArgs(argv: string[]): ParsedArgs {
+  const out: ParsedArgs = { words: [], flags: [] };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (!a.startsWith('-')) {
+      out.words.push(a);
+      continue;
+    }
+    const eq = a.indexOf('=');
+    if (a.startsWith('--') && eq > 0) out.flags.push([a.slice(0, eq), a.slice(eq + 1)]);
+    else if (VALUE_FLAGS.has(a)) {
+      const v = argv[i + 1];
+      // `--data-dir --host x`: the value was forgotten; do not take the next option as it.
+      if (v === undefined || v.startsWith('--')) throw new CliError(`option ${a} needs a value`, 2);
+      out.flags.push([a, v]);
+      i++;
+    } else out.flags.push([a, true]);
+  }
+  return out;
+}
+
+/** The longest run of leading words that names a command; the rest are its arguments. */
+function resolveCommand(words: string[]): { name: string; cmd: Command | undefined; args: string[] } {
+  for (let n = words.length; n > 0; n--) {
+    const name = words.slice(0, n).join(' ');
+    const cmd = COMMANDS[name];
+    if (cmd !== undefined) return { name, cmd, args: words.slice(n) };
+  }
+  return { name: words.join(' '), cmd: undefined, args: [] };
+}
 
 export function usage(): string {
   const lines = ['Usage:'];
@@ -61,26 +111,30 @@ async function readAll(stdin: CliIo['stdin']): Promise<Uint8Array> {
 
 /** Run the CLI; returns the exit status. */
 export async function main(argv: string[], io: CliIo): Promise<number> {
-  const words = argv.filter((a) => !a.startsWith('-'));
-  const flagArgs = argv.filter((a) => a.startsWith('-'));
-  if (words[0] === 'help' || flagArgs.includes('--help') || flagArgs.includes('-h')) {
+  if (argv.includes('--help') || argv.includes('-h') || argv[0] === 'help') {
     io.stdout.write(usage());
     return 0;
   }
-  if (words.length === 0) {
-    io.stderr.write(usage());
-    return 2;
-  }
-  const name = words.join(' ');
-  const cmd = COMMANDS[name];
   try {
-    if (cmd === undefined) throw new CliError(`unknown command "${name}" (see keyhold help)`, 2);
-    const flags = new Map<string, string | true>();
-    for (const f of flagArgs) {
-      if (!cmd.flags.includes(f)) throw new CliError(`unknown option ${f} for "${name}" (usage: ${cmd.usage})`, 2);
-      flags.set(f, true);
+    const { words, flags: flagList } = parseArgs(argv);
+    if (words.length === 0) {
+      io.stderr.write(usage());
+      return 2;
     }
-    await cmd.run(flags, () => readAll(io.stdin), (text) => io.stdout.write(text));
+    const { name, cmd, args } = resolveCommand(words);
+    if (cmd === undefined) throw new CliError(`unknown command "${name}" (see keyhold help)`, 2);
+    const expected = cmd.args ?? [];
+    if (args.length !== expected.length) {
+      throw new CliError(args.length > expected.length ? `unexpected argument "${args[expected.length]}" (usage: ${cmd.usage})` : `missing ${expected[args.length]} (usage: ${cmd.usage})`, 2);
+    }
+    const flags = new Map<string, string | true>();
+    for (const [f, v] of flagList) {
+      if (!cmd.flags.includes(f)) throw new CliError(`unknown option ${f} for "${name}" (usage: ${cmd.usage})`, 2);
+      const takesValue = cmd.valueFlags?.includes(f) ?? false;
+      if (takesValue !== (v !== true)) throw new CliError(takesValue ? `option ${f} needs a value` : `option ${f} takes no value`, 2);
+      flags.set(f, v);
+    }
+    await cmd.run(flags, () => readAll(io.stdin), (text) => io.stdout.write(text), { args, io });
     return 0;
   } catch (e) {
     io.stderr.write(`keyhold: ${oneLine(e)}\n`);

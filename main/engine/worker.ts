@@ -1,7 +1,8 @@
 // The engine worker: the entry point of the worker thread that will host the
-// KMIP engine (TLS listener and key store). For now it owns the SQLite
-// connection and answers the protocol in shared/engine/protocol.ts; there is
-// no KMIP listener yet, so its status is always 'stopped'.
+// KMIP engine (TLS listener and key store). It answers the protocol in
+// shared/engine/protocol.ts; startServer opens the data dir's store and the
+// KMIP listener (main/server/serve.ts), stopServer closes them. The SQLite
+// connection opened here (workerData.dbPath) only answers ping.
 //
 // Write serialisation: the database has one connection, and every method that
 // touches it runs through one SerialQueue. better-sqlite3 is synchronous, so a
@@ -33,6 +34,8 @@ import {
   type ResultOf,
 } from '../../shared/engine/protocol.js';
 import { SerialQueue } from './serial-queue.js';
+import { startServer, type RunningServer } from '../server/serve.js';
+import type { Logger } from '../admin/log.js';
 
 // Uptime counts from here: performance.now() in a worker counts from the process's start.
 const loadedAt = performance.now();
@@ -49,6 +52,30 @@ const db = new Database(dbPath);
 const sqliteVersion = db.prepare('select sqlite_version()').pluck().get() as string;
 const status: EngineStatus = { state: 'stopped', since: new Date().toISOString(), endpoint: null, lastError: null };
 const queue = new SerialQueue();
+
+let server: RunningServer | null = null;
+
+function setStatus(change: Partial<EngineStatus>): void {
+  Object.assign(status, change, { since: new Date().toISOString() });
+  post({ kind: 'event', name: 'statusChanged', payload: { ...status } });
+}
+
+// The server's diagnostics travel to the main thread as events; it decides where they go.
+const text = (args: unknown[]) => args.map((a) => (a instanceof Error ? a.message : String(a))).join(' ').slice(0, 1000);
+const log: Logger = {
+  info: (...a) => post({ kind: 'event', name: 'log', payload: { level: 'info', message: text(a) } }),
+  warn: (...a) => post({ kind: 'event', name: 'log', payload: { level: 'warn', message: text(a) } }),
+  error: (...a) => post({ kind: 'event', name: 'log', payload: { level: 'error', message: text(a) } }),
+};
+
+async function stopServer(graceMs: number): Promise<void> {
+  const s = server;
+  if (s === null) return;
+  server = null;
+  setStatus({ state: 'stopping' });
+  await s.stop(graceMs);
+  setStatus({ state: 'stopped', endpoint: null });
+}
 
 const info = (): EngineInfo => ({ uptimeMs: Math.floor(performance.now() - loadedAt), sqliteVersion });
 
@@ -68,10 +95,29 @@ const handlers: { [M in MethodName]: Handler<M> } = {
     },
   },
   status: { queued: false, run: () => ({ ...status }) },
+  startServer: {
+    queued: true,
+    run: async ({ dataDir, host, port, minVersion }) => {
+      if (server !== null) throw new Error(`the server is already running on ${status.endpoint ?? '?'}`);
+      setStatus({ state: 'starting', lastError: null });
+      try {
+        server = await startServer({ dataDir, ...(host === null ? {} : { host }), port, minVersion, log });
+      } catch (e) {
+        setStatus({ state: 'stopped', endpoint: null, lastError: { code: 'start_failed', message: messageOf(e) } });
+        throw e;
+      }
+      const a = server.address;
+      setStatus({ state: 'running', endpoint: `${a.host.includes(':') ? `[${a.host}]` : a.host}:${a.port}` });
+      post({ kind: 'event', name: 'listening', payload: a });
+      return a;
+    },
+  },
+  stopServer: { queued: true, run: async ({ graceMs }) => (await stopServer(graceMs), null) },
   shutdown: {
     // Queued, so work already accepted finishes before the database closes.
     queued: true,
-    run: () => {
+    run: async () => {
+      await stopServer(5_000);
       db.close();
       return null;
     },

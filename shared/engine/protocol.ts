@@ -58,6 +58,40 @@ export const engineStatus: Validator<EngineStatus> = object({
   lastError: nullable(object({ code: string({ maxLength: 100 }), message: shortText })),
 });
 
+/** Where the KMIP listener is bound (the real port when 0 was asked for). */
+export interface ListenAddress {
+  host: string;
+  port: number;
+}
+
+export const listenAddress: Validator<ListenAddress> = object({
+  host: string({ minLength: 1, maxLength: 300 }),
+  port: integer({ min: 1, max: 65535 }),
+});
+
+export interface StartServerParams {
+  /** The data directory (CA, server certificate, clients.json, database, master key). */
+  dataDir: string;
+  /** null: all interfaces. */
+  host: string | null;
+  /** 0: any free port. */
+  port: number;
+  minVersion: 'TLSv1.2' | 'TLSv1.3';
+}
+
+const startServerParams: Validator<StartServerParams> = object({
+  dataDir: string({ minLength: 1, maxLength: 4096 }),
+  host: nullable(string({ minLength: 1, maxLength: 300 })),
+  port: integer({ min: 0, max: 65535 }),
+  minVersion: oneOf('TLSv1.2', 'TLSv1.3'),
+});
+
+/** A diagnostic line from the worker (refused clients, closed connections): the main thread decides where it goes. */
+export interface EngineLog {
+  level: 'info' | 'warn' | 'error';
+  message: string;
+}
+
 // --- methods and events -----------------------------------------------------------
 
 interface MethodSpec<P, R> {
@@ -69,7 +103,15 @@ const method = <P, R>(params: Validator<P>, result: Validator<R>): MethodSpec<P,
 export const engineMethods = {
   ping: method(noArgs, engineInfo),
   status: method(noArgs, engineStatus),
-  /** Finishes queued work, closes the database, lets the thread end. */
+  /**
+   * Initialises the data dir on first use, opens its store and starts the
+   * KMIP TLS listener; answers once connections are accepted. The main thread
+   * holds the data dir's serve.lock.
+   */
+  startServer: method(startServerParams, listenAddress),
+  /** Stops accepting, lets requests in progress finish (at most graceMs), closes the store. */
+  stopServer: method(object({ graceMs: integer({ min: 0, max: 600_000 }) }), nullValue),
+  /** Stops the server if running, finishes queued work, closes the database, lets the thread end. */
   shutdown: method(noArgs, nullValue),
   /**
    * Failure injection for tests: kill the thread by an uncaught exception
@@ -84,6 +126,9 @@ export const engineEvents = {
   /** Sent once, when the database is open and requests are being answered. */
   ready: engineInfo,
   statusChanged: engineStatus,
+  /** Sent when startServer's listener is bound. */
+  listening: listenAddress,
+  log: object({ level: oneOf('info', 'warn', 'error'), message: shortText }) as Validator<EngineLog>,
 } as const;
 
 export type MethodName = keyof typeof engineMethods;

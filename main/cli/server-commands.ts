@@ -1,0 +1,96 @@
+// `keyhold serve` and `keyhold client add`.
+import path from 'node:path';
+import type { Logger } from '../admin/log.js';
+import { defaultDataDir } from '../server/data-dir.js';
+import { DEFAULT_KMIP_PORT, enrolClient, serve } from '../server/serve.js';
+import { CliError } from './errors.js';
+import type { CliIo, Command } from './main.js';
+
+function dataDirOf(flags: Map<string, string | true>): string {
+  const v = flags.get('--data-dir');
+  return path.resolve(typeof v === 'string' ? v : defaultDataDir());
+}
+
+function portOf(flags: Map<string, string | true>): number {
+  const v = flags.get('--port');
+  if (typeof v !== 'string') return DEFAULT_KMIP_PORT;
+  const n = Number(v);
+  if (!/^\d+$/.test(v) || n > 65535) throw new CliError(`--port must be a number from 0 to 65535, not "${v}"`, 2);
+  return n;
+}
+
+/** Diagnostics go to stderr, one time-stamped line each; stdout carries only the "listening" line. */
+function stderrLogger(io: CliIo): Logger {
+  const line = (level: string, args: unknown[]) =>
+    io.stderr.write(`${new Date().toISOString()} ${level} ${args.map((a) => (a instanceof Error ? a.message : String(a))).join(' ').replace(/\s*\n\s*/g, ' ')}\n`);
+  return { info: (...a) => line('info', a), warn: (...a) => line('warn', a), error: (...a) => line('error', a) };
+}
+
+/** Resolves on the first SIGINT or SIGTERM; the handlers are removed by the returned dispose. */
+function stopOnSignal(): { stopped: Promise<string>; dispose(): void } {
+  let dispose = () => {};
+  const stopped = new Promise<string>((resolve) => {
+    const on = (sig: string) => resolve(sig);
+    process.once('SIGINT', on);
+    process.once('SIGTERM', on);
+    dispose = () => {
+      process.off('SIGINT', on);
+      process.off('SIGTERM', on);
+    };
+  });
+  return { stopped, dispose: () => dispose() };
+}
+
+/** Operational failures (lock held, port in use, broken data dir) are one line for the operator, not "internal". */
+function asCliError(e: unknown, what: string): CliError {
+  return e instanceof CliError ? e : new CliError(`${what}: ${e instanceof Error ? e.message : String(e)}`);
+}
+
+export const SERVER_COMMANDS: Record<string, Command> = {
+  serve: {
+    usage: 'keyhold serve [--data-dir DIR] [--host H] [--port P] [--tls-min 1.2|1.3]',
+    summary: `run the KMIP server (mutual TLS; default DIR ${defaultDataDir()}, all interfaces, port ${DEFAULT_KMIP_PORT})`,
+    flags: ['--data-dir', '--host', '--port', '--tls-min'],
+    valueFlags: ['--data-dir', '--host', '--port', '--tls-min'],
+    async run(flags, _input, write, { io }) {
+      const host = flags.get('--host');
+      const tlsMin = flags.get('--tls-min') ?? '1.2';
+      if (tlsMin !== '1.2' && tlsMin !== '1.3') throw new CliError('--tls-min must be 1.2 or 1.3', 2);
+      const port = portOf(flags);
+      const signal = stopOnSignal();
+      const log = stderrLogger(io);
+      try {
+        await serve({
+          dataDir: dataDirOf(flags),
+          ...(typeof host === 'string' ? { host } : {}),
+          port,
+          minVersion: tlsMin === '1.3' ? 'TLSv1.3' : 'TLSv1.2',
+          log,
+          onListening: (a) => write(`KMIP server listening on ${a.host.includes(':') ? `[${a.host}]` : a.host}:${a.port}\n`),
+          stopSignal: signal.stopped.then((sig) => log.info(`${sig}: stopping`)),
+        });
+      } catch (e) {
+        throw asCliError(e, 'cannot run the server');
+      } finally {
+        signal.dispose();
+      }
+    },
+  },
+  'client add': {
+    usage: 'keyhold client add NAME [--data-dir DIR] --out OUTDIR',
+    summary: 'issue a client certificate from the internal CA, register it, write OUTDIR/NAME.crt, NAME.key, ca.crt',
+    flags: ['--data-dir', '--out'],
+    valueFlags: ['--data-dir', '--out'],
+    args: ['NAME'],
+    async run(flags, _input, write, { args }) {
+      const out = flags.get('--out');
+      if (typeof out !== 'string') throw new CliError('--out OUTDIR is required (usage: keyhold client add NAME [--data-dir DIR] --out OUTDIR)', 2);
+      try {
+        const r = await enrolClient(dataDirOf(flags), args[0]!, path.resolve(out));
+        write(`client "${args[0]}" registered (SHA-256 ${r.fingerprint}); wrote ${r.files.cert}, ${r.files.key}, ${r.files.ca}\n`);
+      } catch (e) {
+        throw asCliError(e, 'cannot add the client');
+      }
+    },
+  },
+};

@@ -1,0 +1,169 @@
+// `keyhold serve` and `keyhold client add`, transport-agnostic of the CLI:
+// the caller passes output and log functions, and a promise that resolves
+// when the server should stop (a signal, in the CLI).
+//
+// The server itself (startServer) runs in the engine worker thread; serve()
+// drives it from the main thread through EngineHost.
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { ensurePki, issueClientCert, validateClientName, writeFileAtomic } from '../pki/index.js';
+import { openStore } from '../store/index.js';
+import { createRouter } from '../kmip/index.js';
+import type { Logger } from '../admin/log.js';
+import { addClient, readClients, watchClients } from './clients.js';
+import { acquireLock } from './lock.js';
+import { EngineHost } from '../engine/host.js';
+import { startKmipTlsServer, type TlsMinVersion } from './tls-listener.js';
+
+export const DEFAULT_KMIP_PORT = 5696;
+
+export interface RunningServer {
+  readonly address: { host: string; port: number };
+  /** Graceful: stop accepting, finish in-flight requests (bounded), stop watching, close the store. */
+  stop(graceMs?: number): Promise<void>;
+}
+
+export interface StartServerOptions {
+  dataDir: string;
+  /** Undefined: all interfaces. */
+  host?: string;
+  port: number;
+  minVersion?: TlsMinVersion;
+  log: Logger;
+}
+
+/**
+ * Everything the KMIP server owns, started in order and stopped in reverse.
+ * Runs inside the engine worker; the caller holds the data dir's lock.
+ */
+export async function startServer(opts: StartServerOptions): Promise<RunningServer> {
+  const cleanups: ((graceMs?: number) => unknown)[] = [];
+  const stop = async (graceMs?: number) => {
+    for (const c of cleanups.splice(0).reverse()) {
+      try { await c(graceMs); } catch (e) { opts.log.error('kmip: error while stopping:', e); }
+    }
+  };
+  try {
+    await fs.mkdir(opts.dataDir, { recursive: true, mode: 0o700 });
+    const pki = await ensurePki(opts.dataDir, opts.host === undefined ? {} : { extraNames: hostNames(opts.host) });
+    const store = openStore(opts.dataDir);
+    cleanups.push(() => store.close());
+    const clients = await watchClients(opts.dataDir, { onError: (e) => opts.log.warn(`kmip: client list not reloaded: ${(e as Error).message}`) });
+    cleanups.push(() => clients.close());
+    const server = await startKmipTlsServer({
+      ...(opts.host === undefined ? {} : { host: opts.host }),
+      port: opts.port,
+      certPem: pki.server.certPem,
+      keyPem: pki.server.keyPem,
+      caCertPem: pki.ca.certPem,
+      clients,
+      ...(opts.minVersion === undefined ? {} : { minVersion: opts.minVersion }),
+      context: {
+        router: createRouter(),
+        clock: () => new Date(),
+        server: { vendorIdentification: 'Keyhold', serverName: 'Keyhold', productName: 'Keyhold', serverVersion: '0.1.0' },
+        log: (message, error) => opts.log.error(`kmip: ${message}:`, error),
+      },
+      log: opts.log,
+    });
+    cleanups.push((graceMs?: number) => server.close(graceMs));
+    return { address: server.address, stop };
+  } catch (e) {
+    await stop();
+    throw e;
+  }
+}
+
+export interface ServeOptions {
+  dataDir: string;
+  /** Undefined: all interfaces. */
+  host?: string;
+  port: number;
+  minVersion?: TlsMinVersion;
+  log: Logger;
+  /** Called once with the bound address, when connections are being accepted. */
+  onListening(address: { host: string; port: number }): void;
+  /** Resolves when the server should stop gracefully. */
+  stopSignal: Promise<unknown>;
+  /** How long in-flight requests get to finish at stop. */
+  graceMs?: number;
+}
+
+/**
+ * The main-thread side of `keyhold serve`: takes the data dir's lock, runs
+ * the server in the engine worker (EngineHost), restarts it there if the
+ * worker dies, and stops it all when stopSignal resolves.
+ */
+export async function serve(opts: ServeOptions): Promise<void> {
+  await fs.mkdir(opts.dataDir, { recursive: true, mode: 0o700 });
+  // Before anything touches the directory: two first starts must not both create a CA.
+  const release = acquireLock(opts.dataDir);
+  const graceMs = opts.graceMs ?? 5_000;
+  // The store lives in the worker (opened by startServer); the host's own
+  // connection is an in-memory one that only answers ping.
+  const host = new EngineHost({ log: opts.log, stopGraceMs: graceMs + 5_000 });
+  const offLog = host.on('log', ({ level, message }) => opts.log[level](message));
+  try {
+    await host.start();
+    // First start may create a CA and a server key: allow time for key generation.
+    const params = { dataDir: opts.dataDir, host: opts.host ?? null, port: opts.port, minVersion: opts.minVersion ?? 'TLSv1.2' } as const;
+    const address = await host.request('startServer', params, { timeoutMs: 120_000 });
+    // After a crash the host restarts the worker; bring the listener back on the same port.
+    const offReady = host.on('ready', () => {
+      host.request('startServer', { ...params, port: address.port }, { timeoutMs: 120_000 })
+        .then(() => opts.log.warn('kmip: the engine was restarted and is listening again'))
+        .catch((e: unknown) => opts.log.error(`kmip: the engine was restarted but the server did not start: ${(e as Error).message}`));
+    });
+    const offCrash = host.onCrash((r) =>
+      opts.log.error(`kmip: the engine died (${r.reason}); ${r.restartInMs === null ? 'giving up' : `restarting in ${r.restartInMs} ms`}`),
+    );
+    opts.onListening(address);
+    await Promise.race([opts.stopSignal, failed(host)]);
+    offReady();
+    offCrash();
+    if (host.state === 'failed') throw new Error('the engine crashed too often and was not restarted');
+    await host.request('stopServer', { graceMs }, { timeoutMs: graceMs + 5_000 }).catch((e: unknown) => opts.log.error(`kmip: stop: ${(e as Error).message}`));
+  } finally {
+    await host.stop();
+    offLog();
+    release();
+  }
+}
+
+/** Resolves when the host has given up restarting the worker. */
+function failed(host: EngineHost): Promise<void> {
+  return new Promise((resolve) => {
+    const off = host.onCrash((r) => {
+      if (r.restartInMs === null) {
+        off();
+        resolve();
+      }
+    });
+  });
+}
+
+/** A host given as a name (not an address or a wildcard) also goes into the server certificate's SAN. */
+function hostNames(host: string): string[] {
+  return /^[A-Za-z][A-Za-z0-9.-]*$/.test(host) && host !== 'localhost' ? [host] : [];
+}
+
+export interface EnrolResult {
+  fingerprint: string;
+  files: { cert: string; key: string; ca: string };
+}
+
+/** Issues a client certificate from DIR's CA, writes NAME.crt/NAME.key/ca.crt to outDir, registers it. */
+export async function enrolClient(dataDir: string, name: string, outDir: string): Promise<EnrolResult> {
+  validateClientName(name);
+  if ((await readClients(dataDir)).some((c) => c.name === name)) throw new Error(`a client named "${name}" is already registered`);
+  const pki = await ensurePki(dataDir);
+  const issued = await issueClientCert(pki.ca, { name });
+  await fs.mkdir(outDir, { recursive: true, mode: 0o700 });
+  const files = { cert: path.join(outDir, `${name}.crt`), key: path.join(outDir, `${name}.key`), ca: path.join(outDir, 'ca.crt') };
+  await writeFileAtomic(files.key, issued.keyPem, 0o600);
+  await writeFileAtomic(files.cert, issued.certPem, 0o644);
+  await writeFileAtomic(files.ca, pki.ca.certPem, 0o644);
+  // Last: the server accepts the client only once its files are complete.
+  await addClient(dataDir, name, issued.fingerprint);
+  return { fingerprint: issued.fingerprint, files };
+}

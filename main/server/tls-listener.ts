@@ -1,0 +1,200 @@
+// The KMIP TLS listener: mutual TLS, one TTLV request at a time per
+// connection, each answered through processRequest.
+//
+// Client authentication is checked by hand (requestCert, but not
+// rejectUnauthorized): OpenSSL would otherwise drop a bad client inside the
+// handshake and we could not log *why* (no certificate, wrong CA, expired,
+// not registered). A refused client is disconnected before a single byte of
+// KMIP is read.
+import { createHash } from 'node:crypto';
+import tls from 'node:tls';
+import type { AddressInfo } from 'node:net';
+import { isClose, processRequest, type ServerContext } from '../kmip/index.js';
+import { TtlvFramer, type TtlvLimits } from '../../shared/kmip/ttlv/index.js';
+import { silentLogger, type Logger } from '../admin/log.js';
+import type { ClientRegistry } from './clients.js';
+
+export type TlsMinVersion = 'TLSv1.2' | 'TLSv1.3';
+
+export interface KmipTlsOptions {
+  /** Undefined: all interfaces. */
+  host?: string;
+  port: number;
+  /** Server certificate chain and key (PEM), and the CA that signs client certificates. */
+  certPem: string;
+  keyPem: string;
+  caCertPem: string;
+  clients: Pick<ClientRegistry, 'lookup'>;
+  context: ServerContext;
+  /** Nothing older than TLS 1.2 is ever offered. Default TLSv1.2. */
+  minVersion?: TlsMinVersion;
+  limits?: Partial<TtlvLimits>;
+  /** A connection idle this long (no request in progress) is closed. Default 10 min. */
+  idleTimeoutMs?: number;
+  handshakeTimeoutMs?: number;
+  log?: Logger;
+}
+
+export interface KmipTlsServer {
+  readonly address: { host: string; port: number };
+  /** Connections currently open. */
+  readonly connections: number;
+  /** Stop accepting, let requests in progress finish (at most graceMs), then close everything. */
+  close(graceMs?: number): Promise<void>;
+}
+
+interface Conn {
+  socket: tls.TLSSocket;
+  busy: boolean;
+  /** Set by close(): end the connection as soon as it is not busy. */
+  draining: boolean;
+}
+
+export async function startKmipTlsServer(opts: KmipTlsOptions): Promise<KmipTlsServer> {
+  const log = opts.log ?? silentLogger;
+  const minVersion = opts.minVersion ?? 'TLSv1.2';
+  if (minVersion !== 'TLSv1.2' && minVersion !== 'TLSv1.3') throw new Error(`TLS minimum version must be TLSv1.2 or TLSv1.3, not ${String(minVersion)}`);
+  const limits = { ...opts.context.limits, ...opts.limits };
+  const ctx: ServerContext = { ...opts.context, limits };
+  const conns = new Set<Conn>();
+
+  const server = tls.createServer({
+    cert: opts.certPem,
+    key: opts.keyPem,
+    ca: [opts.caCertPem],
+    requestCert: true,
+    rejectUnauthorized: false,
+    minVersion,
+    maxVersion: 'TLSv1.3',
+    handshakeTimeout: opts.handshakeTimeoutMs ?? 10_000,
+  });
+
+  server.on('tlsClientError', (err, socket) => {
+    log.warn(`kmip: TLS handshake with ${peer(socket)} failed: ${opensslReason(err)}`);
+  });
+
+  server.on('secureConnection', (socket) => {
+    const who = peer(socket);
+    // Attach before anything else: an unhandled socket error would crash the process.
+    socket.on('error', (err) => log.warn(`kmip: connection ${who}: ${err.message}`));
+    const refusal = refuse(socket, opts.clients);
+    if (typeof refusal === 'string') {
+      log.warn(`kmip: refused ${who}: ${refusal}`);
+      socket.destroy();
+      return;
+    }
+    log.info(`kmip: client "${refusal.name}" connected from ${who}`);
+    const conn: Conn = { socket, busy: false, draining: false };
+    conns.add(conn);
+    socket.on('close', () => conns.delete(conn));
+    socket.setTimeout(opts.idleTimeoutMs ?? 600_000, () => {
+      if (!conn.busy) socket.destroy();
+    });
+    const framer = new TtlvFramer(limits);
+
+    // Takes messages off the framer one by one. Reading pauses while a request
+    // runs: KMIP is request/response, and this also bounds what a client that
+    // floods us can make us buffer.
+    const pump = async (): Promise<void> => {
+      if (conn.busy) return;
+      conn.busy = true;
+      socket.pause();
+      try {
+        for (;;) {
+          if (socket.destroyed) return;
+          let msg: Uint8Array | undefined;
+          try {
+            msg = framer.next();
+          } catch (e) {
+            log.warn(`kmip: closing ${who}: ${(e as Error).message}`);
+            socket.destroy();
+            return;
+          }
+          if (msg === undefined) break;
+          const result = await processRequest(msg, ctx);
+          if (socket.destroyed) return;
+          if (isClose(result)) {
+            log.warn(`kmip: closing ${who}: ${result.reason}`);
+            socket.destroy();
+            return;
+          }
+          socket.write(result);
+        }
+      } catch (e) {
+        // processRequest never throws by contract; if it does, lose this connection, not the server.
+        log.error(`kmip: closing ${who} after an internal error:`, e);
+        socket.destroy();
+        return;
+      } finally {
+        conn.busy = false;
+      }
+      if (conn.draining) socket.end();
+      else socket.resume();
+    };
+    socket.on('data', (chunk: Buffer) => {
+      // Stopping: the connection has been (or is about to be) ended; take no new requests.
+      if (conn.draining) return;
+      framer.feed(chunk);
+      void pump();
+    });
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port, opts.host, () => {
+      server.off('error', reject);
+      // From now on an error is logged, never thrown: a listening server must not take the process down.
+      server.on('error', (err) => log.error(`kmip: listener error: ${err.message}`));
+      resolve();
+    });
+  });
+  const a = server.address() as AddressInfo;
+
+  let closing: Promise<void> | undefined;
+  return {
+    address: { host: a.address, port: a.port },
+    get connections() {
+      return conns.size;
+    },
+    close(graceMs = 5_000) {
+      closing ??= (async () => {
+        const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+        for (const c of conns) {
+          c.draining = true;
+          if (!c.busy) c.socket.end();
+        }
+        const deadline = Date.now() + graceMs;
+        while (conns.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+        for (const c of conns) c.socket.destroy();
+        await closed;
+      })();
+      return closing;
+    },
+  };
+}
+
+/** "…:SSL routines:fn:unsupported protocol:file:line:" → "unsupported protocol": the part an operator can act on. */
+function opensslReason(err: Error): string {
+  const m = /SSL routines:[^:]*:([^:]+)/.exec(err.message);
+  return m?.[1] ?? err.message;
+}
+
+function peer(socket: { remoteAddress?: string | undefined; remotePort?: number | undefined }): string {
+  return `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`;
+}
+
+/** The reason to refuse this client, or its registered name. */
+function refuse(socket: tls.TLSSocket, clients: Pick<ClientRegistry, 'lookup'>): string | { name: string } {
+  const cert = socket.getPeerCertificate();
+  if (cert === null || Object.keys(cert).length === 0 || cert.raw === undefined) return 'no client certificate';
+  if (!socket.authorized) return `client certificate not trusted (${String(socket.authorizationError)})`;
+  const fp = clientFingerprint(cert.raw);
+  const name = clients.lookup(fp);
+  if (name === undefined) return `client certificate ${fp} is not registered`;
+  return { name };
+}
+
+/** The client identity: SHA-256 of the DER certificate, as pki fingerprintOf computes it. */
+export function clientFingerprint(der: Uint8Array): string {
+  return createHash('sha256').update(der).digest('hex');
+}

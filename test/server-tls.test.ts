@@ -1,0 +1,239 @@
+// `keyhold serve` end to end: a real process on a loopback port in a temp
+// data dir, mutual TLS with node:tls and openssl, enrolment while running,
+// refusals, bad input isolation, the single-server lock, graceful SIGTERM.
+import assert from 'node:assert/strict';
+import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import tls from 'node:tls';
+import { after, before, describe, test } from 'node:test';
+import { promisify } from 'node:util';
+import { buildRequestMessage, parseResponseMessage } from '../shared/kmip/message/index.js';
+import { Enum, Tag } from '../shared/kmip/registry/index.js';
+import { decodeTtlv, encodeTtlv, struct, TtlvFramer } from '../shared/kmip/ttlv/index.js';
+import { createCa, ensurePki, issueClientCert } from '../main/pki/index.js';
+import { REPO_ROOT } from './support/reference.js';
+
+const BIN = join(REPO_ROOT, 'bin', 'keyhold.mjs');
+const run = promisify(execFile);
+
+const DISCOVER = encodeTtlv(
+  buildRequestMessage({
+    header: { protocolVersion: { major: 1, minor: 4 } },
+    batchItems: [{ operation: Enum.Operation.DiscoverVersions, requestPayload: struct(Tag.RequestPayload, []) }],
+  }),
+);
+
+interface Creds { cert?: string; key?: string; ca: string }
+
+function connect(port: number, creds: Creds, extra: tls.ConnectionOptions = {}): Promise<tls.TLSSocket> {
+  return new Promise((resolve, reject) => {
+    const s = tls.connect({ host: '127.0.0.1', port, ca: creds.ca, ...(creds.cert ? { cert: creds.cert, key: creds.key } : {}), ...extra });
+    s.once('secureConnect', () => resolve(s));
+    s.once('error', reject);
+  });
+}
+
+/** Sends one message and resolves with the first complete response; rejects if the server closes first. */
+function call(s: tls.TLSSocket, bytes: Uint8Array, timeoutMs = 3000): Promise<Uint8Array> {
+  return new Promise((resolve, reject) => {
+    const framer = new TtlvFramer();
+    const timer = setTimeout(() => done(new Error('no response in time')), timeoutMs);
+    const onData = (c: Buffer) => {
+      framer.feed(c);
+      const m = framer.next();
+      if (m) done(null, m);
+    };
+    const onClose = () => done(new Error('connection closed without a response'));
+    const onError = (e: Error) => done(e);
+    function done(err: Error | null, m?: Uint8Array) {
+      clearTimeout(timer);
+      s.off('data', onData).off('close', onClose).off('error', onError);
+      if (err) reject(err);
+      else resolve(m!);
+    }
+    s.on('data', onData).once('close', onClose).once('error', onError);
+    s.write(bytes);
+  });
+}
+
+function assertDiscoverOk(bytes: Uint8Array): void {
+  const r = parseResponseMessage(decodeTtlv(bytes));
+  assert.deepEqual(r.header.protocolVersion, { major: 1, minor: 4 });
+  assert.equal(r.batchItems.length, 1);
+  assert.equal(r.batchItems[0]!.operation, Enum.Operation.DiscoverVersions);
+  assert.equal(r.batchItems[0]!.resultStatus, Enum.ResultStatus.Success);
+}
+
+/** Resolves with the first stdout line of a started `serve`. */
+function firstLine(child: ChildProcess, timeoutMs: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let buf = '';
+    const timer = setTimeout(() => reject(new Error(`no listening line within ${timeoutMs} ms`)), timeoutMs);
+    child.stdout!.on('data', (c: Buffer) => {
+      buf += c.toString();
+      const nl = buf.indexOf('\n');
+      if (nl >= 0) {
+        clearTimeout(timer);
+        resolve(buf.slice(0, nl));
+      }
+    });
+    child.once('exit', (code) => reject(new Error(`serve exited early with ${code}`)));
+  });
+}
+
+describe('keyhold serve', { timeout: 120_000 }, () => {
+  const root = mkdtempSync(join(tmpdir(), 'keyhold-serve-'));
+  const dir = join(root, 'data');
+  const out = join(root, 'client');
+  let server: ChildProcess;
+  let stderr = '';
+  let port = 0;
+  let alice: Creds;
+
+  before(async () => {
+    server = spawn(process.execPath, [BIN, 'serve', '--data-dir', dir, '--host', '127.0.0.1', '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    server.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
+    const line = await firstLine(server, 60_000);
+    const m = /^KMIP server listening on 127\.0\.0\.1:(\d+)$/.exec(line);
+    assert.ok(m, `unexpected line: ${line}`);
+    port = Number(m[1]);
+    assert.ok(port > 0);
+  });
+
+  after(() => {
+    if (server.exitCode === null) server.kill('SIGKILL');
+    rmSync(root, { recursive: true, force: true });
+  });
+
+  test('a client enrolled while the server runs is served within 1 s', async (t) => {
+    await run(process.execPath, [BIN, 'client', 'add', 'alice', '--data-dir', dir, '--out', out], { timeout: 60_000 });
+    const enrolled = Date.now();
+    alice = {
+      cert: readFileSync(join(out, 'alice.crt'), 'utf8'),
+      key: readFileSync(join(out, 'alice.key'), 'utf8'),
+      ca: readFileSync(join(out, 'ca.crt'), 'utf8'),
+    };
+    // Retry until accepted: the server picks up clients.json asynchronously.
+    for (;;) {
+      try {
+        const s = await connect(port, alice);
+        const r = await call(s, DISCOVER);
+        s.destroy();
+        assertDiscoverOk(r);
+        break;
+      } catch (e) {
+        if (Date.now() - enrolled > 1000) throw e;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    }
+    assert.ok(Date.now() - enrolled <= 1000, `accepted after ${Date.now() - enrolled} ms`);
+    t.diagnostic(`accepted ${Date.now() - enrolled} ms after enrolment`);
+    if (process.platform !== 'win32') assert.equal(spawnSync('stat', ['-c', '%a', join(out, 'alice.key')]).stdout.toString().trim(), '600');
+  });
+
+  test('several requests on one connection, TLS 1.2 and 1.3', async () => {
+    for (const v of ['TLSv1.2', 'TLSv1.3'] as const) {
+      const s = await connect(port, alice, { minVersion: v, maxVersion: v });
+      assert.equal(s.getProtocol(), v);
+      for (let i = 0; i < 3; i++) assertDiscoverOk(await call(s, DISCOVER));
+      s.destroy();
+    }
+  });
+
+  test('unknown client certificates and no certificate are refused', async () => {
+    const pki = await ensurePki(dir); // loads the existing CA, writes nothing
+    const unregistered = await issueClientCert(pki.ca, { name: 'mallory' });
+    const otherCa = await createCa({ commonName: 'Other CA', validityDays: 30 });
+    const foreign = await issueClientCert(otherCa, { name: 'eve' });
+    const cases: [string, Creds][] = [
+      ['not registered', { cert: unregistered.certPem, key: unregistered.keyPem, ca: alice.ca }],
+      ['other CA', { cert: foreign.certPem, key: foreign.keyPem, ca: alice.ca }],
+      ['no certificate', { ca: alice.ca }],
+    ];
+    for (const [what, creds] of cases) {
+      await assert.rejects(
+        (async () => {
+          const s = await connect(port, creds);
+          try { await call(s, DISCOVER); } finally { s.destroy(); }
+        })(),
+        `${what}: expected refusal`,
+      );
+    }
+    assert.match(stderr, /refused .*is not registered/);
+    assert.match(stderr, /refused .*not trusted/);
+    assert.match(stderr, /refused .*no client certificate/);
+  });
+
+  test('TLS 1.1 is refused by the server', async () => {
+    await assert.rejects(
+      connect(port, alice, { minVersion: 'TLSv1', maxVersion: 'TLSv1.1', ciphers: 'DEFAULT@SECLEVEL=0' }),
+      /protocol version|unsupported protocol|no protocols/i,
+    );
+  });
+
+  test('openssl s_client handshakes with TLS 1.2 and 1.3', (t) => {
+    if (spawnSync('openssl', ['version']).status !== 0) return t.skip('openssl not installed');
+    for (const v of ['-tls1_2', '-tls1_3']) {
+      const r = spawnSync(
+        'openssl',
+        ['s_client', '-connect', `127.0.0.1:${port}`, v, '-cert', join(out, 'alice.crt'), '-key', join(out, 'alice.key'), '-CAfile', join(out, 'ca.crt'), '-verify_return_error'],
+        { input: '', timeout: 15_000 },
+      );
+      const text = r.stdout.toString() + r.stderr.toString();
+      assert.match(text, /Verify return code: 0 \(ok\)/, `${v}: ${text}`);
+      assert.match(text, v === '-tls1_2' ? /TLSv1\.2/ : /TLSv1\.3/);
+    }
+  });
+
+  test('garbage closes that connection only', async () => {
+    const good = await connect(port, alice);
+    const bad = await connect(port, alice);
+    await assert.rejects(call(bad, Buffer.from('GET / HTTP/1.1\r\nHost: x\r\n\r\n')), /closed/);
+    bad.destroy();
+    assertDiscoverOk(await call(good, DISCOVER));
+    good.destroy();
+  });
+
+  test('a second server on the same data dir exits 1 with one line', () => {
+    const r = spawnSync(process.execPath, [BIN, 'serve', '--data-dir', dir, '--host', '127.0.0.1', '--port', '0'], { timeout: 60_000 });
+    assert.equal(r.status, 1);
+    assert.equal(r.stdout.toString(), '');
+    const err = r.stderr.toString();
+    assert.match(err, /^keyhold: .*another Keyhold server \(pid \d+\) is already using/);
+    assert.equal(err.trimEnd().split('\n').length, 1);
+  });
+
+  test('SIGTERM: exit 0 and the lock is gone', async () => {
+    const exited = new Promise<number | null>((resolve) => server.once('exit', (code) => resolve(code)));
+    server.kill('SIGTERM');
+    const code = await Promise.race([exited, new Promise<'late'>((r) => setTimeout(() => r('late'), 10_000))]);
+    assert.equal(code, 0, stderr);
+    assert.equal(existsSync(join(dir, 'serve.lock')), false);
+  });
+});
+
+test('a stale lock (dead pid) is taken over', async () => {
+  const { acquireLock } = await import('../main/server/lock.js');
+  const d = mkdtempSync(join(tmpdir(), 'keyhold-lock-'));
+  try {
+    const dead = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))']).stdout.toString();
+    writeFileSync(join(d, 'serve.lock'), `${dead}\n`);
+    const release = acquireLock(d);
+    assert.equal(readFileSync(join(d, 'serve.lock'), 'utf8').trim(), String(process.pid));
+    assert.throws(() => acquireLock(d), /already using/);
+    release();
+    assert.equal(existsSync(join(d, 'serve.lock')), false);
+  } finally {
+    rmSync(d, { recursive: true, force: true });
+  }
+});
+
+test('default data dir matches Electron userData for productName Keyhold', async () => {
+  const { defaultDataDir } = await import('../main/server/data-dir.js');
+  assert.equal(defaultDataDir('linux', {}, '/home/u'), '/home/u/.config/Keyhold');
+  assert.equal(defaultDataDir('linux', { XDG_CONFIG_HOME: '/x/cfg' }, '/home/u'), '/x/cfg/Keyhold');
+  assert.equal(defaultDataDir('darwin', {}, '/Users/u'), '/Users/u/Library/Application Support/Keyhold');
+  assert.equal(defaultDataDir('win32', { APPDATA: 'C:\\Users\\u\\AppData\\Roaming' }, 'C:\\Users\\u'), 'C:\\Users\\u\\AppData\\Roaming\\Keyhold');
+});
