@@ -3,6 +3,8 @@
 import type { ProtocolVersion } from '../../shared/kmip/message/index.js';
 import type { KmipVersion } from '../../shared/kmip/registry/index.js';
 import type { StructureItem, TtlvItem } from '../../shared/kmip/ttlv/index.js';
+import type { Attribute, AttributeName, AttributeValue } from '../../shared/kmip/message/index.js';
+import type { LocateFilter, NewObject, StoredObject } from '../store/types.js';
 
 /** Returns the current time; injected so that tests and replays get fixed time stamps. */
 export type Clock = () => Date;
@@ -24,6 +26,29 @@ export interface ServerInfo {
 export interface ObjectsPort {
   /** Object Type enumeration values the store can hold (Query Objects). */
   readonly objectTypes: readonly number[];
+  /** The managed objects themselves; absent in a server without a store (object operations then fail). */
+  readonly managed?: ManagedObjects;
+}
+
+/**
+ * Managed objects as the key operations use them (main/kmip/objects/ implements
+ * it over the KeyStore). A missing object throws KmipOperationError Item Not Found.
+ */
+export interface ManagedObjects {
+  /** fn runs in one store transaction: a state change and its date attributes commit together. */
+  transaction<T>(fn: () => T): T;
+  create(obj: NewObject): string;
+  get(id: string): StoredObject;
+  /** The stored object encoding (see objects/), null once destroyed. */
+  material(id: string): Uint8Array | null;
+  attributes(id: string, names?: readonly AttributeName[]): Required<Attribute>[];
+  attributeNames(id: string): AttributeName[];
+  /** Replace every instance of name by this one value. */
+  set(id: string, name: AttributeName, value: AttributeValue): void;
+  setState(id: string, state: number): void;
+  /** Wipe the material; the state becomes Destroyed (Destroyed Compromised from Compromised). */
+  destroy(id: string): void;
+  locate(filter: LocateFilter): string[];
 }
 
 export interface OperationContext {

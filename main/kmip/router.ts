@@ -2,8 +2,17 @@
 // operations is data: Query Operations lists exactly what is registered, and
 // anything absent answers Operation Not Supported.
 import type { OperationHandler, OperationModule } from './context.js';
+import * as activate from './operations/activate.js';
+import * as create from './operations/create.js';
+import * as destroy from './operations/destroy.js';
 import * as discoverVersions from './operations/discover-versions.js';
+import * as get from './operations/get.js';
+import * as getAttributeList from './operations/get-attribute-list.js';
+import * as getAttributes from './operations/get-attributes.js';
+import * as locate from './operations/locate.js';
 import * as query from './operations/query.js';
+import * as register from './operations/register.js';
+import * as revoke from './operations/revoke.js';
 
 export class Router {
   readonly #handlers = new Map<number, OperationHandler>();
@@ -29,8 +38,22 @@ export class Router {
 }
 
 /** Every operation module the server ships. New operations are added here. */
-export const OPERATION_MODULES: readonly OperationModule[] = [discoverVersions, query];
+export const OPERATION_MODULES: readonly OperationModule[] = [
+  discoverVersions,
+  query,
+  create,
+  register,
+  get,
+  getAttributes,
+  getAttributeList,
+  activate,
+  revoke,
+  destroy,
+  locate,
+];
 
+/** The shipped operations plus `extra`; an extra module replaces the shipped one for its operation (tests, stubs). */
 export function createRouter(extra: readonly OperationModule[] = []): Router {
-  return new Router([...OPERATION_MODULES, ...extra]);
+  const replaced = new Set(extra.map((m) => m.operation));
+  return new Router([...OPERATION_MODULES.filter((m) => !replaced.has(m.operation)), ...extra]);
 }

@@ -1,0 +1,31 @@
+// Destroy (1.4 §4.21, 2.1 §6.1.15): the key material is wiped and the object
+// kept (its attributes stay readable), Destroyed or Destroyed Compromised
+// with Destroy Date = now. An Active object must be revoked first (state
+// transitions 2, 7 and 9 are the only ways into a destroyed state).
+import { Enum, Tag } from '../../../shared/kmip/registry/index.js';
+import { item, type StructureItem } from '../../../shared/kmip/ttlv/index.js';
+import { ObjectState } from '../../store/types.js';
+import type { OperationContext, OperationResult } from '../context.js';
+import { KmipOperationError } from '../errors.js';
+import { isV1, managedObjects, now, onlyKnown, wrongState } from './managed.js';
+import { uniqueIdentifierOrPlaceholder } from './payload.js';
+
+export const operation = Enum.Operation.Destroy;
+
+export function handler(payload: StructureItem, ctx: OperationContext): OperationResult {
+  onlyKnown(payload, [Tag.UniqueIdentifier], 'Destroy');
+  const objects = managedObjects(ctx);
+  const id = uniqueIdentifierOrPlaceholder(payload, ctx);
+  const t = now(ctx);
+  objects.transaction(() => {
+    const state = objects.get(id).state;
+    if (state === ObjectState.Active) throw wrongState(ctx, `object '${id}' is Active; revoke it before destroying it`);
+    if (state === ObjectState.Destroyed || state === ObjectState.DestroyedCompromised) {
+      throw new KmipOperationError(isV1(ctx) ? 'ItemNotFound' : 'ObjectDestroyed', `object '${id}' is already destroyed`);
+    }
+    objects.destroy(id);
+    objects.set(id, 'DestroyDate', t);
+    objects.set(id, 'LastChangeDate', t);
+  });
+  return { payload: [item(Tag.UniqueIdentifier, 'TextString', id)] };
+}

@@ -1,0 +1,33 @@
+// Get (1.4 §4.11, 2.1 §6.1.24): the object, in the requested Key Format Type
+// when one is given (Raw ↔ Transparent Symmetric Key for symmetric keys; any
+// other conversion is Key Format Type Not Supported). Key wrapping and
+// compression are not supported.
+import { Enum, Tag } from '../../../shared/kmip/registry/index.js';
+import { item, type StructureItem } from '../../../shared/kmip/ttlv/index.js';
+import type { OperationContext, OperationResult } from '../context.js';
+import { KmipOperationError } from '../errors.js';
+import { decodeMaterial, inFormat } from '../objects/material.js';
+import { enumField, isV1, managedObjects, onlyKnown } from './managed.js';
+import { uniqueIdentifierOrPlaceholder } from './payload.js';
+
+export const operation = Enum.Operation.Get;
+
+export function handler(payload: StructureItem, ctx: OperationContext): OperationResult {
+  onlyKnown(payload, [Tag.UniqueIdentifier, Tag.KeyFormatType, Tag.KeyWrapType, Tag.KeyCompressionType, Tag.KeyWrappingSpecification], 'Get');
+  if (payload.value.some((c) => c.tag === Tag.KeyWrappingSpecification)) throw new KmipOperationError('FeatureNotSupported', 'key wrapping is not supported');
+  if (payload.value.some((c) => c.tag === Tag.KeyCompressionType)) throw new KmipOperationError('KeyCompressionTypeNotSupported', 'key compression is not supported');
+  const objects = managedObjects(ctx);
+  const id = uniqueIdentifierOrPlaceholder(payload, ctx);
+  const obj = objects.get(id);
+  const bytes = objects.material(id);
+  if (bytes === null) {
+    throw new KmipOperationError(isV1(ctx) ? 'ItemNotFound' : 'ObjectDestroyed', `object '${id}' has no key material (destroyed)`);
+  }
+  const stored = decodeMaterial(bytes);
+  bytes.fill(0);
+  const format = enumField(payload, Tag.KeyFormatType);
+  const hasBlock = stored.value.some((c) => c.tag === Tag.KeyBlock);
+  if (!hasBlock && format !== undefined) throw new KmipOperationError('KeyFormatTypeNotSupported', 'this object has no Key Block to convert');
+  const out = hasBlock ? inFormat(stored, format) : stored;
+  return { payload: [item(Tag.ObjectType, 'Enumeration', obj.objectType), item(Tag.UniqueIdentifier, 'TextString', id), out] };
+}
