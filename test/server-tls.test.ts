@@ -11,7 +11,7 @@ import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
 import { buildRequestMessage, parseResponseMessage } from '../shared/kmip/message/index.js';
 import { Enum, Tag } from '../shared/kmip/registry/index.js';
-import { decodeTtlv, encodeTtlv, struct, TtlvFramer } from '../shared/kmip/ttlv/index.js';
+import { decodeTtlv, encodeTtlv, struct, TtlvFramer, type TtlvItem } from '../shared/kmip/ttlv/index.js';
 import { createCa, ensurePki, issueClientCert } from '../main/pki/index.js';
 import { REPO_ROOT } from './support/reference.js';
 
@@ -56,6 +56,17 @@ function call(s: tls.TLSSocket, bytes: Uint8Array, timeoutMs = 3000): Promise<Ui
     s.on('data', onData).once('close', onClose).once('error', onError);
     s.write(bytes);
   });
+}
+
+/** The first Byte String with this tag anywhere under `it`. */
+function findBytes(it: TtlvItem, tag: number): Uint8Array | undefined {
+  if (it.tag === tag && it.type === 'ByteString') return it.value;
+  if (it.type !== 'Structure') return undefined;
+  for (const c of it.value) {
+    const found = findBytes(c, tag);
+    if (found) return found;
+  }
+  return undefined;
 }
 
 function assertDiscoverOk(bytes: Uint8Array): void {
@@ -142,6 +153,47 @@ describe('keyhold serve', { timeout: 120_000 }, () => {
     }
   });
 
+  test('keys are created, stored encrypted and served over TLS: Create AES-256, then Get', async () => {
+    const s = await connect(port, alice);
+    const v21 = { protocolVersion: { major: 2, minor: 1 } };
+    const create = encodeTtlv(
+      buildRequestMessage({
+        header: v21,
+        batchItems: [
+          {
+            operation: Enum.Operation.Create,
+            requestPayload: struct(Tag.RequestPayload, [
+              { tag: Tag.ObjectType, type: 'Enumeration', value: Enum.ObjectType.SymmetricKey },
+              struct(Tag.Attributes, [
+                { tag: Tag.CryptographicAlgorithm, type: 'Enumeration', value: Enum.CryptographicAlgorithm.AES },
+                { tag: Tag.CryptographicLength, type: 'Integer', value: 256 },
+              ]),
+            ]),
+          },
+        ],
+      }),
+    );
+    const created = parseResponseMessage(decodeTtlv(await call(s, create))).batchItems[0]!;
+    assert.equal(created.resultStatus, Enum.ResultStatus.Success, created.resultMessage);
+    const id = (created.responsePayload!.value.find((i) => i.tag === Tag.UniqueIdentifier)!.value as string);
+    const get = encodeTtlv(
+      buildRequestMessage({
+        header: v21,
+        batchItems: [{ operation: Enum.Operation.Get, requestPayload: struct(Tag.RequestPayload, [{ tag: Tag.UniqueIdentifier, type: 'TextString', value: id }]) }],
+      }),
+    );
+    const got = parseResponseMessage(decodeTtlv(await call(s, get))).batchItems[0]!;
+    assert.equal(got.resultStatus, Enum.ResultStatus.Success, got.resultMessage);
+    const keyBytes = findBytes(got.responsePayload!, Tag.KeyMaterial);
+    assert.equal(keyBytes?.length, 32, 'a 256-bit key came back');
+    s.destroy();
+    // The key is in the database, but never in plain text.
+    const db = readFileSync(join(dir, 'keyhold.db'));
+    const wal = existsSync(join(dir, 'keyhold.db-wal')) ? readFileSync(join(dir, 'keyhold.db-wal')) : Buffer.alloc(0);
+    assert.equal(db.indexOf(Buffer.from(keyBytes!)), -1, 'key material not in the database file');
+    assert.equal(wal.indexOf(Buffer.from(keyBytes!)), -1, 'key material not in the WAL');
+  });
+
   test('unknown client certificates and no certificate are refused', async () => {
     const pki = await ensurePki(dir); // loads the existing CA, writes nothing
     const unregistered = await issueClientCert(pki.ca, { name: 'mallory' });
@@ -161,9 +213,12 @@ describe('keyhold serve', { timeout: 120_000 }, () => {
         `${what}: expected refusal`,
       );
     }
-    assert.match(stderr, /refused .*is not registered/);
-    assert.match(stderr, /refused .*not trusted/);
-    assert.match(stderr, /refused .*no client certificate/);
+    // The log lines cross from the worker thread to stderr asynchronously: wait for them (bounded).
+    for (const reason of [/refused .*is not registered/, /refused .*not trusted/, /refused .*no client certificate/]) {
+      const deadline = Date.now() + 3000;
+      while (!reason.test(stderr) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      assert.match(stderr, reason);
+    }
   });
 
   test('TLS 1.1 is refused by the server', async () => {

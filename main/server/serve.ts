@@ -8,7 +8,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { ensurePki, issueClientCert, validateClientName, writeFileAtomic } from '../pki/index.js';
 import { openStore } from '../store/index.js';
-import { createRouter } from '../kmip/index.js';
+import { createRouter, storeObjectsPort } from '../kmip/index.js';
 import type { Logger } from '../admin/log.js';
 import { addClient, readClients, watchClients } from './clients.js';
 import { acquireLock } from './lock.js';
@@ -60,6 +60,7 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
       ...(opts.minVersion === undefined ? {} : { minVersion: opts.minVersion }),
       context: {
         router: createRouter(),
+        objects: storeObjectsPort(store),
         clock: () => new Date(),
         server: { vendorIdentification: 'Keyhold', serverName: 'Keyhold', productName: 'Keyhold', serverVersion: '0.1.0' },
         log: (message, error) => opts.log.error(`kmip: ${message}:`, error),
