@@ -1,0 +1,177 @@
+// Interop with a real KMIP client (issue 3, point 8, first bullet): PyKMIP
+// 0.10 (Debian python3-pykmip, run with /usr/bin/python3) drives a `keyhold
+// serve` started on a free loopback port in a temp data dir, at KMIP 1.2 and
+// at KMIP 2.0, through test/interop/pykmip_client.py. Every operation Keyhold
+// implements that PyKMIP's client offers is exercised: Discover Versions,
+// Query, Create (AES-256 with a Name), Get, Get Attributes, Get Attribute
+// List, Activate, Locate by Name, Register (Symmetric Key, Secret Data,
+// Opaque Object), Revoke, Destroy. Nothing is excluded.
+//
+// A missing /usr/bin/python3 or PyKMIP is a failure, not a skip: .ci/run
+// installs python3-pykmip.
+import assert from 'node:assert/strict';
+import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { promisify } from 'node:util';
+import { REPO_ROOT } from './support/reference.js';
+
+const BIN = join(REPO_ROOT, 'bin', 'keyhold.mjs');
+const PYTHON = '/usr/bin/python3';
+const DRIVER = join(REPO_ROOT, 'test', 'interop', 'pykmip_client.py');
+const RUN_TIMEOUT_MS = 60_000;
+const run = promisify(execFile);
+
+/** The steps the driver reports, in order; each must be present and ok. */
+const STEPS = [
+  'connect',
+  'discover_versions',
+  'query',
+  'create',
+  'get',
+  'get_attributes',
+  'get_attribute_list',
+  'activate',
+  'locate_by_name',
+  'register_symmetric_key',
+  'get_registered_symmetric_key',
+  'register_secret_data',
+  'get_registered_secret_data',
+  'register_opaque_object',
+  'get_registered_opaque_object',
+  'revoke',
+  'destroy',
+  'destroy_symmetric_key_pre_active',
+  'destroy_secret_data_pre_active',
+  'destroy_opaque_object_pre_active',
+] as const;
+
+interface StepLine { step: string; ok: boolean; detail: unknown }
+
+/** Resolves with the first stdout line of a started `serve`. */
+function firstLine(child: ChildProcess, timeoutMs: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let buf = '';
+    const timer = setTimeout(() => reject(new Error(`no listening line within ${timeoutMs} ms`)), timeoutMs);
+    child.stdout!.on('data', (c: Buffer) => {
+      buf += c.toString();
+      const nl = buf.indexOf('\n');
+      if (nl >= 0) {
+        clearTimeout(timer);
+        resolve(buf.slice(0, nl));
+      }
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`serve exited early with ${code}`));
+    });
+  });
+}
+
+/** Runs the driver; never rejects on a non-zero exit (the steps tell why). */
+function runDriver(args: string[]): Promise<{ code: number | null; signal: string | null; stdout: string; stderr: string; ms: number }> {
+  return new Promise((resolve) => {
+    const started = Date.now();
+    execFile(PYTHON, [DRIVER, ...args], { timeout: RUN_TIMEOUT_MS, killSignal: 'SIGKILL', maxBuffer: 8 << 20 }, (err, stdout, stderr) => {
+      const e = err as (NodeJS.ErrnoException & { code?: unknown; signal?: string | null }) | null;
+      resolve({
+        code: e ? (typeof e.code === 'number' ? e.code : null) : 0,
+        signal: e?.signal ?? null,
+        stdout: String(stdout),
+        stderr: String(stderr),
+        ms: Date.now() - started,
+      });
+    });
+  });
+}
+
+function parseLines(stdout: string): StepLine[] {
+  return stdout
+    .split('\n')
+    .filter((l) => l.trim() !== '')
+    .map((l) => {
+      try {
+        return JSON.parse(l) as StepLine;
+      } catch {
+        return { step: 'unparsable-output', ok: false, detail: l };
+      }
+    });
+}
+
+describe('PyKMIP client interop', { timeout: 240_000 }, () => {
+  const root = mkdtempSync(join(tmpdir(), 'keyhold-pykmip-'));
+  const dir = join(root, 'data');
+  const out = join(root, 'client');
+  let server: ChildProcess | undefined;
+  let stderr = '';
+  let port = 0;
+  let prereqError: string | undefined;
+
+  before(async () => {
+    // Prerequisites first, with a readable reason (the tests below fail on it).
+    if (!existsSync(PYTHON)) {
+      prereqError = `${PYTHON} is missing: install python3 and python3-pykmip (apt-get install -y python3-pykmip; .ci/run does this)`;
+      return;
+    }
+    const probe = spawnSync(PYTHON, ['-c', 'import kmip.pie.client, kmip.version; print(kmip.version.__version__)'], { encoding: 'utf8', timeout: 30_000 });
+    if (probe.status !== 0) {
+      prereqError = `PyKMIP is not importable by ${PYTHON} (apt-get install -y python3-pykmip; .ci/run does this): ${probe.error?.message ?? probe.stderr.trim()}`;
+      return;
+    }
+    // Enrol before starting the server, so the client is trusted from the first connection.
+    await run(process.execPath, [BIN, 'client', 'add', 'pykmip', '--data-dir', dir, '--out', out], { timeout: 60_000 });
+    server = spawn(process.execPath, [BIN, 'serve', '--data-dir', dir, '--host', '127.0.0.1', '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    server.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
+    const line = await firstLine(server, 60_000);
+    const m = /^KMIP server listening on 127\.0\.0\.1:(\d+)$/.exec(line);
+    assert.ok(m, `unexpected line: ${line}`);
+    port = Number(m[1]);
+  });
+
+  after(async () => {
+    if (server && server.exitCode === null && server.signalCode === null) {
+      const exited = new Promise<void>((resolve) => server!.once('exit', () => resolve()));
+      server.kill('SIGTERM');
+      const timer = setTimeout(() => server!.kill('SIGKILL'), 5_000);
+      await exited;
+      clearTimeout(timer);
+    }
+    rmSync(root, { recursive: true, force: true });
+  });
+
+  test('prerequisites: /usr/bin/python3 with PyKMIP', () => {
+    assert.equal(prereqError, undefined, prereqError);
+  });
+
+  for (const version of ['1.2', '2.0'] as const) {
+    test(`PyKMIP ProxyKmipClient at KMIP ${version}: every step succeeds`, async (t) => {
+      assert.equal(prereqError, undefined, prereqError);
+      assert.ok(port > 0, 'server not started');
+      const r = await runDriver([
+        '--host', '127.0.0.1',
+        '--port', String(port),
+        '--cert', join(out, 'pykmip.crt'),
+        '--key', join(out, 'pykmip.key'),
+        '--ca', join(out, 'ca.crt'),
+        '--kmip-version', version,
+      ]);
+      const context = `exit ${r.code} signal ${r.signal} after ${r.ms} ms\nstdout:\n${r.stdout}\nstderr:\n${r.stderr.slice(-4000)}\nserver stderr:\n${stderr.slice(-4000)}`;
+      assert.equal(r.signal, null, `driver killed (timeout ${RUN_TIMEOUT_MS} ms?)\n${context}`);
+      const lines = parseLines(r.stdout);
+      const byStep = new Map(lines.map((l) => [l.step, l]));
+      for (const name of STEPS) {
+        await t.test(name, () => {
+          const l = byStep.get(name);
+          assert.ok(l, `step "${name}" was not reported\n${context}`);
+          assert.equal(l.ok, true, `step "${name}" failed: ${JSON.stringify(l.detail)}`);
+        });
+      }
+      const unexpected = lines.filter((l) => !(STEPS as readonly string[]).includes(l.step));
+      assert.deepEqual(unexpected, [], `unexpected driver output\n${context}`);
+      assert.equal(r.code, 0, context);
+      assert.ok(r.ms < RUN_TIMEOUT_MS, `took ${r.ms} ms`);
+    });
+  }
+});
