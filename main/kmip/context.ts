@@ -45,6 +45,12 @@ export interface ManagedObjects {
   attributeNames(id: string): AttributeName[];
   /** Replace every instance of name by this one value. */
   set(id: string, name: AttributeName, value: AttributeValue): void;
+  /** Add an instance at the next free index (or the given one); returns the index. */
+  addAttribute(id: string, name: AttributeName, value: AttributeValue, index?: number): number;
+  /** Change the value of the instance at index. */
+  modifyAttribute(id: string, name: AttributeName, value: AttributeValue, index: number): void;
+  /** Delete the instance at index, or every instance when index is undefined; returns how many. */
+  deleteAttribute(id: string, name: AttributeName, index?: number): number;
   setState(id: string, state: number): void;
   /** Wipe the material; the state becomes Destroyed (Destroyed Compromised from Compromised). */
   destroy(id: string): void;

@@ -3,16 +3,20 @@
 // anything absent answers Operation Not Supported.
 import type { OperationHandler, OperationModule } from './context.js';
 import * as activate from './operations/activate.js';
+import * as addAttribute from './operations/add-attribute.js';
 import * as create from './operations/create.js';
+import * as deleteAttribute from './operations/delete-attribute.js';
 import * as destroy from './operations/destroy.js';
 import * as discoverVersions from './operations/discover-versions.js';
 import * as get from './operations/get.js';
 import * as getAttributeList from './operations/get-attribute-list.js';
 import * as getAttributes from './operations/get-attributes.js';
 import * as locate from './operations/locate.js';
+import * as modifyAttribute from './operations/modify-attribute.js';
 import * as query from './operations/query.js';
 import * as register from './operations/register.js';
 import * as revoke from './operations/revoke.js';
+import * as setAttribute from './operations/set-attribute.js';
 
 export class Router {
   readonly #handlers = new Map<number, OperationHandler>();
@@ -50,6 +54,10 @@ export const OPERATION_MODULES: readonly OperationModule[] = [
   revoke,
   destroy,
   locate,
+  addAttribute,
+  modifyAttribute,
+  deleteAttribute,
+  setAttribute,
 ];
 
 /** The shipped operations plus `extra`; an extra module replaces the shipped one for its operation (tests, stubs). */

@@ -42,6 +42,15 @@ export class StoreObjects implements ManagedObjects {
   set(id: string, name: AttributeName, value: AttributeValue): void {
     mapped(id, () => this.store.setAttribute(id, name, value));
   }
+  addAttribute(id: string, name: AttributeName, value: AttributeValue, index?: number): number {
+    return mapped(id, () => this.store.addAttribute(id, name, value, index));
+  }
+  modifyAttribute(id: string, name: AttributeName, value: AttributeValue, index: number): void {
+    mapped(id, () => this.store.modifyAttribute(id, name, value, index));
+  }
+  deleteAttribute(id: string, name: AttributeName, index?: number): number {
+    return mapped(id, () => this.store.deleteAttribute(id, name, index));
+  }
   setState(id: string, state: number): void {
     mapped(id, () => this.store.setState(id, state));
   }
