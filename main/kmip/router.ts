@@ -5,6 +5,7 @@ import type { OperationHandler, OperationModule } from './context.js';
 import * as activate from './operations/activate.js';
 import * as addAttribute from './operations/add-attribute.js';
 import * as create from './operations/create.js';
+import * as createKeyPair from './operations/create-key-pair.js';
 import * as deleteAttribute from './operations/delete-attribute.js';
 import * as destroy from './operations/destroy.js';
 import * as discoverVersions from './operations/discover-versions.js';
@@ -46,6 +47,7 @@ export const OPERATION_MODULES: readonly OperationModule[] = [
   discoverVersions,
   query,
   create,
+  createKeyPair,
   register,
   get,
   getAttributes,

@@ -1,7 +1,8 @@
 // Helpers for operation tests through processRequest: send a batch, expect
 // success or a Result Reason, and replay an OASIS XML test case (binding
-// $UNIQUE_IDENTIFIER_n; Date-Time, Digest Value and Key Material compared by
-// type only).
+// $UNIQUE_IDENTIFIER_n; Date-Time, Digest Value, Key Material and Random
+// Number Generator (the reference server's own generator) compared by type
+// only).
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { buildRequestMessage, parseResponseMessage, type ResponseBatchItem, type ResponseMessage } from '../../shared/kmip/message/index.js';
@@ -37,7 +38,7 @@ function bind(it: TtlvItem, ids: Map<string, string>): TtlvItem {
 function mismatch(exp: TtlvItem, got: TtlvItem | undefined, ids: Map<string, string>, path: string): string | undefined {
   if (got === undefined) return `${path}: missing`;
   if (exp.tag !== got.tag || exp.type !== got.type) return `${path}: ${exp.tag.toString(16)}/${exp.type} vs ${got.tag.toString(16)}/${got.type}`;
-  if (exp.type === 'DateTime' || exp.type === 'DateTimeExtended' || exp.tag === Tag.DigestValue || exp.tag === Tag.KeyMaterial) return undefined;
+  if (exp.type === 'DateTime' || exp.type === 'DateTimeExtended' || exp.tag === Tag.DigestValue || exp.tag === Tag.KeyMaterial || exp.tag === Tag.RandomNumberGenerator) return undefined;
   if (exp.type === 'TextString' && exp.value.startsWith('$UNIQUE_IDENTIFIER_')) {
     const bound = ids.get(exp.value);
     if (bound === undefined) ids.set(exp.value, got.value as string);
@@ -46,6 +47,10 @@ function mismatch(exp: TtlvItem, got: TtlvItem | undefined, ids: Map<string, str
   }
   if (exp.type === 'Structure') {
     const g = got as StructureItem;
+    // 1.x: the Random Number Generator value is an Attribute Value structure.
+    if (exp.tag === Tag.Attribute && field(exp, Tag.AttributeName)?.value === 'Random Number Generator') {
+      return field(g, Tag.AttributeName)?.value === 'Random Number Generator' ? undefined : `${path}: expected Random Number Generator`;
+    }
     for (let i = 0; i < Math.max(exp.value.length, g.value.length); i++) {
       if (exp.value[i] === undefined) return `${path}[${i}]: extra ${g.value[i]!.tag.toString(16)}`;
       const d = mismatch(exp.value[i]!, g.value[i], ids, `${path}/${exp.value[i]!.tag.toString(16)}[${i}]`);

@@ -7,6 +7,7 @@ import { Enum, Tag } from '../../../shared/kmip/registry/index.js';
 import { decodeTtlv, encodeTtlv, item, struct, type StructureItem, type TtlvItem } from '../../../shared/kmip/ttlv/index.js';
 import type { AttributeValue } from '../../../shared/kmip/message/index.js';
 import { KmipOperationError } from '../errors.js';
+import { asymmetricInFormat } from './asymmetric.js';
 
 const KFT = Enum.KeyFormatType;
 
@@ -15,6 +16,9 @@ export const OBJECT_TAGS: ReadonlyMap<number, number> = new Map([
   [Enum.ObjectType.SymmetricKey, Tag.SymmetricKey],
   [Enum.ObjectType.SecretData, Tag.SecretData],
   [Enum.ObjectType.OpaqueObject, Tag.OpaqueObject],
+  [Enum.ObjectType.PrivateKey, Tag.PrivateKey],
+  [Enum.ObjectType.PublicKey, Tag.PublicKey],
+  [Enum.ObjectType.Certificate, Tag.Certificate],
 ]);
 
 function child(s: StructureItem, tag: number): TtlvItem | undefined {
@@ -80,10 +84,12 @@ export function digest(bytes: Uint8Array, format: number): AttributeValue {
 
 /**
  * The object as Get returns it in `format` (undefined: as stored). Symmetric
- * keys convert between Raw and Transparent Symmetric Key; anything else that
+ * keys convert between Raw and Transparent Symmetric Key, Private / Public
+ * Keys between PKCS#1, PKCS#8 and X.509 (asymmetric.ts); anything else that
  * asks for another format fails with Key Format Type Not Supported.
  */
 export function inFormat(obj: StructureItem, format: number | undefined): StructureItem {
+  if (format !== undefined && (obj.tag === Tag.PrivateKey || obj.tag === Tag.PublicKey)) return asymmetricInFormat(obj, format);
   const block = keyBlock(obj);
   const stored = need(block, Tag.KeyFormatType, 'Enumeration', 'Key Format Type').value;
   if (format === undefined || format === stored) return obj;
