@@ -15,64 +15,19 @@ import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
 import { parseResponseMessage, type ResponseBatchItem, type ResponseMessage } from '../shared/kmip/message/index.js';
 import { Enum, Tag } from '../shared/kmip/registry/index.js';
-import { decodeTtlv, encodeTtlv, TtlvFramer, type TtlvItem } from '../shared/kmip/ttlv/index.js';
+import { decodeTtlv, encodeTtlv, type TtlvItem } from '../shared/kmip/ttlv/index.js';
 import { parseKmipXml } from '../shared/kmip/xml/index.js';
 import { REPO_ROOT } from './support/reference.js';
+import { type Creds, call, connect, firstLine } from './support/kmip-tls.js';
 
 const BIN = join(REPO_ROOT, 'bin', 'keyhold.mjs');
 const FIXTURES = join(REPO_ROOT, 'test', 'fixtures', 'clients');
 const run = promisify(execFile);
 const PER_CLIENT_MS = 15_000;
 
-interface Creds { cert: string; key: string; ca: string }
 
-function connect(port: number, creds: Creds): Promise<tls.TLSSocket> {
-  return new Promise((resolve, reject) => {
-    const s = tls.connect({ host: '127.0.0.1', port, ca: creds.ca, cert: creds.cert, key: creds.key });
-    s.once('secureConnect', () => resolve(s));
-    s.once('error', reject);
-  });
-}
 
-/** Sends one message and resolves with the first complete response. */
-function call(s: tls.TLSSocket, bytes: Uint8Array, timeoutMs = 5000): Promise<Uint8Array> {
-  return new Promise((resolve, reject) => {
-    const framer = new TtlvFramer();
-    const timer = setTimeout(() => done(new Error('no response in time')), timeoutMs);
-    const onData = (c: Buffer) => {
-      framer.feed(c);
-      const m = framer.next();
-      if (m) done(null, m);
-    };
-    const onClose = () => done(new Error('connection closed without a response'));
-    const onError = (e: Error) => done(e);
-    function done(err: Error | null, m?: Uint8Array) {
-      clearTimeout(timer);
-      s.off('data', onData).off('close', onClose).off('error', onError);
-      if (err) reject(err);
-      else resolve(m!);
-    }
-    s.on('data', onData).once('close', onClose).once('error', onError);
-    s.write(bytes);
-  });
-}
 
-/** Resolves with the first stdout line of a started `serve`. */
-function firstLine(child: ChildProcess, timeoutMs: number): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let buf = '';
-    const timer = setTimeout(() => reject(new Error(`no listening line within ${timeoutMs} ms`)), timeoutMs);
-    child.stdout!.on('data', (c: Buffer) => {
-      buf += c.toString();
-      const nl = buf.indexOf('\n');
-      if (nl >= 0) {
-        clearTimeout(timer);
-        resolve(buf.slice(0, nl));
-      }
-    });
-    child.once('exit', (code) => reject(new Error(`serve exited early with ${code}`)));
-  });
-}
 
 // ---------------------------------------------------------------------------
 // Tree helpers
@@ -159,7 +114,7 @@ async function replay(name: string, port: number, creds: Creds, connectionPerReq
         connections++;
       }
       const sent = bind(request, ids);
-      const response = parseResponseMessage(decodeTtlv(await call(sock, encodeTtlv(sent))));
+      const response = parseResponseMessage(decodeTtlv(await call(sock, encodeTtlv(sent), 5000)));
       // The server answers in the version the client speaks.
       assert.deepEqual(response.header.protocolVersion, requestVersion(request), `${name} #${steps.length + 1}: response version`);
       // Bind new ids in the order objects are created.
@@ -240,7 +195,7 @@ describe('client replays against keyhold serve', { timeout: 120_000 }, () => {
       try {
         const s = await connect(port, creds);
         const probe = loadFixture('mongodb')[0]!; // Discover Versions
-        await call(s, encodeTtlv(probe));
+        await call(s, encodeTtlv(probe), 5000);
         s.destroy();
         break;
       } catch (e) {

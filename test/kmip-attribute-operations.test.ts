@@ -3,24 +3,13 @@
 // replays, the vSphere and Synology DSM sequences, read-only refusals, Attribute
 // Index semantics, Last Change Date and the ID Placeholder.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { after, test } from 'node:test';
+import { test } from 'node:test';
 import { Enum, Tag } from '../shared/kmip/registry/index.js';
 import { item, struct, type StructureItem, type TtlvItem } from '../shared/kmip/ttlv/index.js';
-import { createRouter, storeObjectsPort, type ServerContext } from '../main/kmip/index.js';
-import { openStore } from '../main/store/index.js';
-import { field, fields, kmipHarness } from './support/kmip-ops.js';
+import { field, fields, kmipHarness, storeBackedContext } from './support/kmip-ops.js';
 
 let clockNow = new Date('2026-01-02T03:04:05Z');
-const dir = mkdtempSync(join(tmpdir(), 'keyhold-attr-ops-'));
-const store = openStore(dir);
-after(() => {
-  store.close();
-  rmSync(dir, { recursive: true, force: true });
-});
-const ctx: ServerContext = { router: createRouter(), clock: () => clockNow, server: { vendorIdentification: 'Keyhold' }, objects: storeObjectsPort(store) };
+const { ctx } = storeBackedContext('keyhold-attr-ops-', () => clockNow);
 const { send, ok, fails, replay } = kmipHarness(ctx);
 
 const V11 = { major: 1, minor: 1 };

@@ -4,25 +4,14 @@
 // with the Private Key from Get, verify with the Public Key from Get.
 import assert from 'node:assert/strict';
 import { createPrivateKey, createPublicKey, generateKeyPairSync, sign, verify, type KeyObject } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { after, test } from 'node:test';
+import { test } from 'node:test';
 import forge from 'node-forge';
 import { Enum, Tag } from '../shared/kmip/registry/index.js';
 import { item, struct, type StructureItem, type TtlvItem } from '../shared/kmip/ttlv/index.js';
-import { createRouter, storeObjectsPort, type ServerContext } from '../main/kmip/index.js';
-import { openStore } from '../main/store/index.js';
-import { field, kmipHarness } from './support/kmip-ops.js';
+import { field, kmipHarness, storeBackedContext } from './support/kmip-ops.js';
 
 const NOW = new Date('2026-01-02T03:04:05Z');
-const dir = mkdtempSync(join(tmpdir(), 'keyhold-keypair-'));
-const store = openStore(dir);
-after(() => {
-  store.close();
-  rmSync(dir, { recursive: true, force: true });
-});
-const ctx: ServerContext = { router: createRouter(), clock: () => NOW, server: { vendorIdentification: 'Keyhold' }, objects: storeObjectsPort(store) };
+const { ctx } = storeBackedContext('keyhold-keypair-', () => NOW);
 const { send, ok, fails, replay } = kmipHarness(ctx);
 
 const V14 = { major: 1, minor: 4 };

@@ -9,31 +9,15 @@
 // Digest Value and Key Material (the key is random for Create; Register
 // round trips are checked by the own cases below).
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { after, test } from 'node:test';
+import { test } from 'node:test';
 import { Enum, Tag } from '../shared/kmip/registry/index.js';
 import { item, struct, type StructureItem, type TtlvItem } from '../shared/kmip/ttlv/index.js';
-import { createRouter, storeObjectsPort, type ServerContext } from '../main/kmip/index.js';
-import { ObjectState, openStore } from '../main/store/index.js';
-import { field, fields, kmipHarness } from './support/kmip-ops.js';
+import { ObjectState } from '../main/store/index.js';
+import { field, fields, kmipHarness, storeBackedContext } from './support/kmip-ops.js';
 
 const NOW = new Date('2026-01-02T03:04:05Z');
 const NOW_S = BigInt(NOW.getTime() / 1000);
-const dir = mkdtempSync(join(tmpdir(), 'keyhold-ops-'));
-const store = openStore(dir);
-after(() => {
-  store.close();
-  rmSync(dir, { recursive: true, force: true });
-});
-
-const ctx: ServerContext = {
-  router: createRouter(),
-  clock: () => NOW,
-  server: { vendorIdentification: 'Keyhold' },
-  objects: storeObjectsPort(store),
-};
+const { ctx, store } = storeBackedContext('keyhold-ops-', () => NOW);
 
 const V14 = { major: 1, minor: 4 };
 const V21 = { major: 2, minor: 1 };

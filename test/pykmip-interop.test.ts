@@ -17,6 +17,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
 import { REPO_ROOT } from './support/reference.js';
+import { firstLine } from './support/kmip-tls.js';
 
 const BIN = join(REPO_ROOT, 'bin', 'keyhold.mjs');
 const PYTHON = '/usr/bin/python3';
@@ -50,25 +51,6 @@ const STEPS = [
 
 interface StepLine { step: string; ok: boolean; detail: unknown }
 
-/** Resolves with the first stdout line of a started `serve`. */
-function firstLine(child: ChildProcess, timeoutMs: number): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let buf = '';
-    const timer = setTimeout(() => reject(new Error(`no listening line within ${timeoutMs} ms`)), timeoutMs);
-    child.stdout!.on('data', (c: Buffer) => {
-      buf += c.toString();
-      const nl = buf.indexOf('\n');
-      if (nl >= 0) {
-        clearTimeout(timer);
-        resolve(buf.slice(0, nl));
-      }
-    });
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`serve exited early with ${code}`));
-    });
-  });
-}
 
 /** Runs the driver; never rejects on a non-zero exit (the steps tell why). */
 function runDriver(args: string[]): Promise<{ code: number | null; signal: string | null; stdout: string; stderr: string; ms: number }> {

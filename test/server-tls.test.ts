@@ -6,14 +6,14 @@ import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_proces
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import tls from 'node:tls';
 import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
 import { buildRequestMessage, parseResponseMessage } from '../shared/kmip/message/index.js';
 import { Enum, Tag } from '../shared/kmip/registry/index.js';
-import { decodeTtlv, encodeTtlv, struct, TtlvFramer, type TtlvItem } from '../shared/kmip/ttlv/index.js';
+import { decodeTtlv, encodeTtlv, struct, type TtlvItem } from '../shared/kmip/ttlv/index.js';
 import { createCa, ensurePki, issueClientCert } from '../main/pki/index.js';
 import { REPO_ROOT } from './support/reference.js';
+import { type Creds, call, connect, firstLine } from './support/kmip-tls.js';
 
 const BIN = join(REPO_ROOT, 'bin', 'keyhold.mjs');
 const run = promisify(execFile);
@@ -25,38 +25,8 @@ const DISCOVER = encodeTtlv(
   }),
 );
 
-interface Creds { cert?: string; key?: string; ca: string }
 
-function connect(port: number, creds: Creds, extra: tls.ConnectionOptions = {}): Promise<tls.TLSSocket> {
-  return new Promise((resolve, reject) => {
-    const s = tls.connect({ host: '127.0.0.1', port, ca: creds.ca, ...(creds.cert ? { cert: creds.cert, key: creds.key } : {}), ...extra });
-    s.once('secureConnect', () => resolve(s));
-    s.once('error', reject);
-  });
-}
 
-/** Sends one message and resolves with the first complete response; rejects if the server closes first. */
-function call(s: tls.TLSSocket, bytes: Uint8Array, timeoutMs = 3000): Promise<Uint8Array> {
-  return new Promise((resolve, reject) => {
-    const framer = new TtlvFramer();
-    const timer = setTimeout(() => done(new Error('no response in time')), timeoutMs);
-    const onData = (c: Buffer) => {
-      framer.feed(c);
-      const m = framer.next();
-      if (m) done(null, m);
-    };
-    const onClose = () => done(new Error('connection closed without a response'));
-    const onError = (e: Error) => done(e);
-    function done(err: Error | null, m?: Uint8Array) {
-      clearTimeout(timer);
-      s.off('data', onData).off('close', onClose).off('error', onError);
-      if (err) reject(err);
-      else resolve(m!);
-    }
-    s.on('data', onData).once('close', onClose).once('error', onError);
-    s.write(bytes);
-  });
-}
 
 /** The first Byte String with this tag anywhere under `it`. */
 function findBytes(it: TtlvItem, tag: number): Uint8Array | undefined {
@@ -77,22 +47,6 @@ function assertDiscoverOk(bytes: Uint8Array): void {
   assert.equal(r.batchItems[0]!.resultStatus, Enum.ResultStatus.Success);
 }
 
-/** Resolves with the first stdout line of a started `serve`. */
-function firstLine(child: ChildProcess, timeoutMs: number): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let buf = '';
-    const timer = setTimeout(() => reject(new Error(`no listening line within ${timeoutMs} ms`)), timeoutMs);
-    child.stdout!.on('data', (c: Buffer) => {
-      buf += c.toString();
-      const nl = buf.indexOf('\n');
-      if (nl >= 0) {
-        clearTimeout(timer);
-        resolve(buf.slice(0, nl));
-      }
-    });
-    child.once('exit', (code) => reject(new Error(`serve exited early with ${code}`)));
-  });
-}
 
 describe('keyhold serve', { timeout: 120_000 }, () => {
   const root = mkdtempSync(join(tmpdir(), 'keyhold-serve-'));

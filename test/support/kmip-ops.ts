@@ -4,12 +4,16 @@
 // Number Generator (the reference server's own generator) compared by type
 // only).
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after } from 'node:test';
 import { buildRequestMessage, parseResponseMessage, type ResponseBatchItem, type ResponseMessage } from '../../shared/kmip/message/index.js';
 import { Enum, Tag } from '../../shared/kmip/registry/index.js';
 import { decodeTtlv, encodeTtlv, struct, type StructureItem, type TtlvItem } from '../../shared/kmip/ttlv/index.js';
 import { parseKmipXml } from '../../shared/kmip/xml/index.js';
-import { isClose, processRequest, type ServerContext } from '../../main/kmip/index.js';
+import { createRouter, isClose, processRequest, storeObjectsPort, type ServerContext } from '../../main/kmip/index.js';
+import { openStore, type KeyStore } from '../../main/store/index.js';
 import { substitutePlaceholder } from './kmip-text-vectors.js';
 import { reference } from './reference.js';
 
@@ -61,6 +65,20 @@ function mismatch(exp: TtlvItem, got: TtlvItem | undefined, ids: Map<string, str
   const a = exp.value instanceof Uint8Array ? Buffer.from(exp.value).toString('hex') : String(exp.value);
   const b = got.value instanceof Uint8Array ? Buffer.from(got.value).toString('hex') : String(got.value);
   return a === b ? undefined : `${path}: ${a} vs ${b}`;
+}
+
+/**
+ * A server context over a real store in a fresh temp dir, removed after the
+ * test file; `clock` gives the time stamps (tests fix or advance it).
+ */
+export function storeBackedContext(prefix: string, clock: () => Date): { ctx: ServerContext; store: KeyStore } {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  const store = openStore(dir);
+  after(() => {
+    store.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  return { ctx: { router: createRouter(), clock, server: { vendorIdentification: 'Keyhold' }, objects: storeObjectsPort(store) }, store };
 }
 
 export function kmipHarness(ctx: ServerContext) {

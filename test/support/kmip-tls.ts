@@ -1,0 +1,63 @@
+// Client-side helpers for tests that talk to a real `keyhold serve`: mutual
+// TLS connections, one request/response exchange, and the listening line.
+import type { ChildProcess } from 'node:child_process';
+import tls from 'node:tls';
+import { TtlvFramer } from '../../shared/kmip/ttlv/index.js';
+
+/** A client's PEMs; cert/key are left out to test a client without a certificate. */
+export interface Creds {
+  cert?: string;
+  key?: string;
+  ca: string;
+}
+
+export function connect(port: number, creds: Creds, extra: tls.ConnectionOptions = {}): Promise<tls.TLSSocket> {
+  return new Promise((resolve, reject) => {
+    const s = tls.connect({ host: '127.0.0.1', port, ca: creds.ca, ...(creds.cert ? { cert: creds.cert, key: creds.key } : {}), ...extra });
+    s.once('secureConnect', () => resolve(s));
+    s.once('error', reject);
+  });
+}
+
+/** Sends one message and resolves with the first complete response; rejects if the server closes first. */
+export function call(s: tls.TLSSocket, bytes: Uint8Array, timeoutMs = 3000): Promise<Uint8Array> {
+  return new Promise((resolve, reject) => {
+    const framer = new TtlvFramer();
+    const timer = setTimeout(() => done(new Error('no response in time')), timeoutMs);
+    const onData = (c: Buffer) => {
+      framer.feed(c);
+      const m = framer.next();
+      if (m) done(null, m);
+    };
+    const onClose = () => done(new Error('connection closed without a response'));
+    const onError = (e: Error) => done(e);
+    function done(err: Error | null, m?: Uint8Array) {
+      clearTimeout(timer);
+      s.off('data', onData).off('close', onClose).off('error', onError);
+      if (err) reject(err);
+      else resolve(m!);
+    }
+    s.on('data', onData).once('close', onClose).once('error', onError);
+    s.write(bytes);
+  });
+}
+
+/** Resolves with the first stdout line of a started `serve`. */
+export function firstLine(child: ChildProcess, timeoutMs: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let buf = '';
+    const timer = setTimeout(() => reject(new Error(`no listening line within ${timeoutMs} ms`)), timeoutMs);
+    child.stdout!.on('data', (c: Buffer) => {
+      buf += c.toString();
+      const nl = buf.indexOf('\n');
+      if (nl >= 0) {
+        clearTimeout(timer);
+        resolve(buf.slice(0, nl));
+      }
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`serve exited early with ${code}`));
+    });
+  });
+}
