@@ -6,7 +6,7 @@
 // Create/Register responses. Synology DSM opens a new connection per request;
 // the others keep one connection.
 import assert from 'node:assert/strict';
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,7 +18,7 @@ import { Enum, Tag } from '../shared/kmip/registry/index.js';
 import { decodeTtlv, encodeTtlv, type TtlvItem } from '../shared/kmip/ttlv/index.js';
 import { parseKmipXml } from '../shared/kmip/xml/index.js';
 import { REPO_ROOT } from './support/reference.js';
-import { type Creds, call, connect, firstLine } from './support/kmip-tls.js';
+import { type Creds, call, connect, startServe, type ServeProcess } from './support/kmip-tls.js';
 
 const BIN = join(REPO_ROOT, 'bin', 'keyhold.mjs');
 const FIXTURES = join(REPO_ROOT, 'test', 'fixtures', 'clients');
@@ -172,17 +172,14 @@ describe('client replays against keyhold serve', { timeout: 120_000 }, () => {
   const dir = join(root, 'data');
   const out = join(root, 'client');
   let server: ChildProcess;
-  let stderr = '';
+  let serve: ServeProcess | undefined;
   let port = 0;
   let creds: Creds;
 
   before(async () => {
-    server = spawn(process.execPath, [BIN, 'serve', '--data-dir', dir, '--host', '127.0.0.1', '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
-    server.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
-    const line = await firstLine(server, 60_000);
-    const m = /^KMIP server listening on 127\.0\.0\.1:(\d+)$/.exec(line);
-    assert.ok(m, `unexpected line: ${line}`);
-    port = Number(m[1]);
+    serve = await startServe(BIN, dir);
+    server = serve.child;
+    port = serve.port;
     await run(process.execPath, [BIN, 'client', 'add', 'replayer', '--data-dir', dir, '--out', out], { timeout: 60_000 });
     creds = {
       cert: readFileSync(join(out, 'replayer.crt'), 'utf8'),
@@ -208,7 +205,7 @@ describe('client replays against keyhold serve', { timeout: 120_000 }, () => {
   after(() => {
     if (server.exitCode === null) server.kill('SIGKILL');
     rmSync(root, { recursive: true, force: true });
-    if (process.env.KEYHOLD_REPLAY_VERBOSE && stderr) console.log(stderr);
+    if (process.env.KEYHOLD_REPLAY_VERBOSE && serve?.stderr) console.log(serve.stderr);
   });
 
   test('vSphere (KMIP 1.1, one connection)', { timeout: PER_CLIENT_MS }, async () => {

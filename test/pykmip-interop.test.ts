@@ -10,14 +10,14 @@
 // A missing /usr/bin/python3 or PyKMIP is a failure, not a skip: .ci/run
 // installs python3-pykmip.
 import assert from 'node:assert/strict';
-import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { execFile, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
 import { REPO_ROOT } from './support/reference.js';
-import { firstLine } from './support/kmip-tls.js';
+import { startServe, type ServeProcess } from './support/kmip-tls.js';
 
 const BIN = join(REPO_ROOT, 'bin', 'keyhold.mjs');
 const PYTHON = '/usr/bin/python3';
@@ -87,7 +87,7 @@ describe('PyKMIP client interop', { timeout: 240_000 }, () => {
   const dir = join(root, 'data');
   const out = join(root, 'client');
   let server: ChildProcess | undefined;
-  let stderr = '';
+  let serve: ServeProcess | undefined;
   let port = 0;
   let prereqError: string | undefined;
 
@@ -104,12 +104,9 @@ describe('PyKMIP client interop', { timeout: 240_000 }, () => {
     }
     // Enrol before starting the server, so the client is trusted from the first connection.
     await run(process.execPath, [BIN, 'client', 'add', 'pykmip', '--data-dir', dir, '--out', out], { timeout: 60_000 });
-    server = spawn(process.execPath, [BIN, 'serve', '--data-dir', dir, '--host', '127.0.0.1', '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
-    server.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
-    const line = await firstLine(server, 60_000);
-    const m = /^KMIP server listening on 127\.0\.0\.1:(\d+)$/.exec(line);
-    assert.ok(m, `unexpected line: ${line}`);
-    port = Number(m[1]);
+    serve = await startServe(BIN, dir);
+    server = serve.child;
+    port = serve.port;
   });
 
   after(async () => {
@@ -139,7 +136,7 @@ describe('PyKMIP client interop', { timeout: 240_000 }, () => {
         '--ca', join(out, 'ca.crt'),
         '--kmip-version', version,
       ]);
-      const context = `exit ${r.code} signal ${r.signal} after ${r.ms} ms\nstdout:\n${r.stdout}\nstderr:\n${r.stderr.slice(-4000)}\nserver stderr:\n${stderr.slice(-4000)}`;
+      const context = `exit ${r.code} signal ${r.signal} after ${r.ms} ms\nstdout:\n${r.stdout}\nstderr:\n${r.stderr.slice(-4000)}\nserver stderr:\n${serve?.stderr.slice(-4000) ?? ''}`;
       assert.equal(r.signal, null, `driver killed (timeout ${RUN_TIMEOUT_MS} ms?)\n${context}`);
       const lines = parseLines(r.stdout);
       const byStep = new Map(lines.map((l) => [l.step, l]));

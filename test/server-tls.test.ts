@@ -2,7 +2,7 @@
 // data dir, mutual TLS with node:tls and openssl, enrolment while running,
 // refusals, bad input isolation, the single-server lock, graceful SIGTERM.
 import assert from 'node:assert/strict';
-import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { execFile, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,7 +13,7 @@ import { Enum, Tag } from '../shared/kmip/registry/index.js';
 import { decodeTtlv, encodeTtlv, struct, type TtlvItem } from '../shared/kmip/ttlv/index.js';
 import { createCa, ensurePki, issueClientCert } from '../main/pki/index.js';
 import { REPO_ROOT } from './support/reference.js';
-import { type Creds, call, connect, firstLine } from './support/kmip-tls.js';
+import { type Creds, call, connect, startServe, type ServeProcess } from './support/kmip-tls.js';
 
 const BIN = join(REPO_ROOT, 'bin', 'keyhold.mjs');
 const run = promisify(execFile);
@@ -53,17 +53,14 @@ describe('keyhold serve', { timeout: 120_000 }, () => {
   const dir = join(root, 'data');
   const out = join(root, 'client');
   let server: ChildProcess;
-  let stderr = '';
+  let serve: ServeProcess | undefined;
   let port = 0;
   let alice: Creds;
 
   before(async () => {
-    server = spawn(process.execPath, [BIN, 'serve', '--data-dir', dir, '--host', '127.0.0.1', '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
-    server.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
-    const line = await firstLine(server, 60_000);
-    const m = /^KMIP server listening on 127\.0\.0\.1:(\d+)$/.exec(line);
-    assert.ok(m, `unexpected line: ${line}`);
-    port = Number(m[1]);
+    serve = await startServe(BIN, dir);
+    server = serve.child;
+    port = serve.port;
     assert.ok(port > 0);
   });
 
@@ -170,8 +167,8 @@ describe('keyhold serve', { timeout: 120_000 }, () => {
     // The log lines cross from the worker thread to stderr asynchronously: wait for them (bounded).
     for (const reason of [/refused .*is not registered/, /refused .*not trusted/, /refused .*no client certificate/]) {
       const deadline = Date.now() + 3000;
-      while (!reason.test(stderr) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-      assert.match(stderr, reason);
+      while (!reason.test(serve!.stderr) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      assert.match(serve!.stderr, reason);
     }
   });
 
@@ -218,7 +215,7 @@ describe('keyhold serve', { timeout: 120_000 }, () => {
     const exited = new Promise<number | null>((resolve) => server.once('exit', (code) => resolve(code)));
     server.kill('SIGTERM');
     const code = await Promise.race([exited, new Promise<'late'>((r) => setTimeout(() => r('late'), 10_000))]);
-    assert.equal(code, 0, stderr);
+    assert.equal(code, 0, serve!.stderr);
     assert.equal(existsSync(join(dir, 'serve.lock')), false);
   });
 });

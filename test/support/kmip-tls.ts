@@ -1,6 +1,7 @@
 // Client-side helpers for tests that talk to a real `keyhold serve`: mutual
 // TLS connections, one request/response exchange, and the listening line.
-import type { ChildProcess } from 'node:child_process';
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
 import tls from 'node:tls';
 import { TtlvFramer } from '../../shared/kmip/ttlv/index.js';
 
@@ -60,4 +61,23 @@ export function firstLine(child: ChildProcess, timeoutMs: number): Promise<strin
       reject(new Error(`serve exited early with ${code}`));
     });
   });
+}
+
+/** A `keyhold serve` child started by startServe; `stderr` collects its log as it arrives. */
+export interface ServeProcess {
+  child: ChildProcess;
+  port: number;
+  stderr: string;
+}
+
+/** Start `keyhold serve` on 127.0.0.1:0 over `dataDir` and wait for its listening line. */
+export async function startServe(bin: string, dataDir: string): Promise<ServeProcess> {
+  const child = spawn(process.execPath, [bin, 'serve', '--data-dir', dataDir, '--host', '127.0.0.1', '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const serve: ServeProcess = { child, port: 0, stderr: '' };
+  child.stderr!.on('data', (c: Buffer) => (serve.stderr += c.toString()));
+  const line = await firstLine(child, 60_000);
+  const m = /^KMIP server listening on 127\.0\.0\.1:(\d+)$/.exec(line);
+  assert.ok(m, `unexpected line: ${line}`);
+  serve.port = Number(m[1]);
+  return serve;
 }
