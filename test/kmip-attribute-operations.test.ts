@@ -6,20 +6,14 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Enum, Tag } from '../shared/kmip/registry/index.js';
 import { item, struct, type StructureItem, type TtlvItem } from '../shared/kmip/ttlv/index.js';
-import { field, fields, kmipHarness, storeBackedContext } from './support/kmip-ops.js';
+import { en, field, fields, kmipHarness, storeBackedContext, uid, V11, V12, V14, V21 } from './support/kmip-ops.js';
 
 let clockNow = new Date('2026-01-02T03:04:05Z');
 const { ctx } = storeBackedContext('keyhold-attr-ops-', () => clockNow);
 const { send, ok, fails, replay } = kmipHarness(ctx);
 
-const V11 = { major: 1, minor: 1 };
-const V12 = { major: 1, minor: 2 };
-const V14 = { major: 1, minor: 4 };
-const V21 = { major: 2, minor: 1 };
 const OP = Enum.Operation;
 const RR = Enum.ResultReason;
-const uid = (s: string): TtlvItem => item(Tag.UniqueIdentifier, 'TextString', s);
-const en = (tag: number, v: number): TtlvItem => item(tag, 'Enumeration', v);
 const text = (tag: number, v: string): TtlvItem => item(tag, 'TextString', v);
 const nameStruct = (tag: number, n: string): TtlvItem => struct(tag, [text(Tag.NameValue, n), en(Tag.NameType, Enum.NameType.UninterpretedTextString)]);
 

@@ -8,21 +8,16 @@ import { test } from 'node:test';
 import forge from 'node-forge';
 import { Enum, Tag } from '../shared/kmip/registry/index.js';
 import { item, struct, type StructureItem, type TtlvItem } from '../shared/kmip/ttlv/index.js';
-import { field, kmipHarness, storeBackedContext } from './support/kmip-ops.js';
+import { en, field, int, kmipHarness, storeBackedContext, uid, V14, V21 } from './support/kmip-ops.js';
 
 const NOW = new Date('2026-01-02T03:04:05Z');
 const { ctx } = storeBackedContext('keyhold-keypair-', () => NOW);
 const { send, ok, fails, replay } = kmipHarness(ctx);
 
-const V14 = { major: 1, minor: 4 };
-const V21 = { major: 2, minor: 1 };
 const OP = Enum.Operation;
 const RR = Enum.ResultReason;
 const KFT = Enum.KeyFormatType;
 const CA = Enum.CryptographicAlgorithm;
-const uid = (s: string): TtlvItem => item(Tag.UniqueIdentifier, 'TextString', s);
-const en = (tag: number, v: number): TtlvItem => item(tag, 'Enumeration', v);
-const int = (tag: number, v: number): TtlvItem => item(tag, 'Integer', v);
 const curve = (c: number): TtlvItem => struct(Tag.CryptographicDomainParameters, [en(Tag.RecommendedCurve, c)]);
 const text = (s: StructureItem, tag: number): string => field(s, tag)!.value as string;
 

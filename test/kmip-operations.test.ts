@@ -13,19 +13,14 @@ import { test } from 'node:test';
 import { Enum, Tag } from '../shared/kmip/registry/index.js';
 import { item, struct, type StructureItem, type TtlvItem } from '../shared/kmip/ttlv/index.js';
 import { ObjectState } from '../main/store/index.js';
-import { field, fields, kmipHarness, storeBackedContext } from './support/kmip-ops.js';
+import { en, field, fields, int, kmipHarness, storeBackedContext, uid, V14, V21 } from './support/kmip-ops.js';
 
 const NOW = new Date('2026-01-02T03:04:05Z');
 const NOW_S = BigInt(NOW.getTime() / 1000);
 const { ctx, store } = storeBackedContext('keyhold-ops-', () => NOW);
 
-const V14 = { major: 1, minor: 4 };
-const V21 = { major: 2, minor: 1 };
 const OP = Enum.Operation;
 const RR = Enum.ResultReason;
-const uid = (s: string): TtlvItem => item(Tag.UniqueIdentifier, 'TextString', s);
-const en = (tag: number, v: number): TtlvItem => item(tag, 'Enumeration', v);
-const int = (tag: number, v: number): TtlvItem => item(tag, 'Integer', v);
 
 const { send, ok, fails, replay } = kmipHarness(ctx);
 

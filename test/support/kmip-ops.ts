@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { after } from 'node:test';
 import { buildRequestMessage, parseResponseMessage, type ResponseBatchItem, type ResponseMessage } from '../../shared/kmip/message/index.js';
 import { Enum, Tag } from '../../shared/kmip/registry/index.js';
-import { decodeTtlv, encodeTtlv, struct, type StructureItem, type TtlvItem } from '../../shared/kmip/ttlv/index.js';
+import { decodeTtlv, encodeTtlv, item, struct, type StructureItem, type TtlvItem } from '../../shared/kmip/ttlv/index.js';
 import { parseKmipXml } from '../../shared/kmip/xml/index.js';
 import { createRouter, isClose, processRequest, storeObjectsPort, type ServerContext } from '../../main/kmip/index.js';
 import { openStore, type KeyStore } from '../../main/store/index.js';
@@ -21,6 +21,16 @@ export interface Version {
   major: number;
   minor: number;
 }
+
+export const V11: Version = { major: 1, minor: 1 };
+export const V12: Version = { major: 1, minor: 2 };
+export const V14: Version = { major: 1, minor: 4 };
+export const V21: Version = { major: 2, minor: 1 };
+
+/** Item builders for request payloads. */
+export const uid = (s: string): TtlvItem => item(Tag.UniqueIdentifier, 'TextString', s);
+export const en = (tag: number, v: number): TtlvItem => item(tag, 'Enumeration', v);
+export const int = (tag: number, v: number): TtlvItem => item(tag, 'Integer', v);
 
 export function field(s: StructureItem | undefined, tag: number): TtlvItem | undefined {
   return s?.value.find((c) => c.tag === tag);
