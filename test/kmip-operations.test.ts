@@ -291,3 +291,15 @@ test('Locate by Name, Object Type, algorithm, length, State, Object Group and x-
   assert.deepEqual((await locate21([group])).ids, [a, b]);
   assert.deepEqual((await locate21([group], [int(Tag.StorageStatusMask, Enum.StorageStatusMask.OnLineStorage | Enum.StorageStatusMask.DestroyedStorage)])).ids, [a, b, c]);
 });
+
+// ---------------------------------------------------------------------------
+// Query Objects
+
+test('Query Objects lists exactly the Object Types that Register accepts and Get returns', async () => {
+  const { OBJECT_TAGS } = await import('../main/kmip/objects/material.js');
+  for (const v of [V14, V21]) {
+    const p = await ok(v, OP.Query, [en(Tag.QueryFunction, Enum.QueryFunction.QueryObjects)]);
+    const listed = fields(p, Tag.ObjectType).map((x) => x.value as number).sort((a, b) => a - b);
+    assert.deepEqual(listed, [...OBJECT_TAGS.keys()].sort((a, b) => a - b));
+  }
+});

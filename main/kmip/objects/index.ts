@@ -7,8 +7,15 @@ import { StoreObjects } from './store-objects.js';
 
 export { StoreObjects } from './store-objects.js';
 
-/** Object Types that Create / Register / Get handle today (Query Objects lists exactly these). */
-export const MANAGED_OBJECT_TYPES: readonly number[] = [Enum.ObjectType.SymmetricKey, Enum.ObjectType.SecretData, Enum.ObjectType.OpaqueObject];
+/** Object Types that Create / Create Key Pair / Register / Get handle (Query Objects lists exactly these). */
+export const MANAGED_OBJECT_TYPES: readonly number[] = [
+  Enum.ObjectType.Certificate,
+  Enum.ObjectType.SymmetricKey,
+  Enum.ObjectType.PublicKey,
+  Enum.ObjectType.PrivateKey,
+  Enum.ObjectType.SecretData,
+  Enum.ObjectType.OpaqueObject,
+];
 
 export function storeObjectsPort(store: KeyStore): ObjectsPort {
   return { objectTypes: MANAGED_OBJECT_TYPES, managed: new StoreObjects(store) };
