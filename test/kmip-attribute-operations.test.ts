@@ -168,8 +168,7 @@ test('2.x Set / Add / Modify (Current Attribute) / Delete (Current Attribute, At
   clockNow = new Date('2026-01-02T03:04:05Z');
 });
 
-test('Adjust Attribute is not served (Operation Not Supported); the ID Placeholder flows into Add Attribute', async () => {
-  await fails(V21, OP.AdjustAttribute, [uid('whatever')], RR.OperationNotSupported);
+test('the ID Placeholder flows into Add Attribute', async () => {
   const items = await send(V14, [
     [OP.Create, [en(Tag.ObjectType, Enum.ObjectType.SymmetricKey), struct(Tag.TemplateAttribute, [attr1('Cryptographic Algorithm', en(0, Enum.CryptographicAlgorithm.AES)), attr1('Cryptographic Length', item(0, 'Integer', 128))])]],
     [OP.AddAttribute, [attr1('x-Tag', v1Value(0, 'TextString', 'placeholder'))]],

@@ -278,11 +278,11 @@ test('unsupported protocol version 9.9 → error in the highest supported versio
 });
 
 test('unknown operation 0x80000001 and unregistered operations → Operation Not Supported', async () => {
-  const r = response(await processRequest(request([{ op: 0x80000001, id: 1 }, { op: Enum.Operation.Check, id: 2 }], { batchErrorContinuationOption: Enum.BatchErrorContinuationOption.Continue }), context()));
+  const r = response(await processRequest(request([{ op: 0x80000001, id: 1 }, { op: Enum.Operation.Validate, id: 2 }], { batchErrorContinuationOption: Enum.BatchErrorContinuationOption.Continue }), context()));
   assert.deepEqual(r.batchItems.map((b) => b.resultReason), [Enum.ResultReason.OperationNotSupported, Enum.ResultReason.OperationNotSupported]);
   assert.equal(r.batchItems[0]!.operation, 0x80000001);
   assert.match(r.batchItems[0]!.resultMessage!, /operation 0x80000001 is not supported/);
-  assert.match(r.batchItems[1]!.resultMessage!, /operation Check is not supported/);
+  assert.match(r.batchItems[1]!.resultMessage!, /operation Validate is not supported/);
   // Discover Versions does not exist in KMIP 1.0.
   const old = response(await processRequest(encodeTtlv(buildRequestMessage({ header: { protocolVersion: { major: 1, minor: 0 } }, batchItems: [{ operation: Enum.Operation.DiscoverVersions, requestPayload: struct(Tag.RequestPayload, []) }] })), context()));
   assert.equal(old.batchItems[0]!.resultReason, Enum.ResultReason.OperationNotSupported);

@@ -72,6 +72,8 @@ export interface OperationContext {
   readonly idPlaceholder: string | undefined;
   /** Operations the router serves (Query Operations). */
   readonly operations: () => readonly number[];
+  /** The server log, for events a client asks to have recorded (Log, Interop); absent: not recorded. Never pass key material. */
+  readonly log?: (line: string) => void;
 }
 
 export interface OperationResult {
@@ -80,9 +82,10 @@ export interface OperationResult {
   /**
    * The Unique Identifier to copy into the ID Placeholder: set by the
    * operations the spec names (Create, Create Key Pair, Register, Derive Key,
-   * Re-key, Re-key Key Pair, Certify, Re-Certify, Locate, Recover).
+   * Re-key, Re-key Key Pair, Certify, Re-Certify, Locate, Recover). null
+   * empties it (Locate returning other than exactly one identifier).
    */
-  idPlaceholder?: string;
+  idPlaceholder?: string | null;
 }
 
 /** `payload` is the request's Request Payload. Throw KmipOperationError to fail the item. */

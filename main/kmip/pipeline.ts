@@ -22,6 +22,8 @@ export interface ServerContext {
   limits?: Partial<TtlvLimits>;
   /** Where internal faults are reported (the client only sees "internal error"). */
   log?: (message: string, error: unknown) => void;
+  /** Where events a client asks to have recorded go (Log, Interop Begin/End/Reset); absent: dropped. */
+  info?: (message: string) => void;
 }
 
 /** The connection must be closed without an answer: the message header is unreadable. */
@@ -70,10 +72,11 @@ async function runItem(bi: RequestBatchItem, version: ProtocolVersion, ctx: Serv
     objects: ctx.objects,
     idPlaceholder: placeholder.id,
     operations: () => ctx.router.operations(),
+    ...(ctx.info === undefined ? {} : { log: ctx.info }),
   };
   try {
     const result = await handler(bi.requestPayload, opCtx);
-    if (result.idPlaceholder !== undefined) placeholder.id = result.idPlaceholder;
+    if (result.idPlaceholder !== undefined) placeholder.id = result.idPlaceholder ?? undefined;
     return { ...ids, resultStatus: Enum.ResultStatus.Success, responsePayload: struct(Tag.ResponsePayload, result.payload) };
   } catch (e) {
     if (e instanceof KmipOperationError) return fail(e.resultReason, e.message);

@@ -3,7 +3,12 @@
 // anything absent answers Operation Not Supported.
 import type { OperationHandler, OperationModule } from './context.js';
 import * as activate from './operations/activate.js';
+import * as archive from './operations/archive.js';
 import * as addAttribute from './operations/add-attribute.js';
+import * as adjustAttribute from './operations/adjust-attribute.js';
+import * as check from './operations/check.js';
+import * as reKey from './operations/re-key.js';
+import * as reKeyKeyPair from './operations/re-key-key-pair.js';
 import * as create from './operations/create.js';
 import * as createKeyPair from './operations/create-key-pair.js';
 import * as deleteAttribute from './operations/delete-attribute.js';
@@ -12,9 +17,12 @@ import * as discoverVersions from './operations/discover-versions.js';
 import * as get from './operations/get.js';
 import * as getAttributeList from './operations/get-attribute-list.js';
 import * as getAttributes from './operations/get-attributes.js';
+import * as interop from './operations/interop.js';
 import * as locate from './operations/locate.js';
+import * as log from './operations/log.js';
 import * as modifyAttribute from './operations/modify-attribute.js';
 import * as query from './operations/query.js';
+import * as recover from './operations/recover.js';
 import * as register from './operations/register.js';
 import * as revoke from './operations/revoke.js';
 import * as setAttribute from './operations/set-attribute.js';
@@ -56,10 +64,18 @@ export const OPERATION_MODULES: readonly OperationModule[] = [
   revoke,
   destroy,
   locate,
+  archive,
+  recover,
+  interop,
+  log,
   addAttribute,
   modifyAttribute,
   deleteAttribute,
   setAttribute,
+  check,
+  reKey,
+  reKeyKeyPair,
+  adjustAttribute,
 ];
 
 /** The shipped operations plus `extra`; an extra module replaces the shipped one for its operation (tests, stubs). */

@@ -10,7 +10,7 @@ import { decodeValue, encodeValue, keyColumns, nameColumns, nameFromColumns } fr
 import { MaterialCipher } from './crypto.js';
 import { StoreError, toStoreError } from './errors.js';
 import { loadMasterKey } from './master-key.js';
-import { buildLocateQuery } from './locate-query.js';
+import { buildLocateQuery, registerLocateFunctions } from './locate-query.js';
 import { migrate } from './migrations/index.js';
 import { ObjectState, type KeyStore, type LocateFilter, type NewObject, type StoredObject } from './types.js';
 
@@ -119,6 +119,7 @@ export class SqliteKeyStore implements KeyStore {
     /** The database file path. */
     readonly file: string,
   ) {
+    registerLocateFunctions(db);
     const p = (sql: string) => db.prepare(sql);
     this.s = {
       insertObject: p('INSERT INTO objects (uid, object_type, state, owner, created_at, modified_at) VALUES (?, ?, ?, ?, ?, ?)'),

@@ -2,6 +2,7 @@
 // The SQLite implementation is in sqlite-store.ts; nothing outside main/store
 // writes SQL.
 import type { Attribute, AttributeName, AttributeValue } from '../../shared/kmip/message/attributes.js';
+import type { TtlvItem } from '../../shared/kmip/ttlv/types.js';
 
 /** KMIP State enumeration values (1.4 §9.1.3.2.17, 2.1 §11.44). */
 export const ObjectState = {
@@ -54,7 +55,26 @@ export type AttributeFilter =
   /** Integer key: Integer/Long Integer/Enumeration/Boolean/Interval value, or a structure's first such field. */
   | { name: AttributeName; int: number | bigint }
   /** Date range (inclusive, seconds since the epoch) on a Date-Time or Date-Time Extended attribute. */
-  | { name: AttributeName; from?: bigint | number; to?: bigint | number };
+  | { name: AttributeName; from?: bigint | number; to?: bigint | number }
+  /** Every bit of `allBits` set in an integer value (Cryptographic Usage Mask matching, 1.4 §4.9). */
+  | { name: AttributeName; allBits: bigint | number }
+  /**
+   * A structure holding every one of these fields (same tag, same encoded value),
+   * whatever other fields it has: the partial structure match of 1.4 §4.9 /
+   * 2.1 §6.1.28 (a Link by Linked Object Identifier alone, Application
+   * Specific Information by Application Data alone). `text`, when given, must
+   * be the structure's first Text String (the text key column) and narrows
+   * through the index before the fields are compared.
+   */
+  | { name: AttributeName; hasFields: readonly TtlvItem[]; text?: string };
+
+/**
+ * Where a managed object is kept, for Locate's Storage Status Mask. An object
+ * is in exactly one: destroyed (Destroyed or Destroyed Compromised state,
+ * whether or not it was archived first), archived (it has an Archive Date),
+ * else online.
+ */
+export type StorageClass = 'online' | 'archived' | 'destroyed';
 
 export interface LocateFilter {
   objectType?: number;
@@ -62,6 +82,10 @@ export interface LocateFilter {
   state?: number | readonly number[];
   owner?: string;
   attributes?: readonly AttributeFilter[];
+  /** Storage to search; absent: all three. */
+  storage?: readonly StorageClass[];
+  /** Most recently created first (default: oldest first). */
+  newestFirst?: boolean;
   maxItems?: number;
   offset?: number;
 }

@@ -3,7 +3,8 @@
 // 192 with parity), HMAC-SHA256/384/512. The server sets Unique Identifier,
 // Object Type, State (Pre-Active; Active when the client's Activation Date
 // has passed), Initial / Last Change / Original Creation
-// Date, Digest, Fresh, and a default Cryptographic Usage Mask.
+// Date, Digest, Fresh, Random Number Generator (rng.ts), and a default
+// Cryptographic Usage Mask.
 import { randomBytes } from 'node:crypto';
 import type { Attribute, AttributeValue } from '../../../shared/kmip/message/index.js';
 import { Enum, Tag } from '../../../shared/kmip/registry/index.js';
@@ -12,6 +13,7 @@ import type { OperationContext, OperationResult } from '../context.js';
 import { KmipOperationError } from '../errors.js';
 import { digest, encodeMaterial, symmetricKey } from '../objects/material.js';
 import { enumField, initialState, managedObjects, now, onlyKnown, rejectServerOnly, requestAttributes } from './managed.js';
+import { SERVER_RNG, withoutRequestedRng } from './rng.js';
 
 export const operation = Enum.Operation.Create;
 
@@ -53,13 +55,22 @@ function single(attrs: readonly Attribute[], name: string): AttributeValue | und
   return attrs.find((a) => a.name === name)?.value;
 }
 
+/** New key bytes of a supported algorithm and length from the server's random source (Re-key uses it too). */
+export function generateSymmetricKey(algorithm: number, length: number): Buffer {
+  const spec = SPECS.get(algorithm);
+  if (spec === undefined) throw new KmipOperationError('InvalidField', 'the Cryptographic Algorithm is not supported for Create (AES, Triple DES, HMAC-SHA256/384/512)');
+  if (!spec.lengths.includes(length)) throw new KmipOperationError('InvalidField', `Cryptographic Length ${length} is not supported for this algorithm (${spec.lengths.join(', ')})`);
+  const raw = randomBytes(spec.bytes(length));
+  return algorithm === CA.DES3 ? withOddParity(raw) : raw;
+}
+
 export function handler(payload: StructureItem, ctx: OperationContext): OperationResult {
   onlyKnown(payload, [Tag.ObjectType, Tag.TemplateAttribute, Tag.Attributes, Tag.ProtectionStorageMasks], 'Create');
   const objects = managedObjects(ctx);
   const objectType = enumField(payload, Tag.ObjectType);
   if (objectType === undefined) throw new KmipOperationError('MissingData', 'Create needs an Object Type');
   if (objectType !== Enum.ObjectType.SymmetricKey) throw new KmipOperationError('InvalidField', 'Create makes Symmetric Keys only; use Create Key Pair for key pairs');
-  const attrs = requestAttributes(payload, ctx);
+  const attrs = withoutRequestedRng(requestAttributes(payload, ctx));
   rejectServerOnly(attrs);
   const alg = single(attrs, 'CryptographicAlgorithm');
   if (alg?.type !== 'Enumeration') throw new KmipOperationError('MissingData', 'Create needs a Cryptographic Algorithm');
@@ -68,9 +79,7 @@ export function handler(payload: StructureItem, ctx: OperationContext): Operatio
   const lenAttr = single(attrs, 'CryptographicLength');
   const length = lenAttr?.type === 'Integer' ? lenAttr.value : spec.lengths.length === 1 ? spec.lengths[0]! : undefined;
   if (length === undefined) throw new KmipOperationError('MissingData', 'Create needs a Cryptographic Length');
-  if (!spec.lengths.includes(length)) throw new KmipOperationError('InvalidField', `Cryptographic Length ${length} is not supported for this algorithm (${spec.lengths.join(', ')})`);
-  const raw = randomBytes(spec.bytes(length));
-  const key = alg.value === CA.DES3 ? withOddParity(raw) : raw;
+  const key = generateSymmetricKey(alg.value, length);
   const t = now(ctx);
   const stored: Attribute[] = [...attrs];
   if (lenAttr === undefined) stored.push({ name: 'CryptographicLength', value: { type: 'Integer', value: length } });
@@ -81,6 +90,7 @@ export function handler(payload: StructureItem, ctx: OperationContext): Operatio
     { name: 'LastChangeDate', value: t },
     { name: 'OriginalCreationDate', value: t },
     { name: 'Fresh', value: { type: 'Boolean', value: true } },
+    { name: 'RandomNumberGenerator', value: SERVER_RNG },
   );
   const id = objects.create({
     objectType,

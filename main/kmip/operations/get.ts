@@ -1,12 +1,15 @@
 // Get (1.4 §4.11, 2.1 §6.1.24): the object, in the requested Key Format Type
 // when one is given (Raw ↔ Transparent Symmetric Key for symmetric keys; any
 // other conversion is Key Format Type Not Supported). Key wrapping and
-// compression are not supported.
+// compression are not supported. Serving the material sets Fresh to false
+// (2.1 §4.24: "as soon as the object has been served via the Get operation"),
+// in the same transaction as the read, so a failed Get leaves it true.
 import { Enum, Tag } from '../../../shared/kmip/registry/index.js';
 import { item, type StructureItem } from '../../../shared/kmip/ttlv/index.js';
 import type { OperationContext, OperationResult } from '../context.js';
 import { KmipOperationError } from '../errors.js';
 import { decodeMaterial, inFormat } from '../objects/material.js';
+import { isArchived } from './archive.js';
 import { enumField, isV1, managedObjects, onlyKnown } from './managed.js';
 import { uniqueIdentifierOrPlaceholder } from './payload.js';
 
@@ -18,16 +21,23 @@ export function handler(payload: StructureItem, ctx: OperationContext): Operatio
   if (payload.value.some((c) => c.tag === Tag.KeyCompressionType)) throw new KmipOperationError('KeyCompressionTypeNotSupported', 'key compression is not supported');
   const objects = managedObjects(ctx);
   const id = uniqueIdentifierOrPlaceholder(payload, ctx);
-  const obj = objects.get(id);
-  const bytes = objects.material(id);
-  if (bytes === null) {
-    throw new KmipOperationError(isV1(ctx) ? 'ItemNotFound' : 'ObjectDestroyed', `object '${id}' has no key material (destroyed)`);
-  }
-  const stored = decodeMaterial(bytes);
-  bytes.fill(0);
-  const format = enumField(payload, Tag.KeyFormatType);
-  const hasBlock = stored.value.some((c) => c.tag === Tag.KeyBlock);
-  if (!hasBlock && format !== undefined) throw new KmipOperationError('KeyFormatTypeNotSupported', 'this object has no Key Block to convert');
-  const out = hasBlock ? inFormat(stored, format) : stored;
+  const { obj, out } = objects.transaction(() => {
+    const obj = objects.get(id);
+    if (isArchived(obj)) throw new KmipOperationError('ObjectArchived', `object '${id}' is archived; Recover it before Get`);
+    const bytes = objects.material(id);
+    if (bytes === null) {
+      throw new KmipOperationError(isV1(ctx) ? 'ItemNotFound' : 'ObjectDestroyed', `object '${id}' has no key material (destroyed)`);
+    }
+    const stored = decodeMaterial(bytes);
+    bytes.fill(0);
+    const format = enumField(payload, Tag.KeyFormatType);
+    const hasBlock = stored.value.some((c) => c.tag === Tag.KeyBlock);
+    if (!hasBlock && format !== undefined) throw new KmipOperationError('KeyFormatTypeNotSupported', 'this object has no Key Block to convert');
+    const out = hasBlock ? inFormat(stored, format) : stored;
+    // Only a Fresh true is flipped: an object stored before Fresh was set everywhere gets no new attribute from a Get.
+    const fresh = obj.attributes.find((a) => a.name === 'Fresh');
+    if (fresh?.value.type === 'Boolean' && fresh.value.value) objects.set(id, 'Fresh', { type: 'Boolean', value: false });
+    return { obj, out };
+  });
   return { payload: [item(Tag.ObjectType, 'Enumeration', obj.objectType), item(Tag.UniqueIdentifier, 'TextString', id), out] };
 }
