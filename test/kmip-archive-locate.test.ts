@@ -113,7 +113,7 @@ test('Archive / Recover at 1.4; ID Placeholder in and out; missing, destroyed an
   for (const i of [1, 3, 4]) assert.equal(field(r[i]!.responsePayload, Tag.UniqueIdentifier)!.value, id);
 
   await fails(V14, OP.Archive, [uid('no-such-object')], RR.ItemNotFound);
-  await fails(V21, OP.Recover, [uid('no-such-object')], RR.ItemNotFound);
+  await fails(V21, OP.Recover, [uid('no-such-object')], RR.ObjectNotFound);
   await fails(V21, OP.Archive, [], RR.MissingData);
   await fails(V21, OP.Archive, [uid(id as string), int(Tag.MaximumItems, 1)], RR.InvalidField);
   // A destroyed object has nothing left to archive.

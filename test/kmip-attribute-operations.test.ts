@@ -130,7 +130,7 @@ test('single-instance attributes cannot be added twice; read-only attributes are
   await fails(V21, OP.DeleteAttribute, [uid(id2), en(Tag.AttributeReference, Tag.CryptographicAlgorithm)], RR.ReadOnlyAttribute);
   // A missing object.
   await fails(V14, OP.AddAttribute, [uid('no-such-object'), attr1('x-A', v1Value(0, 'TextString', 'a'))], RR.ItemNotFound);
-  await fails(V21, OP.SetAttribute, [uid('no-such-object'), struct(Tag.NewAttribute, [text(Tag.ContactInformation, 'a')])], RR.ItemNotFound);
+  await fails(V21, OP.SetAttribute, [uid('no-such-object'), struct(Tag.NewAttribute, [text(Tag.ContactInformation, 'a')])], RR.ObjectNotFound);
 });
 
 test('2.x Set / Add / Modify (Current Attribute) / Delete (Current Attribute, Attribute Reference); Last Change Date moves', async () => {

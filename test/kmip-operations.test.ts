@@ -22,7 +22,17 @@ const { ctx, store } = storeBackedContext('keyhold-ops-', () => NOW);
 const OP = Enum.Operation;
 const RR = Enum.ResultReason;
 
-const { send, ok, fails, replay } = kmipHarness(ctx);
+const { send, ok, fails } = kmipHarness(ctx);
+/** Each OASIS case on its own store: cases of different versions reuse Names, which must be unique per server. */
+/** SASED-M-3 finds what SASED-M-2 registered: pass such a chain as several files, replayed on one store. */
+async function replay(...files: string[]): Promise<string | undefined> {
+  const h = kmipHarness(storeBackedContext('keyhold-case-', () => NOW).ctx);
+  for (const f of files) {
+    const r = await h.replay(f);
+    if (r !== undefined) return `${f}: ${r}`;
+  }
+  return undefined;
+}
 
 function attr1(name: string, value: TtlvItem): TtlvItem {
   return struct(Tag.Attribute, [item(Tag.AttributeName, 'TextString', name), { ...value, tag: Tag.AttributeValue } as TtlvItem]);
@@ -68,11 +78,11 @@ test('OASIS SKLC mandatory vectors, KMIP 1.4 and 2.1', async () => {
 });
 
 test('other OASIS mandatory vectors made only of these operations (SKFF, SASED, OMOS, TL), 1.4 and 2.1', async () => {
-  const cases = ['SKFF-M-1', 'SKFF-M-2', 'SKFF-M-3', 'SKFF-M-4', 'SKFF-M-5', 'SKFF-M-6', 'SKFF-M-7', 'SKFF-M-8', 'SASED-M-2', 'SASED-M-3', 'OMOS-M-1', 'TL-M-2'];
+  const cases = [['SKFF-M-1'], ['SKFF-M-2'], ['SKFF-M-3'], ['SKFF-M-4'], ['SKFF-M-5'], ['SKFF-M-6'], ['SKFF-M-7'], ['SKFF-M-8'], ['SASED-M-2', 'SASED-M-3'], ['OMOS-M-1'], ['TL-M-2']];
   for (const [v, dirName] of [['14', 'v1.4'], ['21', 'v2.1']] as const) {
-    for (const c of cases) {
-      const r = await replay(`cosmian-kmip/${dirName}/XML/mandatory/${c}-${v}.xml`);
-      assert.equal(r, undefined, `${c}-${v}: ${r}`);
+    for (const chain of cases) {
+      const r = await replay(...chain.map((c) => `cosmian-kmip/${dirName}/XML/mandatory/${c}-${v}.xml`));
+      assert.equal(r, undefined, `${chain.join(' then ')}-${v}: ${r}`);
     }
   }
 });
@@ -243,11 +253,11 @@ test('Revoke with Key Compromise: Compromised with Compromise Date; Destroy → 
   assert.equal(store.getObject(pre).state, ObjectState.Destroyed);
 });
 
-test('a missing object → Item Not Found with a readable message, for every operation', async () => {
+test('a missing object → Item Not Found (1.x) / Object Not Found (2.x) with a readable message, for every operation', async () => {
   const reason = struct(Tag.RevocationReason, [en(Tag.RevocationReasonCode, Enum.RevocationReasonCode.KeyCompromise)]);
   for (const [op, extra] of [[OP.Get, []], [OP.GetAttributes, []], [OP.GetAttributeList, []], [OP.Activate, []], [OP.Revoke, [reason]], [OP.Destroy, []]] as [number, TtlvItem[]][]) {
     for (const v of [V14, V21]) {
-      const msg = await fails(v, op, [uid('no-such-id'), ...extra], RR.ItemNotFound);
+      const msg = await fails(v, op, [uid('no-such-id'), ...extra], v === V14 ? RR.ItemNotFound : RR.ObjectNotFound);
       assert.equal(msg, "no object with Unique Identifier 'no-such-id'");
     }
   }

@@ -235,7 +235,7 @@ test('Re-key errors: wrong object type, destroyed, Offset with a date attribute,
   await ok(V21, OP.Destroy, [uid(gone)]);
   await fails(V21, OP.ReKey, [uid(gone)], RR.ObjectDestroyed);
   await fails(V14, OP.ReKey, [uid(gone)], RR.ItemNotFound);
-  await fails(V21, OP.ReKey, [uid('no-such-key')], RR.ItemNotFound);
+  await fails(V21, OP.ReKey, [uid('no-such-key')], RR.ObjectNotFound);
   const k = await create21([date(Tag.DeactivationDate, T0_S + 100n)]);
   await fails(V21, OP.ReKey, [uid(k), item(Tag.Offset, 'Interval', 0), struct(Tag.Attributes, [date(Tag.ActivationDate, T0_S)])], RR.InvalidMessage);
   // No Activation Date to measure the Deactivation Date from.

@@ -30,6 +30,7 @@ const FALLBACK: Partial<Record<ResultReasonName, ResultReasonName>> = {
   UnknownTag: 'InvalidField',
   InvalidDataType: 'InvalidField',
   ObjectNotFound: 'ItemNotFound',
+  NonUniqueNameAttribute: 'InvalidField',
   ObjectDestroyed: 'ItemNotFound',
   AttributeNotFound: 'ItemNotFound',
   AttributeInstanceNotFound: 'ItemNotFound',
