@@ -127,7 +127,9 @@ test('single-instance attributes cannot be added twice; read-only attributes are
   await fails(V21, OP.AddAttribute, [uid(id2), struct(Tag.NewAttribute, [text(Tag.ContactInformation, 'b')])], RR.AttributeSingleValued);
   await fails(V21, OP.SetAttribute, [uid(id2), struct(Tag.NewAttribute, [en(Tag.State, 2)])], RR.ReadOnlyAttribute);
   await fails(V21, OP.AddAttribute, [uid(id2), struct(Tag.NewAttribute, [item(Tag.LastChangeDate, 'DateTime', 0n)])], RR.ReadOnlyAttribute);
-  await fails(V21, OP.DeleteAttribute, [uid(id2), en(Tag.AttributeReference, Tag.CryptographicAlgorithm)], RR.ReadOnlyAttribute);
+  // Modify and Delete answer Attribute Read Only (2.1 §6.1.13.1 / §6.1.32.1; OASIS BL-M-7-21).
+  await fails(V21, OP.DeleteAttribute, [uid(id2), en(Tag.AttributeReference, Tag.CryptographicAlgorithm)], RR.AttributeReadOnly);
+  await fails(V21, OP.ModifyAttribute, [uid(id2), struct(Tag.NewAttribute, [en(Tag.CryptographicAlgorithm, Enum.CryptographicAlgorithm.DES3)])], RR.AttributeReadOnly);
   // A missing object.
   await fails(V14, OP.AddAttribute, [uid('no-such-object'), attr1('x-A', v1Value(0, 'TextString', 'a'))], RR.ItemNotFound);
   await fails(V21, OP.SetAttribute, [uid('no-such-object'), struct(Tag.NewAttribute, [text(Tag.ContactInformation, 'a')])], RR.ObjectNotFound);

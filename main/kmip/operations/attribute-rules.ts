@@ -54,14 +54,21 @@ export function fail(ctx: OperationContext, v1: ResultReasonName, v2: ResultReas
 }
 
 /** Refuses a change of an attribute the client may not change (now, in the object's state). */
-export function checkWritable(obj: StoredObject, name: AttributeName, ctx: OperationContext, deleting = false): void {
+/**
+ * The 2.x reason for a read-only attribute depends on the operation (2.1 §6.1
+ * error tables): Add / Set / Adjust Attribute answer Read Only Attribute,
+ * Modify / Delete Attribute answer Attribute Read Only (OASIS BL-M-7-21).
+ */
+export type ReadOnlyReason = 'ReadOnlyAttribute' | 'AttributeReadOnly';
+
+export function checkWritable(obj: StoredObject, name: AttributeName, ctx: OperationContext, deleting = false, v2ReadOnly: ReadOnlyReason = 'ReadOnlyAttribute'): void {
   if (isVendorName(name)) return;
   const allowed = STATE_BOUND[name];
   if (allowed !== undefined && !deleting) {
     if (!allowed.includes(obj.state)) throw wrongState(ctx, `${displayName(name)} cannot be changed in the object's current state`);
     return;
   }
-  if (READ_ONLY.has(name)) throw fail(ctx, 'PermissionDenied', 'ReadOnlyAttribute', `${displayName(name)} is read-only for clients`);
+  if (READ_ONLY.has(name)) throw fail(ctx, 'PermissionDenied', v2ReadOnly, `${displayName(name)} is read-only for clients`);
 }
 
 export function instancesOf(obj: StoredObject, name: AttributeName): Required<Attribute>[] {

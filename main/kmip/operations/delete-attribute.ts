@@ -48,7 +48,7 @@ export function handler(payload: StructureItem, ctx: OperationContext): Operatio
   }
   const objects = managedObjects(ctx);
   const deleted = changeAttributes(ctx, id, (obj) => {
-    checkWritable(obj, name, ctx, true);
+    checkWritable(obj, name, ctx, true, 'AttributeReadOnly');
     const have = instancesOf(obj, name);
     if (have.length === 0) throw new KmipOperationError(v1 ? 'ItemNotFound' : 'AttributeNotFound', `the object has no ${displayName(name)}`);
     let gone: Attribute[];

@@ -29,7 +29,7 @@ export function handler(payload: StructureItem, ctx: OperationContext): Operatio
   }
   const objects = managedObjects(ctx);
   const index = changeAttributes(ctx, id, (obj) => {
-    checkWritable(obj, a.name, ctx);
+    checkWritable(obj, a.name, ctx, false, 'AttributeReadOnly');
     const have = instancesOf(obj, a.name);
     let idx: number;
     if (v1) {
