@@ -609,6 +609,10 @@ describe('attribute model', () => {
     expectError(() => parseAttributeReference(item(Tag.AttributeReference, 'Enumeration', Tag.AttributeValue)), 'INVALID_ATTRIBUTE');
     expectError(() => parseAttributeReference(item(Tag.AttributeReference, 'TextString', 'State')), 'INVALID_MESSAGE');
     expectError(() => parseAttributeReference(struct(Tag.AttributeReference, [item(Tag.AttributeName, 'TextString', 'Barcode')])), 'INVALID_MESSAGE');
+    // PyKMIP 0.10 form: empty Vendor Identification + a standard attribute's spec name.
+    const emptyVendor = (n: string) => struct(Tag.AttributeReference, [item(Tag.VendorIdentification, 'TextString', ''), item(Tag.AttributeName, 'TextString', n)]);
+    assert.equal(parseAttributeReference(emptyVendor('Contact Information')), 'ContactInformation');
+    assert.deepEqual(parseAttributeReference(emptyVendor('Barcode')), { vendorIdentification: '', attributeName: 'Barcode' });
   });
 
   it('New Attribute / Current Attribute hold exactly one attribute', () => {

@@ -352,7 +352,13 @@ const referenceFields: readonly Field[] = [
 export function parseAttributeReference(it: TtlvItem, opts?: AttributeOptions): AttributeName {
   const ctx = ctxOf(opts, 'AttributeReference');
   if (it.tag !== Tag.AttributeReference) fail('INVALID_MESSAGE', `expected AttributeReference, found ${nameOf(it.tag)}`, ctx);
-  if (it.type === 'Structure') return parseFields<VendorAttributeName>(it, referenceFields, ctx);
+  if (it.type === 'Structure') {
+    const ref = parseFields<VendorAttributeName>(it, referenceFields, ctx);
+    // Interop: some 2.0 clients (PyKMIP 0.10) name a standard attribute by an empty
+    // Vendor Identification and its spec name instead of the Enumeration form.
+    const standard = ref.vendorIdentification === '' ? [...byName.values()].find((d) => d.specName === ref.attributeName && d.v2Versions.length > 0) : undefined;
+    return standard === undefined ? ref : standard.name;
+  }
   if (it.type !== 'Enumeration') return fail('INVALID_MESSAGE', `AttributeReference must be an Enumeration (tag) or a Structure, not ${it.type}`, ctx);
   const def = byTag.get(it.value);
   if (def === undefined) return fail('INVALID_ATTRIBUTE', `${nameOf(it.value)} is not an attribute`, ctx);
