@@ -376,3 +376,23 @@ test('OASIS cases with Interop, Log or Locate whose operations are all served', 
     assert.equal(await run(`${d}/XML/mandatory/SASED-M-2-${v}.xml`, `${d}/XML/mandatory/SASED-M-3-${v}.xml`), undefined, `SASED-M-2+3-${v}`);
   }
 });
+
+test('an archived object is not changed until it is recovered: Activate, Revoke, Destroy, attribute changes → Object Archived (1.4 and 2.1)', async () => {
+  const id = await create21(Enum.CryptographicAlgorithm.AES, 256);
+  await ok(V21, OP.Archive, [uid(id)]);
+  const before = store.getObject(id);
+  const reason = struct(Tag.RevocationReason, [en(Tag.RevocationReasonCode, Enum.RevocationReasonCode.CessationOfOperation)]);
+  for (const v of [V14, V21]) {
+    const msg = await fails(v, OP.Activate, [uid(id)], RR.ObjectArchived);
+    assert.match(msg, /is archived; Recover it before activating it/);
+    await fails(v, OP.Revoke, [uid(id), reason], RR.ObjectArchived);
+    await fails(v, OP.Destroy, [uid(id)], RR.ObjectArchived);
+  }
+  await fails(V21, OP.SetAttribute, [uid(id), struct(Tag.NewAttribute, [text(Tag.ContactInformation, 'ops')])], RR.ObjectArchived);
+  await fails(V21, OP.AddAttribute, [uid(id), struct(Tag.NewAttribute, [group('archived-group')])], RR.ObjectArchived);
+  await fails(V14, OP.AddAttribute, [uid(id), attr1('Object Group', text(0, 'archived-group'))], RR.ObjectArchived);
+  assert.deepEqual(store.getObject(id), before, 'nothing changed while archived');
+  await ok(V21, OP.Recover, [uid(id)]);
+  await ok(V21, OP.Activate, [uid(id)]);
+  assert.equal(store.getObject(id).state, ObjectState.Active);
+});

@@ -4,6 +4,7 @@ import { Enum, Tag } from '../../../shared/kmip/registry/index.js';
 import { item, type StructureItem } from '../../../shared/kmip/ttlv/index.js';
 import { ObjectState } from '../../store/types.js';
 import type { OperationContext, OperationResult } from '../context.js';
+import { assertNotArchived } from './archive.js';
 import { managedObjects, now, onlyKnown, wrongState } from './managed.js';
 import { uniqueIdentifierOrPlaceholder } from './payload.js';
 
@@ -15,7 +16,9 @@ export function handler(payload: StructureItem, ctx: OperationContext): Operatio
   const id = uniqueIdentifierOrPlaceholder(payload, ctx);
   const t = now(ctx);
   objects.transaction(() => {
-    if (objects.get(id).state !== ObjectState.PreActive) throw wrongState(ctx, `object '${id}' is not Pre-Active, so it cannot be activated`);
+    const obj = objects.get(id);
+    assertNotArchived(obj, 'activating it');
+    if (obj.state !== ObjectState.PreActive) throw wrongState(ctx, `object '${id}' is not Pre-Active, so it cannot be activated`);
     objects.setState(id, ObjectState.Active);
     objects.set(id, 'ActivationDate', t);
     objects.set(id, 'LastChangeDate', t);

@@ -21,6 +21,15 @@ export function isArchived(obj: StoredObject): boolean {
   return obj.attributes.some((a) => a.name === 'ArchiveDate');
 }
 
+/**
+ * Changes to an archived object wait for Recover (1.4 §11.15–11.17, 11.20–11.22
+ * error tables: "Object is archived" → Object Archived): the archive is the
+ * operator's cold copy, not something a client edits in place.
+ */
+export function assertNotArchived(obj: StoredObject, what: string): void {
+  if (isArchived(obj)) throw new KmipOperationError('ObjectArchived', `object '${obj.id}' is archived; Recover it before ${what}`);
+}
+
 export function handler(payload: StructureItem, ctx: OperationContext): OperationResult {
   onlyKnown(payload, [Tag.UniqueIdentifier], 'Archive');
   const objects = managedObjects(ctx);

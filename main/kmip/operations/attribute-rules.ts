@@ -7,6 +7,7 @@ import type { StoredObject } from '../../store/types.js';
 import { ObjectState } from '../../store/types.js';
 import type { OperationContext } from '../context.js';
 import { KmipOperationError, type ResultReasonName } from '../errors.js';
+import { assertNotArchived } from './archive.js';
 import { isV1, managedObjects, now, SERVER_ONLY, wrongState } from './managed.js';
 
 /**
@@ -92,6 +93,7 @@ export function changeAttributes<T>(ctx: OperationContext, id: string, change: (
   const t = now(ctx);
   return objects.transaction(() => {
     const obj = objects.get(id);
+    assertNotArchived(obj, 'changing its attributes');
     const r = change(obj);
     objects.set(id, 'LastChangeDate', t);
     return r;

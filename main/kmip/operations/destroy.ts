@@ -6,6 +6,7 @@ import { Enum, Tag } from '../../../shared/kmip/registry/index.js';
 import { item, type StructureItem } from '../../../shared/kmip/ttlv/index.js';
 import { ObjectState } from '../../store/types.js';
 import type { OperationContext, OperationResult } from '../context.js';
+import { assertNotArchived } from './archive.js';
 import { KmipOperationError } from '../errors.js';
 import { isV1, managedObjects, now, onlyKnown, wrongState } from './managed.js';
 import { uniqueIdentifierOrPlaceholder } from './payload.js';
@@ -18,7 +19,9 @@ export function handler(payload: StructureItem, ctx: OperationContext): Operatio
   const id = uniqueIdentifierOrPlaceholder(payload, ctx);
   const t = now(ctx);
   objects.transaction(() => {
-    const state = objects.get(id).state;
+    const obj = objects.get(id);
+    assertNotArchived(obj, 'destroying it');
+    const state = obj.state;
     if (state === ObjectState.Active) throw wrongState(ctx, `object '${id}' is Active; revoke it before destroying it`);
     if (state === ObjectState.Destroyed || state === ObjectState.DestroyedCompromised) {
       throw new KmipOperationError(isV1(ctx) ? 'ItemNotFound' : 'ObjectDestroyed', `object '${id}' is already destroyed`);

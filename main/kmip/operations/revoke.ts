@@ -8,6 +8,7 @@ import { Enum, Tag } from '../../../shared/kmip/registry/index.js';
 import { item, type StructureItem } from '../../../shared/kmip/ttlv/index.js';
 import { ObjectState } from '../../store/types.js';
 import type { OperationContext, OperationResult } from '../context.js';
+import { assertNotArchived } from './archive.js';
 import { KmipOperationError } from '../errors.js';
 import { managedObjects, now, onlyKnown, wrongState } from './managed.js';
 import { expectType, uniqueIdentifierOrPlaceholder } from './payload.js';
@@ -31,7 +32,9 @@ export function handler(payload: StructureItem, ctx: OperationContext): Operatio
   const compromised = code === RRC.KeyCompromise || code === RRC.CACompromise;
   const t = now(ctx);
   objects.transaction(() => {
-    const state = objects.get(id).state;
+    const obj = objects.get(id);
+    assertNotArchived(obj, 'revoking it');
+    const state = obj.state;
     if (compromised) {
       const next = state === S.Destroyed ? S.DestroyedCompromised : ([S.PreActive, S.Active, S.Deactivated] as number[]).includes(state) ? S.Compromised : undefined;
       if (next === undefined) throw wrongState(ctx, `object '${id}' is already compromised`);
