@@ -46,7 +46,8 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
   try {
     await fs.mkdir(opts.dataDir, { recursive: true, mode: 0o700 });
     const pki = await ensurePki(opts.dataDir, opts.host === undefined ? {} : { extraNames: hostNames(opts.host) });
-    const store = openStore(opts.dataDir);
+    // Group commit: the listener acknowledges only after store.sync() (tls-listener.ts).
+    const store = openStore(opts.dataDir, { durability: 'group' });
     cleanups.push(() => store.close());
     const clients = await watchClients(opts.dataDir, { onError: (e) => opts.log.warn(`kmip: client list not reloaded: ${(e as Error).message}`) });
     cleanups.push(() => clients.close());
@@ -57,6 +58,7 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
       keyPem: pki.server.keyPem,
       caCertPem: pki.ca.certPem,
       clients,
+      durable: store,
       ...(opts.minVersion === undefined ? {} : { minVersion: opts.minVersion }),
       context: {
         router: createRouter(),
@@ -88,6 +90,12 @@ export interface ServeOptions {
   stopSignal: Promise<unknown>;
   /** How long in-flight requests get to finish at stop. */
   graceMs?: number;
+  /**
+   * Tests only (`keyhold serve` with KEYHOLD_TEST_FAULTS=1): each value makes
+   * the engine worker die that way (crashForTests), to exercise the restart.
+   * Absent, the worker refuses crashForTests like an unknown method.
+   */
+  faults?: AsyncIterable<'throw' | 'exit'>;
 }
 
 /**
@@ -102,7 +110,7 @@ export async function serve(opts: ServeOptions): Promise<void> {
   const graceMs = opts.graceMs ?? 5_000;
   // The store lives in the worker (opened by startServer); the host's own
   // connection is an in-memory one that only answers ping.
-  const host = new EngineHost({ log: opts.log, stopGraceMs: graceMs + 5_000 });
+  const host = new EngineHost({ log: opts.log, stopGraceMs: graceMs + 5_000, allowCrashForTests: opts.faults !== undefined });
   const offLog = host.on('log', ({ level, message }) => opts.log[level](message));
   try {
     await host.start();
@@ -119,6 +127,7 @@ export async function serve(opts: ServeOptions): Promise<void> {
       opts.log.error(`kmip: the engine died (${r.reason}); ${r.restartInMs === null ? 'giving up' : `restarting in ${r.restartInMs} ms`}`),
     );
     opts.onListening(address);
+    if (opts.faults) void injectFaults(host, opts.faults, opts.log);
     await Promise.race([opts.stopSignal, failed(host)]);
     offReady();
     offCrash();
@@ -128,6 +137,19 @@ export async function serve(opts: ServeOptions): Promise<void> {
     await host.stop();
     offLog();
     release();
+  }
+}
+
+/** Test fault injection (see ServeOptions.faults); the crash report itself comes from the host. */
+async function injectFaults(host: EngineHost, faults: AsyncIterable<'throw' | 'exit'>, log: Logger): Promise<void> {
+  try {
+    for await (const how of faults) {
+      log.warn(`test fault: making the engine worker die (${how})`);
+      // The worker dies instead of answering: engine_crashed is the expected outcome.
+      await host.request('crashForTests', { how }).catch(() => {});
+    }
+  } catch (e) {
+    log.warn(`test fault: stopped reading fault requests: ${(e as Error).message}`);
   }
 }
 

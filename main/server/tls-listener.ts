@@ -1,6 +1,13 @@
 // The KMIP TLS listener: mutual TLS, one TTLV request at a time per
 // connection, each answered through processRequest.
 //
+// Durability: a response goes out only after `durable.sync()` resolved, i.e.
+// after every change committed so far (this request's and any other it may
+// have read) is on stable storage. Concurrent requests share fsyncs (group
+// commit, main/store/durability.ts). If that cannot be guaranteed the
+// connection is closed without a response: the client must not believe a
+// change is safe when it may not be.
+//
 // Client authentication is checked by hand (requestCert, but not
 // rejectUnauthorized): OpenSSL would otherwise drop a bad client inside the
 // handshake and we could not log *why* (no certificate, wrong CA, expired,
@@ -13,6 +20,7 @@ import { isClose, processRequest, type ServerContext } from '../kmip/index.js';
 import { TtlvFramer, type TtlvLimits } from '../../shared/kmip/ttlv/index.js';
 import { silentLogger, type Logger } from '../admin/log.js';
 import type { ClientRegistry } from './clients.js';
+import type { Durable } from '../store/durability.js';
 
 export type TlsMinVersion = 'TLSv1.2' | 'TLSv1.3';
 
@@ -26,6 +34,8 @@ export interface KmipTlsOptions {
   caCertPem: string;
   clients: Pick<ClientRegistry, 'lookup'>;
   context: ServerContext;
+  /** The store's durability barrier; absent: every commit is already durable when it returns. */
+  durable?: Pick<Durable, 'sync'>;
   /** Nothing older than TLS 1.2 is ever offered. Default TLSv1.2. */
   minVersion?: TlsMinVersion;
   limits?: Partial<TtlvLimits>;
@@ -117,6 +127,16 @@ export async function startKmipTlsServer(opts: KmipTlsOptions): Promise<KmipTlsS
             log.warn(`kmip: closing ${who}: ${result.reason}`);
             socket.destroy();
             return;
+          }
+          if (opts.durable !== undefined) {
+            try {
+              await opts.durable.sync();
+            } catch (e) {
+              log.error(`kmip: closing ${who} without a response: ${(e as Error).message}`);
+              socket.destroy();
+              return;
+            }
+            if (socket.destroyed) return;
           }
           socket.write(result);
         }
