@@ -41,6 +41,28 @@ function stopOnSignal(): { stopped: Promise<string>; dispose(): void } {
   return { stopped, dispose: () => dispose() };
 }
 
+/**
+ * KEYHOLD_TEST_FAULTS=1 at start (tests only): each "crash throw" or "crash
+ * exit" line on stdin makes the engine worker die that way, so a test can
+ * watch the restart from outside. Without the variable stdin is not read and
+ * the worker refuses the request like an unknown method: nothing reachable
+ * over the network or without owning the process's stdin can crash it.
+ */
+async function* faultRequests(stdin: CliIo['stdin'], log: Logger): AsyncGenerator<'throw' | 'exit'> {
+  const decoder = new TextDecoder();
+  let buf = '';
+  for await (const chunk of stdin) {
+    buf += typeof chunk === 'string' ? chunk : decoder.decode(chunk, { stream: true });
+    for (let nl = buf.indexOf('\n'); nl >= 0; nl = buf.indexOf('\n')) {
+      const line = buf.slice(0, nl).trim();
+      buf = buf.slice(nl + 1);
+      const m = /^crash (throw|exit)$/.exec(line);
+      if (m) yield m[1] as 'throw' | 'exit';
+      else if (line !== '') log.warn(`test fault: ignoring stdin line "${line.slice(0, 40)}" (expected "crash throw" or "crash exit")`);
+    }
+  }
+}
+
 /** Operational failures (lock held, port in use, broken data dir) are one line for the operator, not "internal". */
 function asCliError(e: unknown, what: string): CliError {
   return e instanceof CliError ? e : new CliError(`${what}: ${e instanceof Error ? e.message : String(e)}`);
@@ -59,6 +81,8 @@ export const SERVER_COMMANDS: Record<string, Command> = {
       const port = portOf(flags);
       const signal = stopOnSignal();
       const log = stderrLogger(io);
+      const faults = process.env.KEYHOLD_TEST_FAULTS === '1' ? faultRequests(io.stdin, log) : undefined;
+      if (faults) log.warn('KEYHOLD_TEST_FAULTS=1: the engine worker can be crashed from standard input (tests only)');
       try {
         await serve({
           dataDir: dataDirOf(flags),
@@ -68,11 +92,14 @@ export const SERVER_COMMANDS: Record<string, Command> = {
           log,
           onListening: (a) => write(`KMIP server listening on ${a.host.includes(':') ? `[${a.host}]` : a.host}:${a.port}\n`),
           stopSignal: signal.stopped.then((sig) => log.info(`${sig}: stopping`)),
+          ...(faults ? { faults } : {}),
         });
       } catch (e) {
         throw asCliError(e, 'cannot run the server');
       } finally {
         signal.dispose();
+        // A pending read of stdin would keep the process alive after the server stopped.
+        if (faults) (io.stdin as Partial<{ destroy(): void }>).destroy?.();
       }
     },
   },
