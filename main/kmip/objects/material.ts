@@ -1,7 +1,8 @@
-// What a managed object's material is: the object's own TTLV structure
-// (Symmetric Key, Secret Data, Opaque Object) as the server keeps it, encoded
-// and encrypted by the store. Symmetric keys are always kept in Raw format, so
-// the digest and format conversions start from the plain key bytes.
+// What a managed object's material is: the object's own TTLV structure as
+// the server keeps it, encoded and encrypted by the store. A registered object
+// is kept in the Key Format Type it came in, so that Get without a Key Format
+// Type returns it as registered (2.1 §6.1.24); created symmetric keys are Raw.
+// Digests and format conversions start from the plain key bytes.
 import { createHash } from 'node:crypto';
 import { Enum, Tag } from '../../../shared/kmip/registry/index.js';
 import { decodeTtlv, encodeTtlv, item, struct, type StructureItem, type TtlvItem } from '../../../shared/kmip/ttlv/index.js';

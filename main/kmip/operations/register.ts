@@ -1,21 +1,94 @@
 // Register (1.4 §4.3, 2.1 §6.1.42): a client-supplied Symmetric Key, Secret
-// Data, Opaque Object, Private / Public Key (PKCS#1, PKCS#8, X.509 DER,
-// parsed by node:crypto) or X.509 Certificate (parsed by X509Certificate). Symmetric keys are kept in Raw format (Raw and
-// Transparent Symmetric Key accepted); Secret Data and Opaque Objects as sent.
-import type { Attribute } from '../../../shared/kmip/message/index.js';
+// Data, Opaque Object, Private / Public Key or X.509 Certificate. Every object
+// is kept in the Key Format Type it was registered in, so that Get without a
+// Key Format Type returns it as registered (2.1 §6.1.24). Keys are checked by
+// loading them: Private / Public Keys in PKCS#1, PKCS#8, X.509, ECPrivateKey or
+// Transparent RSA / DSA / EC (objects/asymmetric.ts, transparent.ts), whose
+// Cryptographic Algorithm and Length must match the material; Certificates by
+// X509Certificate, and the certificate attributes are derived from them
+// (objects/certificate-attributes.ts).
+import type { Attribute, AttributeValue } from '../../../shared/kmip/message/index.js';
 import { Enum, Tag } from '../../../shared/kmip/registry/index.js';
-import { item, type StructureItem } from '../../../shared/kmip/ttlv/index.js';
+import { encodeTtlv, item, struct, type StructureItem } from '../../../shared/kmip/ttlv/index.js';
 import type { OperationContext, OperationResult } from '../context.js';
 import { KmipOperationError } from '../errors.js';
-import { asymmetricKey, checkCertificate, defaultFormat, exportKey, importKey, keyInfo, keyMaterial } from '../objects/asymmetric.js';
-import { digest, encodeMaterial, keyBlock, keyBytes, OBJECT_TAGS, symmetricKey } from '../objects/material.js';
-import { enumField, initialState, managedObjects, now, onlyKnown, rejectServerOnly, requestAttributes } from './managed.js';
+import { checkCertificate, defaultFormat, exportKey, keyInfo, loadKey, storedFormat } from '../objects/asymmetric.js';
+import { certificateAttributes } from '../objects/certificate-attributes.js';
+import { digest, encodeMaterial, keyBlock, keyBytes, OBJECT_TAGS } from '../objects/material.js';
+import { displayName, sameValue } from './attribute-rules.js';
+import { enumField, initialState, isV1, managedObjects, now, onlyKnown, rejectServerOnly, requestAttributes } from './managed.js';
 
 export const operation = Enum.Operation.Register;
+
+const CA = Enum.CryptographicAlgorithm;
+const EC_ALGORITHMS: readonly number[] = [CA.EC, CA.ECDSA, CA.ECDH, CA.ECMQV];
 
 function intIn(s: StructureItem, tag: number): number | undefined {
   const c = s.value.find((x) => x.tag === tag);
   return c?.type === 'Integer' || c?.type === 'Enumeration' ? c.value : undefined;
+}
+
+function attrInt(attrs: readonly Attribute[], name: string): number | undefined {
+  const v = attrs.find((a) => a.name === name)?.value;
+  return v?.type === 'Integer' || v?.type === 'Enumeration' ? v.value : undefined;
+}
+
+/** The object with Cryptographic Algorithm / Length added to its Key Block when the client left them out. */
+function withBlockInfo(obj: StructureItem, algorithm: number, length: number): StructureItem {
+  const block = keyBlock(obj);
+  const add = [
+    ...(intIn(block, Tag.CryptographicAlgorithm) === undefined ? [item(Tag.CryptographicAlgorithm, 'Enumeration', algorithm)] : []),
+    ...(intIn(block, Tag.CryptographicLength) === undefined ? [item(Tag.CryptographicLength, 'Integer', length)] : []),
+  ];
+  if (add.length === 0) return obj;
+  return struct(obj.tag, obj.value.map((c) => (c === block ? struct(Tag.KeyBlock, [...block.value, ...add]) : c)));
+}
+
+/** Cryptographic Algorithm and Length of a Private / Public Key: the Key Block's and the attributes must match the material. */
+function checkKeyInfo(block: StructureItem, attrs: readonly Attribute[], info: { algorithm: number; length: number }): void {
+  const algOk = (a: number | undefined): boolean => a === undefined || a === info.algorithm || (info.algorithm === CA.EC && EC_ALGORITHMS.includes(a));
+  for (const [where, alg, len] of [
+    ['Key Block', intIn(block, Tag.CryptographicAlgorithm), intIn(block, Tag.CryptographicLength)],
+    ['attribute', attrInt(attrs, 'CryptographicAlgorithm'), attrInt(attrs, 'CryptographicLength')],
+  ] as const) {
+    if (!algOk(alg)) throw new KmipOperationError('InvalidField', `the Cryptographic Algorithm (${where}) does not match the key material`);
+    if (len !== undefined && len !== info.length) {
+      throw new KmipOperationError('InvalidField', `the Cryptographic Length (${where}) is ${len} but the key material is ${info.length} bits`);
+    }
+  }
+}
+
+/**
+ * The mandatory SHA-256 Digest of a registered key (1.4 §3.17: "using the Key
+ * Format Type of the registered object"; over the TTLV encoding when the Key
+ * Material is a structure). 2.1 §4.12 instead names the default format for
+ * the mandatory instance, so 2.x gets that one first and the registered one
+ * as an additional instance when they differ.
+ */
+function keyDigests(block: StructureItem, defaultDigest: () => AttributeValue, defaultFormatType: number, ctx: OperationContext): Attribute[] {
+  const format = intIn(block, Tag.KeyFormatType)!;
+  const value = block.value.find((c) => c.tag === Tag.KeyValue);
+  const m = value?.type === 'Structure' ? value.value.find((c) => c.tag === Tag.KeyMaterial) : undefined;
+  const bytes = m?.type === 'ByteString' ? m.value : m?.type === 'Structure' ? encodeTtlv(m) : undefined;
+  const registered = bytes === undefined ? [] : [{ name: 'Digest', value: digest(bytes, format) }];
+  if (isV1(ctx)) return registered.length > 0 ? registered : [{ name: 'Digest', value: defaultDigest() }];
+  return [{ name: 'Digest', value: defaultDigest() }, ...(format === defaultFormatType ? [] : registered)];
+}
+
+/**
+ * Attributes derived from the object, merged into the client's: a name the
+ * client did not give is added; one it gave must agree with the object (it is
+ * then kept once, as the client sent it). A name derived more than once (two
+ * OU fields) is not compared: the client's instances stand.
+ */
+function addDerived(stored: Attribute[], attrs: readonly Attribute[], derived: readonly Attribute[]): void {
+  for (const d of derived) {
+    const given = attrs.filter((a) => a.name === d.name);
+    if (given.length === 0) stored.push(d);
+    else if (derived.filter((x) => x.name === d.name).length === 1 && !given.some((g) => sameValue(g.value, d.value))) {
+      throw new KmipOperationError('InvalidField', `the ${displayName(d.name)} attribute does not match the certificate`);
+    }
+  }
 }
 
 export function handler(payload: StructureItem, ctx: OperationContext): OperationResult {
@@ -29,46 +102,43 @@ export function handler(payload: StructureItem, ctx: OperationContext): Operatio
   const obj = payload.value.find((c) => c.tag === tag);
   if (obj?.type !== 'Structure') throw new KmipOperationError('MissingData', 'Register needs the object matching its Object Type');
   const attrs = requestAttributes(payload, ctx);
-  rejectServerOnly(attrs);
+  // Fresh is the client's to give in Register (2.1 §4.24: "unless the client provides a False value in Register or Import").
+  rejectServerOnly(attrs.filter((a) => a.name !== 'Fresh'));
   const stored: Attribute[] = [...attrs];
   let material = obj;
   if (objectType === Enum.ObjectType.SymmetricKey) {
     const block = keyBlock(obj);
     const key = keyBytes(block);
-    const attrInt = (name: string): number | undefined => {
-      const v = attrs.find((a) => a.name === name)?.value;
-      return v?.type === 'Integer' || v?.type === 'Enumeration' ? v.value : undefined;
-    };
-    const alg = intIn(block, Tag.CryptographicAlgorithm) ?? attrInt('CryptographicAlgorithm');
+    if (key.length === 0) throw new KmipOperationError('InvalidField', 'the Symmetric Key has no key bytes');
+    const alg = intIn(block, Tag.CryptographicAlgorithm) ?? attrInt(attrs, 'CryptographicAlgorithm');
     if (alg === undefined) throw new KmipOperationError('MissingData', 'a Symmetric Key needs a Cryptographic Algorithm');
-    const length = intIn(block, Tag.CryptographicLength) ?? attrInt('CryptographicLength') ?? key.length * 8;
+    const length = intIn(block, Tag.CryptographicLength) ?? attrInt(attrs, 'CryptographicLength') ?? key.length * 8;
     // The Key Block's algorithm and length are the key's attributes (1.4 §2.1.3).
-    if (attrInt('CryptographicAlgorithm') === undefined) stored.push({ name: 'CryptographicAlgorithm', value: { type: 'Enumeration', value: alg } });
-    if (attrInt('CryptographicLength') === undefined) stored.push({ name: 'CryptographicLength', value: { type: 'Integer', value: length } });
-    material = symmetricKey(key, alg, length);
-    stored.push({ name: 'Digest', value: digest(key, Enum.KeyFormatType.Raw) });
+    if (attrInt(attrs, 'CryptographicAlgorithm') === undefined) stored.push({ name: 'CryptographicAlgorithm', value: { type: 'Enumeration', value: alg } });
+    if (attrInt(attrs, 'CryptographicLength') === undefined) stored.push({ name: 'CryptographicLength', value: { type: 'Integer', value: length } });
+    material = withBlockInfo(obj, alg, length);
+    stored.push(...keyDigests(block, () => digest(key, Enum.KeyFormatType.Raw), Enum.KeyFormatType.Raw, ctx));
   } else if (objectType === Enum.ObjectType.PrivateKey || objectType === Enum.ObjectType.PublicKey) {
-    const { der, format } = keyMaterial(obj);
-    const key = importKey(obj.tag, der, format);
+    const block = keyBlock(obj);
+    const key = loadKey(obj);
     const info = keyInfo(key);
-    for (const [name, v] of [['CryptographicAlgorithm', info.algorithm], ['CryptographicLength', info.length]] as const) {
-      const given = attrs.find((a) => a.name === name)?.value;
-      const ok = given === undefined || ((given.type === 'Integer' || given.type === 'Enumeration') && (given.value === v || (name === 'CryptographicAlgorithm' && given.value === Enum.CryptographicAlgorithm.ECDSA && v === Enum.CryptographicAlgorithm.EC)));
-      if (!ok) throw new KmipOperationError('InvalidField', `the ${name} attribute does not match the key material`);
-      if (given === undefined) stored.push({ name, value: { type: name === 'CryptographicLength' ? 'Integer' : 'Enumeration', value: v } });
-    }
-    // Kept in the default format (RSA: PKCS#1; EC: PKCS#8 / X.509), as Create Key Pair keeps it.
+    checkKeyInfo(block, attrs, info);
+    if (attrInt(attrs, 'CryptographicAlgorithm') === undefined) stored.push({ name: 'CryptographicAlgorithm', value: { type: 'Enumeration', value: intIn(block, Tag.CryptographicAlgorithm) ?? info.algorithm } });
+    if (attrInt(attrs, 'CryptographicLength') === undefined) stored.push({ name: 'CryptographicLength', value: { type: 'Integer', value: info.length } });
+    // The default format: RSA PKCS#1 (as the 1.4 AKLC vectors show), else PKCS#8 / X.509.
     const kept = defaultFormat(obj.tag, info.algorithm);
-    const keptDer = exportKey(key, kept);
-    material = asymmetricKey(obj.tag, keptDer, kept, info);
-    stored.push({ name: 'Digest', value: digest(keptDer, kept) }, { name: 'KeyFormatType', value: { type: 'Enumeration', value: kept } });
+    stored.push(...keyDigests(block, () => digest(exportKey(key, kept), kept), kept, ctx), { name: 'KeyFormatType', value: { type: 'Enumeration', value: storedFormat(obj) } });
+    material = withBlockInfo(obj, info.algorithm, info.length);
   } else if (objectType === Enum.ObjectType.Certificate) {
-    checkCertificate(obj);
+    const cert = checkCertificate(obj);
+    addDerived(stored, attrs, certificateAttributes(cert, new Uint8Array(cert.raw)));
   } else if (objectType === Enum.ObjectType.SecretData) {
     const block = keyBlock(obj);
     const format = intIn(block, Tag.KeyFormatType) ?? Enum.KeyFormatType.Opaque;
     stored.push({ name: 'Digest', value: digest(keyBytes(block), format) });
   }
+  // A new object is Fresh unless the client says otherwise (2.1 §4.24; 1.4 §3.34).
+  if (!attrs.some((a) => a.name === 'Fresh')) stored.push({ name: 'Fresh', value: { type: 'Boolean', value: true } });
   const t = now(ctx);
   stored.push({ name: 'InitialDate', value: t }, { name: 'LastChangeDate', value: t }, { name: 'OriginalCreationDate', value: t });
   const id = objects.create({ objectType, state: initialState(attrs, ctx), attributes: stored, material: encodeMaterial(material) });
