@@ -145,6 +145,25 @@ describe('keyhold serve', { timeout: 120_000 }, () => {
     assert.equal(wal.indexOf(Buffer.from(keyBytes!)), -1, 'key material not in the WAL');
   });
 
+  test('a client Log message reaches the server log as one line, control characters escaped', async () => {
+    const s = await connect(port, alice);
+    const log = encodeTtlv(
+      buildRequestMessage({
+        header: { protocolVersion: { major: 2, minor: 1 } },
+        batchItems: [{ operation: Enum.Operation.Log, requestPayload: struct(Tag.RequestPayload, [{ tag: Tag.LogMessage, type: 'TextString', value: 'rotation done\nFAKE line' }]) }],
+      }),
+    );
+    const r = parseResponseMessage(decodeTtlv(await call(s, log))).batchItems[0]!;
+    assert.equal(r.resultStatus, Enum.ResultStatus.Success, r.resultMessage);
+    s.destroy();
+    const deadline = Date.now() + 5_000;
+    while (!/rotation done/.test(serve!.stderr) && Date.now() < deadline) await new Promise((res) => setTimeout(res, 20));
+    const line = serve!.stderr.split('\n').find((l) => l.includes('rotation done'));
+    assert.ok(line, serve!.stderr);
+    assert.match(line, /kmip: client log message: "rotation done\\x0aFAKE line"/, 'the newline is escaped, not a second log line');
+    assert.ok(!serve!.stderr.split('\n').some((l) => l.startsWith('FAKE line')));
+  });
+
   test('unknown client certificates and no certificate are refused', async () => {
     const pki = await ensurePki(dir); // loads the existing CA, writes nothing
     const unregistered = await issueClientCert(pki.ca, { name: 'mallory' });

@@ -66,6 +66,8 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
         clock: () => new Date(),
         server: { vendorIdentification: 'Keyhold', serverName: 'Keyhold', productName: 'Keyhold', serverVersion: '0.1.0' },
         log: (message, error) => opts.log.error(`kmip: ${message}:`, error),
+        // Client-requested records (Log, Interop): already sanitised by the operation.
+        info: (message) => opts.log.info(`kmip: ${message}`),
       },
       log: opts.log,
     });
