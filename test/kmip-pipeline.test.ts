@@ -193,7 +193,7 @@ test('the ID Placeholder does not outlive its batch', async () => {
   assert.equal(r.batchItems[0]!.resultReason, Enum.ResultReason.MissingData);
 });
 
-test('Batch Error Continuation Option: Stop (default) vs Continue; Undo refused', async () => {
+test('Batch Error Continuation Option: Stop (default) vs Continue; Undo refused by a server without a store', async () => {
   const items = [{ op: Enum.Operation.Create, id: 1 }, { op: Enum.Operation.Destroy, id: 2, payload: [uid('x')] }, { op: Enum.Operation.Get, id: 3 }];
   const stop = response(await processRequest(request(items, { batchOrderOption: true }), context(stubs)));
   assert.equal(stop.batchItems.length, 2);
@@ -326,7 +326,7 @@ test('Query: registered operations, objects, server and capability information',
   assert.equal(find(si, Tag.ServerName)[0]!.value, 'test');
   const cap = find(p, Tag.CapabilityInformation)[0] as StructureItem;
   assert.equal(find(cap, Tag.BatchContinueCapability)[0]!.value, true);
-  assert.equal(find(cap, Tag.BatchUndoCapability)[0]!.value, false);
+  assert.equal(find(cap, Tag.BatchUndoCapability)[0]!.value, true);
 });
 
 // ---------------------------------------------------------------------------

@@ -4,7 +4,7 @@ import type { ProtocolVersion } from '../../shared/kmip/message/index.js';
 import type { KmipVersion } from '../../shared/kmip/registry/index.js';
 import type { StructureItem, TtlvItem } from '../../shared/kmip/ttlv/index.js';
 import type { Attribute, AttributeName, AttributeValue } from '../../shared/kmip/message/index.js';
-import type { LocateFilter, NewObject, StoredObject } from '../store/types.js';
+import type { BatchTransaction, LocateFilter, NewObject, StoredObject } from '../store/types.js';
 
 /** Returns the current time; injected so that tests and replays get fixed time stamps. */
 export type Clock = () => Date;
@@ -37,6 +37,8 @@ export interface ObjectsPort {
 export interface ManagedObjects {
   /** fn runs in one store transaction: a state change and its date attributes commit together. */
   transaction<T>(fn: () => T): T;
+  /** A transaction that spans a whole batch (Batch Error Continuation Option Undo); see KeyStore.beginBatch. */
+  beginBatch(): BatchTransaction;
   create(obj: NewObject): string;
   get(id: string): StoredObject;
   /** The stored object encoding (see objects/), null once destroyed. */

@@ -6,7 +6,8 @@
 import type { ProtocolVersion, RequestBatchItem, RequestHeader, ResponseBatchItem } from '../../shared/kmip/message/index.js';
 import { enumeration, enumValueName, Enum, Tag, type KmipVersion } from '../../shared/kmip/registry/index.js';
 import { decodeTtlv, struct, TtlvError, type TtlvLimits } from '../../shared/kmip/ttlv/index.js';
-import type { Clock, ObjectsPort, OperationContext, ServerInfo } from './context.js';
+import { gateFor } from './batch-gate.js';
+import type { Clock, ManagedObjects, ObjectsPort, OperationContext, ServerInfo } from './context.js';
 import { readEnvelope, type ItemParse } from './envelope.js';
 import { KmipOperationError, type ResultReasonName } from './errors.js';
 import { encodeResponse, failedItem } from './response.js';
@@ -92,25 +93,59 @@ function parseFailure(p: Extract<ItemParse, { ok: false }>, version: ProtocolVer
 /**
  * Items run one after the other, in message order, so the Batch Order Option
  * is always honoured. Batch Error Continuation: Stop (the default) returns
- * nothing for the items after a failure; Continue runs them all; Undo is not
- * supported (no rollback), so, as 1.4 §6.13 requires, the whole request is
- * refused: every item fails with Feature Not Supported and none runs.
+ * nothing for the items after a failure; Continue runs them all; Undo runs
+ * them in one store transaction and, on a failure, rolls it back: the items
+ * before the failed one answer Operation Undone (with the payloads they had),
+ * those after it are not run (1.4 §6.13, 2.1 §9.13; OASIS BL-M-2-21).
  */
 async function runBatch(header: RequestHeader, items: ItemParse[], version: ProtocolVersion, ctx: ServerContext): Promise<ResponseBatchItem[]> {
   const option = header.batchErrorContinuationOption ?? BECO.Stop;
+  const gate = ctx.objects === undefined ? undefined : gateFor(ctx.objects);
+  const managed = ctx.objects?.managed;
   if (option === BECO.Undo) {
-    return items.map((p) =>
-      failedItem(version, 'FeatureNotSupported', 'Batch Error Continuation Option Undo is not supported; use Stop or Continue', p.ok ? p.item : p),
-    );
+    if (gate === undefined || managed === undefined) {
+      // Nothing could be rolled back: refuse the whole request rather than pretend (1.4 §6.13).
+      return items.map((p) => failedItem(version, 'FeatureNotSupported', 'Batch Error Continuation Option Undo needs the object store, which this server does not have', p.ok ? p.item : p));
+    }
+    return gate.exclusive(() => runUndoable(items, version, ctx, managed));
   }
+  const run = () => runItems(items, version, ctx, option === BECO.Continue);
+  return gate === undefined ? run() : gate.shared(run);
+}
+
+async function runItems(items: ItemParse[], version: ProtocolVersion, ctx: ServerContext, continueOnError: boolean): Promise<ResponseBatchItem[]> {
   const out: ResponseBatchItem[] = [];
   const placeholder = { id: undefined as string | undefined };
   for (const p of items) {
     const r = p.ok ? await runItem(p.item, version, ctx, placeholder) : parseFailure(p, version);
     out.push(r);
-    if (r.resultStatus !== Enum.ResultStatus.Success && option !== BECO.Continue) break;
+    if (r.resultStatus !== Enum.ResultStatus.Success && !continueOnError) break;
   }
   return out;
+}
+
+async function runUndoable(items: ItemParse[], version: ProtocolVersion, ctx: ServerContext, managed: ManagedObjects): Promise<ResponseBatchItem[]> {
+  const tx = managed.beginBatch();
+  let out: ResponseBatchItem[];
+  try {
+    out = await runItems(items, version, ctx, false);
+  } catch (e) {
+    tx.rollback();
+    throw e;
+  }
+  const failed = out.some((r) => r.resultStatus !== Enum.ResultStatus.Success);
+  if (failed) {
+    tx.rollback();
+    return out.map((r, i) => (i < out.length - 1 ? { ...r, resultStatus: Enum.ResultStatus.OperationUndone } : r));
+  }
+  try {
+    tx.commit();
+    return out;
+  } catch (e) {
+    tx.rollback();
+    ctx.log?.('an Undo batch could not be committed', e);
+    return items.map((p) => failedItem(version, 'GeneralFailure', 'the batch could not be committed; nothing was changed', p.ok ? p.item : p));
+  }
 }
 
 async function processUnguarded(bytes: Uint8Array, ctx: ServerContext): Promise<ProcessResult> {

@@ -13,7 +13,7 @@ import { loadMasterKey } from './master-key.js';
 import { buildLocateQuery, registerLocateFunctions } from './locate-query.js';
 import { CommitDurable, WalSyncer, type Durable, type DurabilityStats, type FsyncFile } from './durability.js';
 import { migrate } from './migrations/index.js';
-import { ObjectState, type KeyStore, type LocateFilter, type NewObject, type StoredObject } from './types.js';
+import { ObjectState, type BatchTransaction, type KeyStore, type LocateFilter, type NewObject, type StoredObject } from './types.js';
 
 export const DB_FILE = 'keyhold.db';
 const MATERIAL = 'material';
@@ -273,6 +273,36 @@ export class SqliteKeyStore implements KeyStore, Durable {
 
   transaction<T>(fn: () => T): T {
     return this.tx(fn);
+  }
+
+  beginBatch(): BatchTransaction {
+    if (!this.db.open) throw new StoreError('CLOSED', 'the store is closed');
+    if (this.db.inTransaction) throw new StoreError('INTERNAL', 'a batch transaction cannot start inside another transaction');
+    try {
+      this.db.exec('BEGIN IMMEDIATE');
+    } catch (e) {
+      throw toStoreError(e);
+    }
+    let open = true;
+    return {
+      commit: () => {
+        if (!open) throw new StoreError('INTERNAL', 'the batch transaction is already finished');
+        try {
+          this.db.exec('COMMIT');
+          open = false;
+        } catch (e) {
+          throw toStoreError(e);
+        } finally {
+          if (!open) this.noteCommit();
+        }
+      },
+      rollback: () => {
+        if (!open) return;
+        open = false;
+        // SQLite may already have rolled back on its own after an error (then inTransaction is false).
+        if (this.db.inTransaction) this.db.exec('ROLLBACK');
+      },
+    };
   }
 
   createObject(obj: NewObject): string {

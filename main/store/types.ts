@@ -93,6 +93,13 @@ export interface LocateFilter {
 export interface KeyStore {
   /** Run fn in one transaction (nested calls become savepoints). fn must be synchronous; a throw rolls back. */
   transaction<T>(fn: () => T): T;
+  /**
+   * Opens a transaction that stays open across calls (and across awaits of the
+   * caller) until commit() or rollback(): KMIP batches with the Undo option.
+   * Every store call in between joins it. The caller must keep every other
+   * user of the store out meanwhile (the pipeline's batch gate does).
+   */
+  beginBatch(): BatchTransaction;
 
   createObject(obj: NewObject): string;
   /** The object without its material; NOT_FOUND when absent. */
@@ -122,4 +129,11 @@ export interface KeyStore {
   locate(filter: LocateFilter): string[];
 
   close(): void;
+}
+
+/** An open store transaction (KeyStore.beginBatch). */
+export interface BatchTransaction {
+  commit(): void;
+  /** Undo everything since beginBatch. Safe to call after a failed commit. */
+  rollback(): void;
 }

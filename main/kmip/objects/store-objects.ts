@@ -5,7 +5,7 @@
 // enforced here, at the end of each operation's outermost transaction
 // (name-uniqueness.ts).
 import type { Attribute, AttributeName, AttributeValue } from '../../../shared/kmip/message/index.js';
-import { StoreError, type KeyStore, type LocateFilter, type NewObject, type StoredObject } from '../../store/index.js';
+import { StoreError, type BatchTransaction, type KeyStore, type LocateFilter, type NewObject, type StoredObject } from '../../store/index.js';
 import type { ManagedObjects } from '../context.js';
 import { KmipOperationError } from '../errors.js';
 import { assertUniqueName, nameValue } from './name-uniqueness.js';
@@ -41,6 +41,10 @@ export class StoreObjects implements ManagedObjects {
         if (this.#depth === 0) this.#pendingNames.clear();
       }
     });
+  }
+
+  beginBatch(): BatchTransaction {
+    return this.store.beginBatch();
   }
 
   /** Runs a write that may add Names: checked now outside a transaction (the write and the check in one), else at its end. */

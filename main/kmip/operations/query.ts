@@ -36,12 +36,12 @@ function serverInformation(ctx: OperationContext): StructureItem {
 }
 
 function capabilityInformation(ctx: OperationContext): StructureItem {
-  // Synchronous only, no streaming or attestation; batches: Continue and Stop, not Undo (pipeline.ts).
+  // Synchronous only, no streaming or attestation; batches: Stop, Continue and Undo (pipeline.ts).
   const flags: [number, boolean][] = [
     [Tag.StreamingCapability, false],
     [Tag.AsynchronousCapability, false],
     [Tag.AttestationCapability, false],
-    [Tag.BatchUndoCapability, false],
+    [Tag.BatchUndoCapability, true],
     [Tag.BatchContinueCapability, true],
   ];
   return struct(
