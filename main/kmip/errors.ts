@@ -31,6 +31,8 @@ const FALLBACK: Partial<Record<ResultReasonName, ResultReasonName>> = {
   InvalidDataType: 'InvalidField',
   ObjectNotFound: 'ItemNotFound',
   NonUniqueNameAttribute: 'InvalidField',
+  Sensitive: 'PermissionDenied',
+  NotExtractable: 'PermissionDenied',
   ObjectDestroyed: 'ItemNotFound',
   AttributeNotFound: 'ItemNotFound',
   AttributeInstanceNotFound: 'ItemNotFound',

@@ -21,6 +21,7 @@ import * as interop from './operations/interop.js';
 import * as locate from './operations/locate.js';
 import * as log from './operations/log.js';
 import * as modifyAttribute from './operations/modify-attribute.js';
+import * as obtainLease from './operations/obtain-lease.js';
 import * as query from './operations/query.js';
 import * as recover from './operations/recover.js';
 import * as register from './operations/register.js';
@@ -64,6 +65,7 @@ export const OPERATION_MODULES: readonly OperationModule[] = [
   revoke,
   destroy,
   locate,
+  obtainLease,
   archive,
   recover,
   interop,

@@ -87,6 +87,20 @@ function jsonBytes(_k: string, v: unknown): unknown {
   return v;
 }
 
+/**
+ * Always Sensitive turns false once Sensitive has been false, Never Extractable
+ * once Extractable has been true (2.1 §4.3, §4.33); neither turns back.
+ */
+function trackProtection(objects: ReturnType<typeof managedObjects>, id: string): void {
+  const now = objects.attributes(id, ['Sensitive', 'Extractable', 'AlwaysSensitive', 'NeverExtractable']);
+  const v = (name: string) => {
+    const x = now.find((a) => a.name === name)?.value;
+    return x?.type === 'Boolean' ? x.value : undefined;
+  };
+  if (v('Sensitive') === false && v('AlwaysSensitive') === true) objects.set(id, 'AlwaysSensitive', { type: 'Boolean', value: false });
+  if (v('Extractable') === true && v('NeverExtractable') === true) objects.set(id, 'NeverExtractable', { type: 'Boolean', value: false });
+}
+
 /** Runs change in one transaction with the object read first; Last Change Date is set in the same transaction. */
 export function changeAttributes<T>(ctx: OperationContext, id: string, change: (obj: StoredObject) => T): T {
   const objects = managedObjects(ctx);
@@ -95,6 +109,7 @@ export function changeAttributes<T>(ctx: OperationContext, id: string, change: (
     const obj = objects.get(id);
     assertNotArchived(obj, 'changing its attributes');
     const r = change(obj);
+    trackProtection(objects, id);
     objects.set(id, 'LastChangeDate', t);
     return r;
   });

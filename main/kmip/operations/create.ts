@@ -12,7 +12,7 @@ import { item, type StructureItem } from '../../../shared/kmip/ttlv/index.js';
 import type { OperationContext, OperationResult } from '../context.js';
 import { KmipOperationError } from '../errors.js';
 import { digest, encodeMaterial, symmetricKey } from '../objects/material.js';
-import { enumField, initialState, managedObjects, now, onlyKnown, rejectServerOnly, requestAttributes } from './managed.js';
+import { enumField, initialState, managedObjects, now, onlyKnown, protectionAttributes, rejectServerOnly, requestAttributes } from './managed.js';
 import { SERVER_RNG, withoutRequestedRng } from './rng.js';
 
 export const operation = Enum.Operation.Create;
@@ -91,6 +91,8 @@ export function handler(payload: StructureItem, ctx: OperationContext): Operatio
     { name: 'OriginalCreationDate', value: t },
     { name: 'Fresh', value: { type: 'Boolean', value: true } },
     { name: 'RandomNumberGenerator', value: SERVER_RNG },
+    { name: 'KeyFormatType', value: { type: 'Enumeration', value: Enum.KeyFormatType.Raw } },
+    ...protectionAttributes(attrs),
   );
   const id = objects.create({
     objectType,

@@ -6,6 +6,7 @@
 // in the same transaction as the read, so a failed Get leaves it true.
 import { Enum, Tag } from '../../../shared/kmip/registry/index.js';
 import { item, type StructureItem } from '../../../shared/kmip/ttlv/index.js';
+import type { StoredObject } from '../../store/types.js';
 import type { OperationContext, OperationResult } from '../context.js';
 import { KmipOperationError } from '../errors.js';
 import { decodeMaterial, inFormat } from '../objects/material.js';
@@ -14,6 +15,11 @@ import { enumField, isV1, managedObjects, onlyKnown } from './managed.js';
 import { uniqueIdentifierOrPlaceholder } from './payload.js';
 
 export const operation = Enum.Operation.Get;
+
+function flag(obj: StoredObject, name: string): boolean | undefined {
+  const v = obj.attributes.find((a) => a.name === name)?.value;
+  return v?.type === 'Boolean' ? v.value : undefined;
+}
 
 export function handler(payload: StructureItem, ctx: OperationContext): OperationResult {
   onlyKnown(payload, [Tag.UniqueIdentifier, Tag.KeyFormatType, Tag.KeyWrapType, Tag.KeyCompressionType, Tag.KeyWrappingSpecification], 'Get');
@@ -24,6 +30,9 @@ export function handler(payload: StructureItem, ctx: OperationContext): Operatio
   const { obj, out } = objects.transaction(() => {
     const obj = objects.get(id);
     if (isArchived(obj)) throw new KmipOperationError('ObjectArchived', `object '${id}' is archived; Recover it before Get`);
+    // Without key wrapping (not supported), a Sensitive or non-Extractable object's value is never served (2.1 §4.55, §4.23).
+    if (flag(obj, 'Sensitive') === true) throw new KmipOperationError('Sensitive', `object '${id}' is Sensitive; its value is not served`);
+    if (flag(obj, 'Extractable') === false) throw new KmipOperationError('NotExtractable', `object '${id}' is not Extractable; its value is not served`);
     const bytes = objects.material(id);
     if (bytes === null) {
       throw new KmipOperationError(isV1(ctx) ? 'ItemNotFound' : 'ObjectDestroyed', `object '${id}' has no key material (destroyed)`);

@@ -10,6 +10,7 @@ import { KmipOperationError } from '../errors.js';
 import { asymmetricKey, CURVES, defaultFormat, exportKey, type KeyInfo } from '../objects/asymmetric.js';
 import { digest, encodeMaterial } from '../objects/material.js';
 import { SERVER_RNG } from './rng.js';
+import { protectionAttributes } from './managed.js';
 
 const CA = Enum.CryptographicAlgorithm;
 const RSA_LENGTHS = [2048, 3072, 4096];
@@ -88,6 +89,7 @@ export function keyHalf(objectTag: number, key: KeyObject, info: KeyInfo, attrs:
     { name: 'Fresh', value: { type: 'Boolean', value: true } },
     { name: 'RandomNumberGenerator', value: SERVER_RNG },
     { name: 'KeyFormatType', value: { type: 'Enumeration', value: format } },
+    ...protectionAttributes(attrs),
   );
   return { stored, material: encodeMaterial(asymmetricKey(objectTag, der, format, info)) };
 }

@@ -12,7 +12,8 @@ import {
   type Attribute,
   type AttributeValue,
 } from '../../../shared/kmip/message/index.js';
-import { Tag } from '../../../shared/kmip/registry/index.js';
+import { createHash } from 'node:crypto';
+import { Enum, Tag } from '../../../shared/kmip/registry/index.js';
 import type { StructureItem, TtlvItem } from '../../../shared/kmip/ttlv/index.js';
 import { ObjectState, type StoredObject } from '../../store/types.js';
 import type { ManagedObjects, OperationContext } from '../context.js';
@@ -77,12 +78,21 @@ export function enumField(payload: StructureItem, tag: number): number | undefin
   return it === undefined ? undefined : expectType(it, 'Enumeration').value;
 }
 
-/** Every attribute of the object, the object-row ones (Unique Identifier, Object Type, State) first. */
+/**
+ * Every attribute of the object, the derived ones first: Unique Identifier,
+ * Object Type and State (object-row columns), and two 2.x attributes that are
+ * the same function of every object here: Short Unique Identifier, "a
+ * SHA-256 hash of the Unique Identifier" (2.1 §4.56), and Protection Storage
+ * Mask, which storage protected it (2.1 §4.44): Software, the encrypted
+ * database. 1.x answers leave the 2.x-only ones out (responseAttributes).
+ */
 export function allAttributes(obj: StoredObject): Attribute[] {
   return [
     { name: 'UniqueIdentifier', value: { type: 'TextString', value: obj.id } },
+    { name: 'ShortUniqueIdentifier', value: { type: 'ByteString', value: new Uint8Array(createHash('sha256').update(obj.id).digest()) } },
     { name: 'ObjectType', value: { type: 'Enumeration', value: obj.objectType } },
     { name: 'State', value: { type: 'Enumeration', value: obj.state } },
+    { name: 'ProtectionStorageMask', value: { type: 'Integer', value: Enum.ProtectionStorageMask.Software } },
     ...obj.attributes,
   ];
 }
@@ -114,8 +124,38 @@ export function responseAttributes(attrs: readonly Attribute[], ctx: OperationCo
 /** Attributes only the server sets: a client may not supply them in Create/Register. */
 export const SERVER_ONLY = new Set([
   'UniqueIdentifier', 'ObjectType', 'State', 'Digest', 'InitialDate', 'LastChangeDate', 'DestroyDate', 'CompromiseDate', 'CompromiseOccurrenceDate', 'RevocationReason', 'ArchiveDate', 'Fresh', 'OriginalCreationDate',
-  'KeyValuePresent', 'KeyValueLocation', 'AlwaysSensitive', 'NeverExtractable',
+  'KeyValuePresent', 'KeyValueLocation', 'AlwaysSensitive', 'NeverExtractable', 'LeaseTime', 'ShortUniqueIdentifier', 'ProtectionStorageMask',
 ]);
+
+/**
+ * The longest lease this server grants (Lease Time, 1.4 §3.15 / 2.1 §4.30; Obtain
+ * Lease hands it out again): one hour, after which a client that honours
+ * leases asks again, so a revoked key stops being used within the hour.
+ */
+export const LEASE_TIME_SECONDS = 3600;
+
+const bool = (value: boolean): AttributeValue => ({ type: 'Boolean', value });
+
+/**
+ * Protection attributes every new object gets (2.1 §4.3, 4.23, 4.33, 4.55):
+ * Sensitive (default false) and Extractable (default true) unless the client
+ * gave them, Always Sensitive / Never Extractable from those, and the Lease Time.
+ */
+export function protectionAttributes(attrs: readonly Attribute[]): Attribute[] {
+  const given = (name: string): boolean | undefined => {
+    const v = attrs.find((a) => a.name === name)?.value;
+    return v?.type === 'Boolean' ? v.value : undefined;
+  };
+  const sensitive = given('Sensitive');
+  const extractable = given('Extractable');
+  return [
+    ...(sensitive === undefined ? [{ name: 'Sensitive', value: bool(false) }] : []),
+    ...(extractable === undefined ? [{ name: 'Extractable', value: bool(true) }] : []),
+    { name: 'AlwaysSensitive', value: bool(sensitive ?? false) },
+    { name: 'NeverExtractable', value: bool(!(extractable ?? true)) },
+    { name: 'LeaseTime', value: { type: 'Interval', value: LEASE_TIME_SECONDS } },
+  ];
+}
 
 export function rejectServerOnly(attrs: readonly Attribute[]): void {
   for (const a of attrs) {

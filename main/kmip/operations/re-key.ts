@@ -43,6 +43,7 @@ export function handler(payload: StructureItem, ctx: OperationContext): Operatio
         { name: 'LastChangeDate', value: t },
         { name: 'Fresh', value: { type: 'Boolean', value: true } },
         { name: 'RandomNumberGenerator', value: SERVER_RNG },
+        { name: 'KeyFormatType', value: { type: 'Enumeration', value: Enum.KeyFormatType.Raw } },
         replacedLink(oldId),
       ],
       material: encodeMaterial(symmetricKey(key, alg.value, len.value)),

@@ -16,7 +16,7 @@ import { checkCertificate, defaultFormat, exportKey, keyInfo, loadKey, storedFor
 import { certificateAttributes } from '../objects/certificate-attributes.js';
 import { digest, encodeMaterial, keyBlock, keyBytes, OBJECT_TAGS } from '../objects/material.js';
 import { displayName, sameValue } from './attribute-rules.js';
-import { enumField, initialState, isV1, managedObjects, now, onlyKnown, rejectServerOnly, requestAttributes } from './managed.js';
+import { enumField, initialState, isV1, managedObjects, now, onlyKnown, protectionAttributes, rejectServerOnly, requestAttributes } from './managed.js';
 
 export const operation = Enum.Operation.Register;
 
@@ -140,7 +140,7 @@ export function handler(payload: StructureItem, ctx: OperationContext): Operatio
   // A new object is Fresh unless the client says otherwise (2.1 §4.24; 1.4 §3.34).
   if (!attrs.some((a) => a.name === 'Fresh')) stored.push({ name: 'Fresh', value: { type: 'Boolean', value: true } });
   const t = now(ctx);
-  stored.push({ name: 'InitialDate', value: t }, { name: 'LastChangeDate', value: t }, { name: 'OriginalCreationDate', value: t });
+  stored.push({ name: 'InitialDate', value: t }, { name: 'LastChangeDate', value: t }, { name: 'OriginalCreationDate', value: t }, ...protectionAttributes(attrs));
   const id = objects.create({ objectType, state: initialState(attrs, ctx), attributes: stored, material: encodeMaterial(material) });
   return { payload: [item(Tag.UniqueIdentifier, 'TextString', id)], idPlaceholder: id };
 }
