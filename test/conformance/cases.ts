@@ -1,0 +1,89 @@
+// The OASIS test cases as the conformance runner sees them: every row of
+// ../shared/kmip-testcases/index.tsv, grouped so that cases that build on an
+// earlier one (SASED-M-3 locates what SASED-M-2 registered, TL-M-3 after
+// TL-M-2) run after it against the same database.
+import { readFileSync } from 'node:fs';
+import { posix } from 'node:path';
+import { Enum } from '../../shared/kmip/registry/index.js';
+import { reference } from '../support/reference.js';
+
+export interface Case {
+  /** Path under kmip-testcases/, as in index.tsv. */
+  path: string;
+  family: string;
+  /** 'M' mandatory, 'O' optional, '' when the file says neither. */
+  mo: string;
+  /** Protocol version of the first request ('' when the index could not tell). */
+  version: string;
+  wellFormed: boolean;
+  /** Operation names (Enum.Operation keys) the case's requests use. */
+  operations: string[];
+}
+
+export function readCases(): Case[] {
+  const lines = readFileSync(reference('kmip-testcases', 'index.tsv'), 'utf8').split('\n').filter((l) => l.trim() !== '');
+  const header = lines[0]!.split('\t');
+  const col = (name: string): number => {
+    const i = header.indexOf(name);
+    if (i < 0) throw new Error(`index.tsv has no column ${name}`);
+    return i;
+  };
+  const c = { path: col('path'), family: col('family'), mo: col('mandatory_optional'), version: col('protocol_version'), wf: col('well_formed_xml'), ops: col('operations') };
+  return lines.slice(1).map((line) => {
+    const f = line.split('\t');
+    return {
+      path: f[c.path]!,
+      family: f[c.family] ?? '',
+      mo: f[c.mo] ?? '',
+      version: f[c.version] ?? '',
+      wellFormed: f[c.wf] === 'yes',
+      operations: (f[c.ops] ?? '').split(' ').filter((o) => o !== ''),
+    };
+  });
+}
+
+/** Natural order: SKLC-M-2-14 before SKLC-M-10-14, then by the whole path. */
+export function compareCases(a: Case, b: Case): number {
+  return a.path.localeCompare(b.path, 'en', { numeric: true });
+}
+
+/** The cases of one (source folder, version, family), in numeric order: one database. */
+export interface Group {
+  key: string;
+  cases: Case[];
+}
+
+export function groupCases(cases: readonly Case[]): Group[] {
+  const groups = new Map<string, Case[]>();
+  for (const c of cases) {
+    const key = `${posix.dirname(c.path)} | ${c.version} | ${c.family}`;
+    (groups.get(key) ?? groups.set(key, []).get(key)!).push(c);
+  }
+  return [...groups.entries()].map(([key, cs]) => ({ key, cases: cs.sort(compareCases) })).sort((a, b) => compareCases(a.cases[0]!, b.cases[0]!));
+}
+
+/**
+ * The operations a server claiming this case's profile must serve: those
+ * the family's cases of the same version and class use (the Profiles list
+ * each profile's mandatory test cases; the documents themselves are not in
+ * the reference folder). Names unknown to the registry are left out.
+ */
+export function requiredOperations(all: readonly Case[], c: Case): number[] {
+  const ops = new Set<number>();
+  for (const o of all) {
+    if (o.family !== c.family || o.version !== c.version || o.mo !== c.mo) continue;
+    for (const name of o.operations) {
+      const v = (Enum.Operation as Record<string, number>)[name];
+      if (v !== undefined) ops.add(v);
+    }
+  }
+  return [...ops].sort((a, b) => a - b);
+}
+
+/** The families and versions whose mandatory cases must all pass (the issue's list). */
+export const REQUIRED_FAMILIES = ['SKLC', 'AKLC', 'OMOS', 'TL', 'SASED', 'BL'] as const;
+export const REQUIRED_VERSIONS = ['1.4', '2.1'] as const;
+
+export function isRequired(c: Case): boolean {
+  return c.mo === 'M' && (REQUIRED_FAMILIES as readonly string[]).includes(c.family) && (REQUIRED_VERSIONS as readonly string[]).includes(c.version);
+}
