@@ -3,7 +3,7 @@
 // other conversion is Key Format Type Not Supported). Key wrapping and
 // compression are not supported. Serving the material sets Fresh to false
 // (2.1 §4.24: "as soon as the object has been served via the Get operation"),
-// in the same transaction as the read, so a failed Get leaves it true.
+// only once the answer is built, so a failed Get leaves it true.
 import { Enum, Tag } from '../../../shared/kmip/registry/index.js';
 import { item, type StructureItem } from '../../../shared/kmip/ttlv/index.js';
 import type { StoredObject } from '../../store/types.js';
@@ -27,26 +27,24 @@ export function handler(payload: StructureItem, ctx: OperationContext): Operatio
   if (payload.value.some((c) => c.tag === Tag.KeyCompressionType)) throw new KmipOperationError('KeyCompressionTypeNotSupported', 'key compression is not supported');
   const objects = managedObjects(ctx);
   const id = uniqueIdentifierOrPlaceholder(payload, ctx);
-  const { obj, out } = objects.transaction(() => {
-    const obj = objects.get(id);
-    if (isArchived(obj)) throw new KmipOperationError('ObjectArchived', `object '${id}' is archived; Recover it before Get`);
-    // Without key wrapping (not supported), a Sensitive or non-Extractable object's value is never served (2.1 §4.55, §4.23).
-    if (flag(obj, 'Sensitive') === true) throw new KmipOperationError('Sensitive', `object '${id}' is Sensitive; its value is not served`);
-    if (flag(obj, 'Extractable') === false) throw new KmipOperationError('NotExtractable', `object '${id}' is not Extractable; its value is not served`);
-    const bytes = objects.material(id);
-    if (bytes === null) {
-      throw new KmipOperationError(isV1(ctx) ? 'ItemNotFound' : 'ObjectDestroyed', `object '${id}' has no key material (destroyed)`);
-    }
-    const stored = decodeMaterial(bytes);
-    bytes.fill(0);
-    const format = enumField(payload, Tag.KeyFormatType);
-    const hasBlock = stored.value.some((c) => c.tag === Tag.KeyBlock);
-    if (!hasBlock && format !== undefined) throw new KmipOperationError('KeyFormatTypeNotSupported', 'this object has no Key Block to convert');
-    const out = hasBlock ? inFormat(stored, format) : stored;
-    // Only a Fresh true is flipped: an object stored before Fresh was set everywhere gets no new attribute from a Get.
-    const fresh = obj.attributes.find((a) => a.name === 'Fresh');
-    if (fresh?.value.type === 'Boolean' && fresh.value.value) objects.set(id, 'Fresh', { type: 'Boolean', value: false });
-    return { obj, out };
-  });
+  // Reads need no transaction (one connection, one thread, no await in between);
+  // only the Fresh flip writes, after the answer has been built.
+  const obj = objects.get(id);
+  if (isArchived(obj)) throw new KmipOperationError('ObjectArchived', `object '${id}' is archived; Recover it before Get`);
+  // Without key wrapping (not supported), a Sensitive or non-Extractable object's value is never served (2.1 §4.55, §4.23).
+  if (flag(obj, 'Sensitive') === true) throw new KmipOperationError('Sensitive', `object '${id}' is Sensitive; its value is not served`);
+  if (flag(obj, 'Extractable') === false) throw new KmipOperationError('NotExtractable', `object '${id}' is not Extractable; its value is not served`);
+  const bytes = objects.material(id);
+  if (bytes === null) {
+    throw new KmipOperationError(isV1(ctx) ? 'ItemNotFound' : 'ObjectDestroyed', `object '${id}' has no key material (destroyed)`);
+  }
+  const stored = decodeMaterial(bytes);
+  bytes.fill(0);
+  const format = enumField(payload, Tag.KeyFormatType);
+  const hasBlock = stored.value.some((c) => c.tag === Tag.KeyBlock);
+  if (!hasBlock && format !== undefined) throw new KmipOperationError('KeyFormatTypeNotSupported', 'this object has no Key Block to convert');
+  const out = hasBlock ? inFormat(stored, format) : stored;
+  // Only a Fresh true is flipped: an object stored before Fresh was set everywhere gets no new attribute from a Get.
+  if (flag(obj, 'Fresh') === true) objects.set(id, 'Fresh', { type: 'Boolean', value: false });
   return { payload: [item(Tag.ObjectType, 'Enumeration', obj.objectType), item(Tag.UniqueIdentifier, 'TextString', id), out] };
 }
