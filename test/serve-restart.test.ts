@@ -24,7 +24,7 @@ import { buildRequestMessage, parseResponseMessage, type ResponseBatchItem } fro
 import { Enum, Tag } from '../shared/kmip/registry/index.js';
 import { decodeTtlv, encodeTtlv, struct, type TtlvItem } from '../shared/kmip/ttlv/index.js';
 import { REPO_ROOT } from './support/reference.js';
-import { call, connect, firstLine, type Creds } from './support/kmip-tls.js';
+import { call, connect, findBytes, firstLine, stopChild, type Creds } from './support/kmip-tls.js';
 
 const BIN = join(REPO_ROOT, 'bin', 'keyhold.mjs');
 const run = promisify(execFile);
@@ -52,14 +52,7 @@ async function startServe(dataDir: string, env: NodeJS.ProcessEnv, port = 0): Pr
   return served;
 }
 
-async function stop(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-  await exited;
-  clearTimeout(timer);
-}
+const stop = stopChild;
 
 const V21 = { protocolVersion: { major: 2, minor: 1 } };
 
@@ -88,17 +81,6 @@ async function createKey(port: number, creds: Creds): Promise<string> {
   } finally {
     s.destroy();
   }
-}
-
-/** The first Byte String with this tag anywhere under `it`. */
-function findBytes(it: TtlvItem, tag: number): Uint8Array | undefined {
-  if (it.tag === tag && it.type === 'ByteString') return it.value;
-  if (it.type !== 'Structure') return undefined;
-  for (const c of it.value) {
-    const found = findBytes(c, tag);
-    if (found) return found;
-  }
-  return undefined;
 }
 
 /** Get on an open connection; returns the Key Material bytes. */

@@ -13,7 +13,7 @@ import { Enum, Tag } from '../shared/kmip/registry/index.js';
 import { decodeTtlv, encodeTtlv, struct, type TtlvItem } from '../shared/kmip/ttlv/index.js';
 import { createCa, ensurePki, issueClientCert } from '../main/pki/index.js';
 import { REPO_ROOT } from './support/reference.js';
-import { type Creds, call, connect, startServe, type ServeProcess } from './support/kmip-tls.js';
+import { type Creds, call, connect, findBytes, startServe, type ServeProcess } from './support/kmip-tls.js';
 
 const BIN = join(REPO_ROOT, 'bin', 'keyhold.mjs');
 const run = promisify(execFile);
@@ -27,17 +27,6 @@ const DISCOVER = encodeTtlv(
 
 
 
-
-/** The first Byte String with this tag anywhere under `it`. */
-function findBytes(it: TtlvItem, tag: number): Uint8Array | undefined {
-  if (it.tag === tag && it.type === 'ByteString') return it.value;
-  if (it.type !== 'Structure') return undefined;
-  for (const c of it.value) {
-    const found = findBytes(c, tag);
-    if (found) return found;
-  }
-  return undefined;
-}
 
 function assertDiscoverOk(bytes: Uint8Array): void {
   const r = parseResponseMessage(decodeTtlv(bytes));

@@ -2,10 +2,9 @@
 // ../shared/kmip-testcases/index.tsv, grouped so that cases that build on an
 // earlier one (SASED-M-3 locates what SASED-M-2 registered, TL-M-3 after
 // TL-M-2) run after it against the same database.
-import { readFileSync } from 'node:fs';
 import { posix } from 'node:path';
 import { Enum } from '../../shared/kmip/registry/index.js';
-import { reference } from '../support/reference.js';
+import { readTestcaseIndex } from '../support/kmip-text-vectors.js';
 
 export interface Case {
   /** Path under kmip-testcases/, as in index.tsv. */
@@ -21,25 +20,14 @@ export interface Case {
 }
 
 export function readCases(): Case[] {
-  const lines = readFileSync(reference('kmip-testcases', 'index.tsv'), 'utf8').split('\n').filter((l) => l.trim() !== '');
-  const header = lines[0]!.split('\t');
-  const col = (name: string): number => {
-    const i = header.indexOf(name);
-    if (i < 0) throw new Error(`index.tsv has no column ${name}`);
-    return i;
-  };
-  const c = { path: col('path'), family: col('family'), mo: col('mandatory_optional'), version: col('protocol_version'), wf: col('well_formed_xml'), ops: col('operations') };
-  return lines.slice(1).map((line) => {
-    const f = line.split('\t');
-    return {
-      path: f[c.path]!,
-      family: f[c.family] ?? '',
-      mo: f[c.mo] ?? '',
-      version: f[c.version] ?? '',
-      wellFormed: f[c.wf] === 'yes',
-      operations: (f[c.ops] ?? '').split(' ').filter((o) => o !== ''),
-    };
-  });
+  return readTestcaseIndex().map((r) => ({
+    path: r.path,
+    family: r.family,
+    mo: r.mandatoryOptional,
+    version: r.protocolVersion,
+    wellFormed: r.wellFormed,
+    operations: r.operations,
+  }));
 }
 
 /** Natural order: SKLC-M-2-14 before SKLC-M-10-14, then by the whole path. */

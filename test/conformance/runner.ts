@@ -25,7 +25,7 @@ import type { ScalarType } from '../../shared/kmip/text/index.js';
 import { decodeTtlv, encodeTtlv, type TtlvItem } from '../../shared/kmip/ttlv/index.js';
 import { parseKmipXml } from '../../shared/kmip/xml/index.js';
 import { createRouter } from '../../main/kmip/index.js';
-import { call, connect, startServe, type Creds, type ServeProcess } from '../support/kmip-tls.js';
+import { call, connect, startServe, stopChild, type Creds, type ServeProcess } from '../support/kmip-tls.js';
 import { substitutePlaceholder } from '../support/kmip-text-vectors.js';
 import { reference, REPO_ROOT } from '../support/reference.js';
 import { groupCases, requiredOperations, type Case, type Group } from './cases.js';
@@ -213,14 +213,8 @@ export async function createRunner(): Promise<Runner> {
   };
 }
 
-async function stop(serve: ServeProcess): Promise<void> {
-  const child = serve.child;
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-  await exited;
-  clearTimeout(timer);
+function stop(serve: ServeProcess): Promise<void> {
+  return stopChild(serve.child);
 }
 
 /**

@@ -15,6 +15,10 @@ export interface IndexRow {
   responses: number;
   wellFormed: boolean;
   placeholders: string[];
+  /** 'M' mandatory, 'O' optional, '' when the file says neither. */
+  mandatoryOptional: string;
+  /** Operation names (Enum.Operation keys) the case's requests use. */
+  operations: string[];
 }
 
 /** ../shared/kmip-testcases/index.tsv (the reference folder): one row per XML test-case file. */
@@ -28,18 +32,20 @@ export function readTestcaseIndex(): IndexRow[] {
   };
   const c = {
     path: col('path'), family: col('family'), version: col('protocol_version'), req: col('requests'),
-    resp: col('responses'), wf: col('well_formed_xml'), ph: col('placeholders'),
+    resp: col('responses'), wf: col('well_formed_xml'), ph: col('placeholders'), mo: col('mandatory_optional'), ops: col('operations'),
   };
   return lines.slice(1).map((line) => {
     const f = line.split('\t');
     return {
       path: f[c.path]!,
-      family: f[c.family]!,
-      protocolVersion: f[c.version]!,
+      family: f[c.family] ?? '',
+      protocolVersion: f[c.version] ?? '',
       requests: Number(f[c.req]),
       responses: Number(f[c.resp]),
       wellFormed: f[c.wf] === 'yes',
       placeholders: (f[c.ph] ?? '').split(' ').filter((p) => p !== ''),
+      mandatoryOptional: f[c.mo] ?? '',
+      operations: (f[c.ops] ?? '').split(' ').filter((o) => o !== ''),
     };
   });
 }

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import tls from 'node:tls';
-import { TtlvFramer } from '../../shared/kmip/ttlv/index.js';
+import { TtlvFramer, type TtlvItem } from '../../shared/kmip/ttlv/index.js';
 
 /** A client's PEMs; cert/key are left out to test a client without a certificate. */
 export interface Creds {
@@ -80,4 +80,25 @@ export async function startServe(bin: string, dataDir: string): Promise<ServePro
   assert.ok(m, `unexpected line: ${line}`);
   serve.port = Number(m[1]);
   return serve;
+}
+
+/** SIGTERM, then SIGKILL after 10 s; resolves when the process has exited. */
+export async function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+  await exited;
+  clearTimeout(timer);
+}
+
+/** The first Byte String with this tag anywhere under `it`. */
+export function findBytes(it: TtlvItem, tag: number): Uint8Array | undefined {
+  if (it.tag === tag && it.type === 'ByteString') return it.value;
+  if (it.type !== 'Structure') return undefined;
+  for (const c of it.value) {
+    const found = findBytes(c, tag);
+    if (found) return found;
+  }
+  return undefined;
 }
