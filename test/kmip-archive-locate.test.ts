@@ -54,11 +54,16 @@ async function create21(alg: number, length: number, extra: TtlvItem[] = []): Pr
   return field(await ok(V21, OP.Create, [en(Tag.ObjectType, Enum.ObjectType.SymmetricKey), attrs]), Tag.UniqueIdentifier)!.value as string;
 }
 
-/** Locate at 2.1 (criteria in Attributes) or 1.4 (bare Attribute structures, given as 1.x already). */
-async function locate(v: Version, criteria: TtlvItem[], extra: TtlvItem[] = []): Promise<{ ids: string[]; located: unknown }> {
+/**
+ * Locate at 2.1 (criteria in Attributes) or 1.4 (bare Attribute structures, given as 1.x already).
+ * 2.x answers newest first (asserted on its own below); `ids` is given here in creation order for
+ * both versions, so one expectation serves both. Paging tests use `raw`.
+ */
+async function locate(v: Version, criteria: TtlvItem[], extra: TtlvItem[] = []): Promise<{ ids: string[]; located: unknown; raw: string[] }> {
   const body = v.major >= 2 ? [...extra, struct(Tag.Attributes, criteria)] : [...extra, ...criteria];
   const p = await ok(v, OP.Locate, body);
-  return { ids: fields(p, Tag.UniqueIdentifier).map((x) => x.value as string), located: field(p, Tag.LocatedItems)?.value };
+  const raw = fields(p, Tag.UniqueIdentifier).map((x) => x.value as string);
+  return { ids: v.major >= 2 ? [...raw].reverse() : raw, located: field(p, Tag.LocatedItems)?.value, raw };
 }
 const ids21 = async (criteria: TtlvItem[], extra: TtlvItem[] = []) => (await locate(V21, criteria, extra)).ids;
 const mask = (m: number): TtlvItem => int(Tag.StorageStatusMask, m);
@@ -295,10 +300,16 @@ test('Locate: Maximum Items, Offset Items (with Located Items), Object Group Mem
   for (let i = 0; i < 5; i++) k.push(await create21(Enum.CryptographicAlgorithm.AES, 128, [group(g)]));
   for (const v of [V21, V14]) {
     const crit = v.major >= 2 ? [group(g)] : [attr1('Object Group', text(0, g))];
-    assert.deepEqual((await locate(v, crit, [int(Tag.MaximumItems, 2)])).ids, k.slice(0, 2));
-    assert.deepEqual(await locate(v, crit, [int(Tag.MaximumItems, 2), int(Tag.OffsetItems, 2)]), { ids: k.slice(2, 4), located: 5 });
-    assert.deepEqual(await locate(v, crit, [int(Tag.OffsetItems, 4)]), { ids: k.slice(4), located: 5 });
-    assert.deepEqual(await locate(v, crit, [int(Tag.OffsetItems, 9)]), { ids: [], located: 5 });
+    // Pages follow the version's order: newest first in 2.x, oldest first in 1.x.
+    const order = v.major >= 2 ? [...k].reverse() : k;
+    const page = async (extra: TtlvItem[]) => {
+      const r = await locate(v, crit, extra);
+      return { ids: r.raw, located: r.located };
+    };
+    assert.deepEqual((await page([int(Tag.MaximumItems, 2)])).ids, order.slice(0, 2));
+    assert.deepEqual(await page([int(Tag.MaximumItems, 2), int(Tag.OffsetItems, 2)]), { ids: order.slice(2, 4), located: 5 });
+    assert.deepEqual(await page([int(Tag.OffsetItems, 4)]), { ids: order.slice(4), located: 5 });
+    assert.deepEqual(await page([int(Tag.OffsetItems, 9)]), { ids: [], located: 5 });
     assert.deepEqual((await locate(v, crit, [int(Tag.MaximumItems, 0)])).ids, []);
     await fails(v, OP.Locate, v.major >= 2 ? [int(Tag.MaximumItems, -1), struct(Tag.Attributes, crit)] : [int(Tag.MaximumItems, -1), ...crit], RR.InvalidField);
   }
@@ -310,7 +321,7 @@ test('Locate: Maximum Items, Offset Items (with Located Items), Object Group Mem
   const deflt = en(Tag.ObjectGroupMember, Enum.ObjectGroupMember.GroupMemberDefault);
   assert.deepEqual(await ids21([group(g)], [fresh]), [k[1], k[2], k[4]]);
   assert.deepEqual((await locate(V14, [attr1('Object Group', text(0, g))], [fresh])).ids, [k[1], k[2], k[4]]);
-  assert.deepEqual(await ids21([group(g)], [fresh, int(Tag.MaximumItems, 1)]), [k[1]]);
+  assert.deepEqual(await ids21([group(g)], [fresh, int(Tag.MaximumItems, 1)]), [k[4]], 'the newest fresh one (2.x order)');
   // Default: Keyhold's policy is the group's most recently created match.
   assert.deepEqual(await ids21([group(g)], [deflt]), [k[4]]);
   // ... among the objects matching the other criteria.
@@ -321,7 +332,7 @@ test('Locate: Maximum Items, Offset Items (with Located Items), Object Group Mem
   // ID Placeholder: set when exactly one identifier is returned, emptied otherwise.
   const [, one] = await send(V21, [[OP.Locate, [int(Tag.MaximumItems, 1), struct(Tag.Attributes, [group(g)])]], [OP.GetAttributes, [en(Tag.AttributeReference, Tag.ObjectGroup)]]]);
   assert.equal(one!.resultStatus, Enum.ResultStatus.Success);
-  assert.equal(field(one!.responsePayload, Tag.UniqueIdentifier)!.value, k[0]);
+  assert.equal(field(one!.responsePayload, Tag.UniqueIdentifier)!.value, k[4]);
   const [, many] = await send(V21, [[OP.Locate, [struct(Tag.Attributes, [group(g)])]], [OP.GetAttributes, []]]);
   assert.equal(many!.resultReason, RR.MissingData, 'several matches empty the ID Placeholder');
   // Zero matches empty it too: the Get must not act on the key the Create made.
@@ -395,4 +406,15 @@ test('an archived object is not changed until it is recovered: Activate, Revoke,
   await ok(V21, OP.Recover, [uid(id)]);
   await ok(V21, OP.Activate, [uid(id)]);
   assert.equal(store.getObject(id).state, ObjectState.Active);
+});
+
+test('Locate order: 2.x most recently created first (2.1 §6.1.28), 1.x oldest first; Offset Items pages in that order', async () => {
+  const g = group('order-group');
+  const a = await create21(Enum.CryptographicAlgorithm.AES, 128, [g]);
+  const b = await create21(Enum.CryptographicAlgorithm.AES, 128, [g]);
+  const c = await create21(Enum.CryptographicAlgorithm.AES, 128, [g]);
+  assert.deepEqual((await locate(V21, [g])).raw, [c, b, a]);
+  assert.deepEqual((await locate(V14, [attr1('Object Group', text(0, 'order-group'))])).raw, [a, b, c]);
+  assert.deepEqual((await locate(V21, [g], [int(Tag.MaximumItems, 2), int(Tag.OffsetItems, 1)])).raw, [b, a]);
+  assert.deepEqual((await locate(V14, [attr1('Object Group', text(0, 'order-group'))], [int(Tag.MaximumItems, 2), int(Tag.OffsetItems, 1)])).raw, [b, c]);
 });

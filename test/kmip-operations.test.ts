@@ -278,9 +278,10 @@ test('Locate by Name, Object Type, algorithm, length, State, Object Group and x-
   };
   const group = item(Tag.ObjectGroup, 'TextString', 'loc-g');
   assert.deepEqual((await locate21([name('loc-a')])).ids, [a]);
-  assert.deepEqual((await locate21([group])).ids, [a, b, c]);
-  assert.deepEqual((await locate21([group, en(Tag.CryptographicAlgorithm, Enum.CryptographicAlgorithm.AES)])).ids, [a, b]);
-  assert.deepEqual((await locate21([group, int(Tag.CryptographicLength, 256)])).ids, [b, c]);
+  // 2.x: most recently created first (2.1 §6.1.28).
+  assert.deepEqual((await locate21([group])).ids, [c, b, a]);
+  assert.deepEqual((await locate21([group, en(Tag.CryptographicAlgorithm, Enum.CryptographicAlgorithm.AES)])).ids, [b, a]);
+  assert.deepEqual((await locate21([group, int(Tag.CryptographicLength, 256)])).ids, [c, b]);
   assert.deepEqual((await locate21([group, en(Tag.State, ObjectState.Active)])).ids, [b]);
   assert.deepEqual((await locate21([group, en(Tag.ObjectType, Enum.ObjectType.SecretData)])).ids, []);
   assert.deepEqual(await locate21([group], [int(Tag.MaximumItems, 1), int(Tag.OffsetItems, 1)]), { ids: [b], located: 3 });
@@ -298,8 +299,8 @@ test('Locate by Name, Object Type, algorithm, length, State, Object Group and x-
 
   // Destroyed objects are found only with Destroyed Storage in the mask.
   await ok(V21, OP.Destroy, [uid(c)]);
-  assert.deepEqual((await locate21([group])).ids, [a, b]);
-  assert.deepEqual((await locate21([group], [int(Tag.StorageStatusMask, Enum.StorageStatusMask.OnLineStorage | Enum.StorageStatusMask.DestroyedStorage)])).ids, [a, b, c]);
+  assert.deepEqual((await locate21([group])).ids, [b, a]);
+  assert.deepEqual((await locate21([group], [int(Tag.StorageStatusMask, Enum.StorageStatusMask.OnLineStorage | Enum.StorageStatusMask.DestroyedStorage)])).ids, [c, b, a]);
 });
 
 // ---------------------------------------------------------------------------

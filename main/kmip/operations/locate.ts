@@ -1,5 +1,7 @@
 // Locate (1.4 §4.9, 2.1 §6.1.28): identifiers of the objects matching every
-// given attribute, oldest first, after Offset Items, at most Maximum Items;
+// given attribute, after Offset Items, at most Maximum Items; 2.x answers
+// newest first ("SHALL be returned in descending order of object creation"),
+// 1.x, which gives no order, oldest first as before;
 // Located Items (optional per spec) counts all matches when Offset Items is
 // given. Matching rules:
 // - Name matches on the fields given (Name Value through the index); any other
@@ -137,7 +139,7 @@ export function handler(payload: StructureItem, ctx: OperationContext): Operatio
     throw new KmipOperationError('InvalidField', `Object Group Member ${memberType} is not Group Member Fresh or Group Member Default`);
   }
   if (memberType === OGM.GroupMemberFresh) filter.attributes = [...(filter.attributes ?? []), { name: 'Fresh', int: 1 }];
-  const storeFilter: LocateFilter = { ...filter, storage, ...(memberType === OGM.GroupMemberDefault ? { newestFirst: true } : {}) };
+  const storeFilter: LocateFilter = { ...filter, storage, ...(memberType === OGM.GroupMemberDefault || !isV1(ctx) ? { newestFirst: true } : {}) };
   const nothing = none === true || storage.length === 0;
   const counted = payload.value.some((c) => c.tag === Tag.OffsetItems);
   const out: TtlvItem[] = [];
