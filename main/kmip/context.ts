@@ -40,7 +40,8 @@ export interface ManagedObjects {
   /** A transaction that spans a whole batch (Batch Error Continuation Option Undo); see KeyStore.beginBatch. */
   beginBatch(): BatchTransaction;
   create(obj: NewObject): string;
-  get(id: string): StoredObject;
+  /** With `names`, only those attributes are read (see KeyStore.getObject). */
+  get(id: string, names?: readonly AttributeName[]): StoredObject;
   /** The stored object encoding (see objects/), null once destroyed. */
   material(id: string): Uint8Array | null;
   attributes(id: string, names?: readonly AttributeName[]): Required<Attribute>[];

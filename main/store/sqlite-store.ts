@@ -325,7 +325,7 @@ export class SqliteKeyStore implements KeyStore, Durable {
     });
   }
 
-  getObject(id: string): StoredObject {
+  getObject(id: string, names?: readonly AttributeName[]): StoredObject {
     return this.tx(() => {
       const row = this.s.objectByUid.get(id) as ObjectRow | undefined;
       if (row === undefined) throw new StoreError('NOT_FOUND', `no object with identifier ${id}`);
@@ -336,7 +336,10 @@ export class SqliteKeyStore implements KeyStore, Durable {
         owner: row.owner,
         createdAt: row.created_at,
         modifiedAt: row.modified_at,
-        attributes: (this.s.attrs.all(row.seq) as AttributeRow[]).map((r) => this.rowToAttribute(r)),
+        attributes: (names === undefined
+          ? (this.s.attrs.all(row.seq) as AttributeRow[])
+          : names.flatMap((n) => this.s.attrsByName.all(row.seq, attributeKey(n)) as AttributeRow[])
+        ).map((r) => this.rowToAttribute(r)),
         hasMaterial: this.s.hasMaterial.get(row.seq) !== undefined,
       };
     }, 'deferred');

@@ -103,7 +103,8 @@ export interface KeyStore {
 
   createObject(obj: NewObject): string;
   /** The object without its material; NOT_FOUND when absent. */
-  getObject(id: string): StoredObject;
+  /** With `names`, `attributes` holds only the instances of those attributes (cheaper for hot paths). */
+  getObject(id: string, names?: readonly AttributeName[]): StoredObject;
   /** Decrypted material (a fresh buffer the caller may zero after use), null when the object has none (e.g. destroyed); CORRUPT when it fails authentication. */
   getMaterial(id: string): Uint8Array | null;
   /** Replace the material (fresh nonce). */

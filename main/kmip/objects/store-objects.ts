@@ -68,8 +68,8 @@ export class StoreObjects implements ManagedObjects {
     const names = (obj.attributes ?? []).flatMap((a) => nameValue(a.name, a.value) ?? []);
     return this.#namesWrite(names, () => mapped(undefined, () => this.store.createObject(obj)));
   }
-  get(id: string): StoredObject {
-    return mapped(id, () => this.store.getObject(id));
+  get(id: string, names?: readonly AttributeName[]): StoredObject {
+    return mapped(id, () => this.store.getObject(id, names));
   }
   material(id: string): Uint8Array | null {
     return mapped(id, () => this.store.getMaterial(id));
