@@ -6,23 +6,21 @@
 // Create/Register responses. Synology DSM opens a new connection per request;
 // the others keep one connection.
 import assert from 'node:assert/strict';
-import { execFile, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import tls from 'node:tls';
 import { after, before, describe, test } from 'node:test';
-import { promisify } from 'node:util';
 import { parseResponseMessage, type ResponseBatchItem, type ResponseMessage } from '../shared/kmip/message/index.js';
 import { Enum, Tag } from '../shared/kmip/registry/index.js';
 import { decodeTtlv, encodeTtlv, type TtlvItem } from '../shared/kmip/ttlv/index.js';
 import { parseKmipXml } from '../shared/kmip/xml/index.js';
 import { REPO_ROOT } from './support/reference.js';
-import { type Creds, call, connect, startServe, type ServeProcess } from './support/kmip-tls.js';
+import { type Creds, call, connect, enrolCreds, startServe, type ServeProcess } from './support/kmip-tls.js';
 
 const BIN = join(REPO_ROOT, 'bin', 'keyhold.mjs');
 const FIXTURES = join(REPO_ROOT, 'test', 'fixtures', 'clients');
-const run = promisify(execFile);
 const PER_CLIENT_MS = 15_000;
 
 
@@ -180,12 +178,7 @@ describe('client replays against keyhold serve', { timeout: 120_000 }, () => {
     serve = await startServe(BIN, dir);
     server = serve.child;
     port = serve.port;
-    await run(process.execPath, [BIN, 'client', 'add', 'replayer', '--data-dir', dir, '--out', out], { timeout: 60_000 });
-    creds = {
-      cert: readFileSync(join(out, 'replayer.crt'), 'utf8'),
-      key: readFileSync(join(out, 'replayer.key'), 'utf8'),
-      ca: readFileSync(join(out, 'ca.crt'), 'utf8'),
-    };
+    creds = await enrolCreds(BIN, dir, 'replayer', out);
     // The running server picks up the new client asynchronously: wait until it is accepted.
     const deadline = Date.now() + 10_000;
     for (;;) {

@@ -31,7 +31,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
 import { REPO_ROOT } from './support/reference.js';
-import { startServe, type ServeProcess } from './support/kmip-tls.js';
+import { startServe, stopChild, type ServeProcess } from './support/kmip-tls.js';
 
 const BIN = join(REPO_ROOT, 'bin', 'keyhold.mjs');
 const PYTHON = '/usr/bin/python3';
@@ -160,13 +160,7 @@ describe('PyKMIP client interop', { timeout: 240_000 }, () => {
   });
 
   after(async () => {
-    if (server && server.exitCode === null && server.signalCode === null) {
-      const exited = new Promise<void>((resolve) => server!.once('exit', () => resolve()));
-      server.kill('SIGTERM');
-      const timer = setTimeout(() => server!.kill('SIGKILL'), 5_000);
-      await exited;
-      clearTimeout(timer);
-    }
+    if (server) await stopChild(server);
     rmSync(root, { recursive: true, force: true });
   });
 

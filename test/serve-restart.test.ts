@@ -13,21 +13,19 @@
 // worker refuses crashForTests like an unknown method; the last test checks
 // that the same lines then change nothing.
 import assert from 'node:assert/strict';
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type tls from 'node:tls';
-import { promisify } from 'node:util';
 import { buildRequestMessage, parseResponseMessage, type ResponseBatchItem } from '../shared/kmip/message/index.js';
 import { Enum, Tag } from '../shared/kmip/registry/index.js';
 import { decodeTtlv, encodeTtlv, struct, type TtlvItem } from '../shared/kmip/ttlv/index.js';
 import { REPO_ROOT } from './support/reference.js';
-import { call, connect, findBytes, firstLine, stopChild, type Creds } from './support/kmip-tls.js';
+import { call, connect, enrolCreds, findBytes, firstLine, stopChild, type Creds } from './support/kmip-tls.js';
 
 const BIN = join(REPO_ROOT, 'bin', 'keyhold.mjs');
-const run = promisify(execFile);
 /** The host restarts after 250 ms, then 500 ms (RestartPolicy); the worker reopens the store and rebinds. */
 const BACK_WITHIN_MS = 10_000;
 
@@ -133,12 +131,7 @@ describe('keyhold serve: the engine worker dies and is restarted', { timeout: 18
   delete withoutFaults.KEYHOLD_TEST_FAULTS;
 
   before(async () => {
-    await run(process.execPath, [BIN, 'client', 'add', 'restarter', '--data-dir', dir, '--out', out], { timeout: 60_000 });
-    creds = {
-      cert: readFileSync(join(out, 'restarter.crt'), 'utf8'),
-      key: readFileSync(join(out, 'restarter.key'), 'utf8'),
-      ca: readFileSync(join(out, 'ca.crt'), 'utf8'),
-    };
+    creds = await enrolCreds(BIN, dir, 'restarter', out);
   });
 
   after(async () => {

@@ -2,21 +2,19 @@
 // data dir, mutual TLS with node:tls and openssl, enrolment while running,
 // refusals, bad input isolation, the single-server lock, graceful SIGTERM.
 import assert from 'node:assert/strict';
-import { execFile, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { promisify } from 'node:util';
 import { buildRequestMessage, parseResponseMessage } from '../shared/kmip/message/index.js';
 import { Enum, Tag } from '../shared/kmip/registry/index.js';
 import { decodeTtlv, encodeTtlv, struct, type TtlvItem } from '../shared/kmip/ttlv/index.js';
 import { createCa, ensurePki, issueClientCert } from '../main/pki/index.js';
 import { REPO_ROOT } from './support/reference.js';
-import { type Creds, call, connect, findBytes, startServe, type ServeProcess } from './support/kmip-tls.js';
+import { type Creds, call, connect, enrolCreds, findBytes, startServe, type ServeProcess } from './support/kmip-tls.js';
 
 const BIN = join(REPO_ROOT, 'bin', 'keyhold.mjs');
-const run = promisify(execFile);
 
 const DISCOVER = encodeTtlv(
   buildRequestMessage({
@@ -59,13 +57,8 @@ describe('keyhold serve', { timeout: 120_000 }, () => {
   });
 
   test('a client enrolled while the server runs is served within 1 s', async (t) => {
-    await run(process.execPath, [BIN, 'client', 'add', 'alice', '--data-dir', dir, '--out', out], { timeout: 60_000 });
+    alice = await enrolCreds(BIN, dir, 'alice', out);
     const enrolled = Date.now();
-    alice = {
-      cert: readFileSync(join(out, 'alice.crt'), 'utf8'),
-      key: readFileSync(join(out, 'alice.key'), 'utf8'),
-      ca: readFileSync(join(out, 'ca.crt'), 'utf8'),
-    };
     // Retry until accepted: the server picks up clients.json asynchronously.
     for (;;) {
       try {

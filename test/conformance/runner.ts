@@ -13,19 +13,17 @@
 //
 // Every request has a timeout. A connection the server closes (or that times
 // out) fails the case with that reason; the next case reconnects.
-import { execFile } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type tls from 'node:tls';
-import { promisify } from 'node:util';
 import { parseResponseMessage } from '../../shared/kmip/message/index.js';
 import { Tag } from '../../shared/kmip/registry/index.js';
 import type { ScalarType } from '../../shared/kmip/text/index.js';
 import { decodeTtlv, encodeTtlv, type TtlvItem } from '../../shared/kmip/ttlv/index.js';
 import { parseKmipXml } from '../../shared/kmip/xml/index.js';
 import { createRouter } from '../../main/kmip/index.js';
-import { call, connect, startServe, stopChild, type Creds, type ServeProcess } from '../support/kmip-tls.js';
+import { call, connect, enrolCreds, startServe, stopChild, type Creds, type ServeProcess } from '../support/kmip-tls.js';
 import { substitutePlaceholder } from '../support/kmip-text-vectors.js';
 import { reference, REPO_ROOT } from '../support/reference.js';
 import { groupCases, requiredOperations, type Case, type Group } from './cases.js';
@@ -171,12 +169,7 @@ export async function createRunner(): Promise<Runner> {
   const root = mkdtempSync(join(tmpdir(), 'keyhold-conformance-'));
   const template = join(root, 'template');
   const out = join(root, 'client');
-  await promisify(execFile)(process.execPath, [BIN, 'client', 'add', CLIENT, '--data-dir', template, '--out', out], { timeout: 120_000 });
-  const creds: Creds = {
-    cert: readFileSync(join(out, `${CLIENT}.crt`), 'utf8'),
-    key: readFileSync(join(out, `${CLIENT}.key`), 'utf8'),
-    ca: readFileSync(join(out, 'ca.crt'), 'utf8'),
-  };
+  const creds: Creds = await enrolCreds(BIN, template, CLIENT, out, 120_000);
   let next = 0;
   // A runner killed mid-run must not leave servers behind (the script turns SIGINT/SIGTERM into exit).
   const live = new Set<Session>();

@@ -1,7 +1,10 @@
 // Client-side helpers for tests that talk to a real `keyhold serve`: mutual
 // TLS connections, one request/response exchange, and the listening line.
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
 import tls from 'node:tls';
 import { TtlvFramer, type TtlvItem } from '../../shared/kmip/ttlv/index.js';
 
@@ -10,6 +13,16 @@ export interface Creds {
   cert?: string;
   key?: string;
   ca: string;
+}
+
+/** Runs `keyhold client add NAME --data-dir DIR --out OUT` and reads back the client's PEMs. */
+export async function enrolCreds(bin: string, dataDir: string, name: string, outDir: string, timeoutMs = 60_000): Promise<Creds> {
+  await promisify(execFile)(process.execPath, [bin, 'client', 'add', name, '--data-dir', dataDir, '--out', outDir], { timeout: timeoutMs });
+  return {
+    cert: readFileSync(join(outDir, `${name}.crt`), 'utf8'),
+    key: readFileSync(join(outDir, `${name}.key`), 'utf8'),
+    ca: readFileSync(join(outDir, 'ca.crt'), 'utf8'),
+  };
 }
 
 export function connect(port: number, creds: Creds, extra: tls.ConnectionOptions = {}): Promise<tls.TLSSocket> {
