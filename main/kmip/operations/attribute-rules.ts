@@ -8,7 +8,7 @@ import { ObjectState } from '../../store/types.js';
 import type { OperationContext } from '../context.js';
 import { KmipOperationError, type ResultReasonName } from '../errors.js';
 import { assertNotArchived } from './archive.js';
-import { isV1, managedObjects, now, SERVER_ONLY, wrongState } from './managed.js';
+import { booleanAttribute, isV1, managedObjects, now, SERVER_ONLY, wrongState } from './managed.js';
 
 /**
  * Attributes a client can never add, change or delete (1.4 §3 / 2.1 §4
@@ -92,11 +92,8 @@ function jsonBytes(_k: string, v: unknown): unknown {
  * once Extractable has been true (2.1 §4.3, §4.33); neither turns back.
  */
 function trackProtection(objects: ReturnType<typeof managedObjects>, id: string): void {
-  const now = objects.attributes(id, ['Sensitive', 'Extractable', 'AlwaysSensitive', 'NeverExtractable']);
-  const v = (name: string) => {
-    const x = now.find((a) => a.name === name)?.value;
-    return x?.type === 'Boolean' ? x.value : undefined;
-  };
+  const current = objects.attributes(id, ['Sensitive', 'Extractable', 'AlwaysSensitive', 'NeverExtractable']);
+  const v = (name: string) => booleanAttribute(current, name);
   if (v('Sensitive') === false && v('AlwaysSensitive') === true) objects.set(id, 'AlwaysSensitive', { type: 'Boolean', value: false });
   if (v('Extractable') === true && v('NeverExtractable') === true) objects.set(id, 'NeverExtractable', { type: 'Boolean', value: false });
 }

@@ -11,17 +11,14 @@ import type { OperationContext, OperationResult } from '../context.js';
 import { KmipOperationError } from '../errors.js';
 import { decodeMaterial, inFormat } from '../objects/material.js';
 import { isArchived } from './archive.js';
-import { enumField, isV1, managedObjects, onlyKnown } from './managed.js';
+import { booleanAttribute, enumField, isV1, managedObjects, onlyKnown } from './managed.js';
 import { uniqueIdentifierOrPlaceholder } from './payload.js';
 
 export const operation = Enum.Operation.Get;
 
 const GET_CHECKS = ['ArchiveDate', 'Sensitive', 'Extractable', 'Fresh'] as const;
 
-function flag(obj: StoredObject, name: string): boolean | undefined {
-  const v = obj.attributes.find((a) => a.name === name)?.value;
-  return v?.type === 'Boolean' ? v.value : undefined;
-}
+const flag = (obj: StoredObject, name: string): boolean | undefined => booleanAttribute(obj.attributes, name);
 
 export function handler(payload: StructureItem, ctx: OperationContext): OperationResult {
   onlyKnown(payload, [Tag.UniqueIdentifier, Tag.KeyFormatType, Tag.KeyWrapType, Tag.KeyCompressionType, Tag.KeyWrappingSpecification], 'Get');

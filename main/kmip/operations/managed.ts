@@ -136,18 +136,20 @@ export const LEASE_TIME_SECONDS = 3600;
 
 const bool = (value: boolean): AttributeValue => ({ type: 'Boolean', value });
 
+/** The value of a single-instance Boolean attribute (Sensitive, Fresh, …), undefined when absent. */
+export function booleanAttribute(attrs: readonly Attribute[], name: string): boolean | undefined {
+  const v = attrs.find((a) => a.name === name)?.value;
+  return v?.type === 'Boolean' ? v.value : undefined;
+}
+
 /**
  * Protection attributes every new object gets (2.1 §4.3, 4.23, 4.33, 4.55):
  * Sensitive (default false) and Extractable (default true) unless the client
  * gave them, Always Sensitive / Never Extractable from those, and the Lease Time.
  */
 export function protectionAttributes(attrs: readonly Attribute[]): Attribute[] {
-  const given = (name: string): boolean | undefined => {
-    const v = attrs.find((a) => a.name === name)?.value;
-    return v?.type === 'Boolean' ? v.value : undefined;
-  };
-  const sensitive = given('Sensitive');
-  const extractable = given('Extractable');
+  const sensitive = booleanAttribute(attrs, 'Sensitive');
+  const extractable = booleanAttribute(attrs, 'Extractable');
   return [
     ...(sensitive === undefined ? [{ name: 'Sensitive', value: bool(false) }] : []),
     ...(extractable === undefined ? [{ name: 'Extractable', value: bool(true) }] : []),
