@@ -19,7 +19,7 @@ import { item, type StructureItem } from '../../../shared/kmip/ttlv/index.js';
 import { ObjectState } from '../../store/types.js';
 import type { OperationContext, OperationResult } from '../context.js';
 import { KmipOperationError } from '../errors.js';
-import { isArchived } from './archive.js';
+import { assertNotArchived } from './archive.js';
 import { fail } from './attribute-rules.js';
 import { isV1, managedObjects, onlyKnown, wrongState } from './managed.js';
 import { expectType, uniqueIdentifierOrPlaceholder } from './payload.js';
@@ -47,7 +47,7 @@ export function handler(payload: StructureItem, ctx: OperationContext): Operatio
   onlyKnown(payload, [Tag.UniqueIdentifier, Tag.UsageLimitsCount, Tag.CryptographicUsageMask, Tag.LeaseTime], 'Check');
   const id = uniqueIdentifierOrPlaceholder(payload, ctx);
   const obj = managedObjects(ctx).get(id);
-  if (isArchived(obj)) throw new KmipOperationError('ObjectArchived', `object '${id}' is archived; Recover it before use`);
+  assertNotArchived(obj, 'use');
   if (obj.state === ObjectState.Destroyed || obj.state === ObjectState.DestroyedCompromised) {
     throw new KmipOperationError(isV1(ctx) ? 'ItemNotFound' : 'ObjectDestroyed', `object '${id}' is destroyed and cannot be used`);
   }

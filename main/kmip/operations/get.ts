@@ -10,7 +10,7 @@ import type { StoredObject } from '../../store/types.js';
 import type { OperationContext, OperationResult } from '../context.js';
 import { KmipOperationError } from '../errors.js';
 import { decodeMaterial, inFormat } from '../objects/material.js';
-import { isArchived } from './archive.js';
+import { assertNotArchived } from './archive.js';
 import { booleanAttribute, enumField, isV1, managedObjects, onlyKnown } from './managed.js';
 import { uniqueIdentifierOrPlaceholder } from './payload.js';
 
@@ -30,7 +30,7 @@ export function handler(payload: StructureItem, ctx: OperationContext): Operatio
   // only the Fresh flip writes, after the answer has been built.
   // Only the attributes Get decides on: reading and decoding all of them was most of a Get's time.
   const obj = objects.get(id, GET_CHECKS);
-  if (isArchived(obj)) throw new KmipOperationError('ObjectArchived', `object '${id}' is archived; Recover it before Get`);
+  assertNotArchived(obj, 'Get');
   // Without key wrapping (not supported), a Sensitive or non-Extractable object's value is never served (2.1 §4.55, §4.23).
   if (flag(obj, 'Sensitive') === true) throw new KmipOperationError('Sensitive', `object '${id}' is Sensitive; its value is not served`);
   if (flag(obj, 'Extractable') === false) throw new KmipOperationError('NotExtractable', `object '${id}' is not Extractable; its value is not served`);

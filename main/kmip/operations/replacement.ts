@@ -8,7 +8,7 @@ import type { StructureItem } from '../../../shared/kmip/ttlv/index.js';
 import { ObjectState, type StoredObject } from '../../store/types.js';
 import type { OperationContext } from '../context.js';
 import { KmipOperationError } from '../errors.js';
-import { isArchived } from './archive.js';
+import { assertNotArchived } from './archive.js';
 import { displayName, fail, isMultiInstance, sameValue } from './attribute-rules.js';
 import { link } from './key-pair-gen.js';
 import { isV1, managedObjects, now, rejectServerOnly } from './managed.js';
@@ -50,7 +50,7 @@ export function offsetOf(payload: StructureItem): number | undefined {
  */
 export function existingKey(ctx: OperationContext, id: string, objectType: number, what: string): StoredObject {
   const obj = managedObjects(ctx).get(id);
-  if (isArchived(obj)) throw new KmipOperationError('ObjectArchived', `object '${id}' is archived; Recover it before re-keying`);
+  assertNotArchived(obj, 're-keying');
   if (obj.objectType !== objectType) throw new KmipOperationError(isV1(ctx) ? 'PermissionDenied' : 'InvalidObjectType', `object '${id}' is not ${what}, so it cannot be re-keyed this way`);
   if (obj.state === ObjectState.Destroyed || obj.state === ObjectState.DestroyedCompromised || !obj.hasMaterial) {
     throw new KmipOperationError(isV1(ctx) ? 'ItemNotFound' : 'ObjectDestroyed', `object '${id}' is destroyed; it has no key to replace`);
