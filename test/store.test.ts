@@ -59,9 +59,14 @@ function storeError(code: StoreError['code'], pattern?: RegExp) {
   };
 }
 
-/** A second, raw connection to a store's file, as an attacker with the file would have. */
-function raw(store: SqliteKeyStore): Database.Database {
-  return new Database(store.file);
+/**
+ * Raw SQL on a store's file, as an attacker with the file would have. Through
+ * the store's own connection: it holds the database in EXCLUSIVE locking
+ * mode, so a second connection cannot open it meanwhile (tested below).
+ */
+function raw(store: SqliteKeyStore): { prepare: Database.Database['prepare']; close(): void } {
+  const db = store.connection;
+  return { prepare: db.prepare.bind(db) as Database.Database['prepare'], close: () => undefined };
 }
 
 describe('open and migrations', () => {
@@ -74,6 +79,13 @@ describe('open and migrations', () => {
     assert.equal(db.pragma('synchronous', { simple: true }), 2); // FULL
     assert.equal(db.pragma('foreign_keys', { simple: true }), 1);
     assert.ok((db.pragma('busy_timeout', { simple: true }) as number) > 0);
+    // One owner: the WAL index lives in the process (no -shm file), and a
+    // second connection cannot read the file while the store is open.
+    assert.equal(db.pragma('locking_mode', { simple: true }), 'exclusive');
+    assert.equal(existsSync(join(dir, `${DB_FILE}-shm`)), false);
+    const other = new Database(join(dir, DB_FILE), { timeout: 50 });
+    assert.throws(() => other.prepare('SELECT count(*) FROM objects').get(), /database is locked/);
+    other.close();
     s.close();
     const s2 = openStore(dir);
     const versions = s2.connection.prepare('SELECT version FROM schema_version ORDER BY version').pluck().all();

@@ -48,6 +48,10 @@ interface ObjectRow {
   modified_at: number;
 }
 
+interface ObjectRowWithMaterial extends ObjectRow {
+  has_material: number;
+}
+
 interface AttributeRow {
   name: string;
   idx: number;
@@ -72,18 +76,27 @@ export function openStore(path: string, options: OpenStoreOptions = {}): SqliteK
   const { dir, dbFile } = resolvePaths(path);
   let db: Database.Database | undefined;
   try {
-    // Create the file owner-only: SQLite gives the -wal and -shm files the
-    // database file's permissions, and attribute values (names, groups) are
-    // nobody else's business even though key material is encrypted.
+    // Create the file owner-only: SQLite gives the -wal file the database
+    // file's permissions, and attribute values (names, groups) are nobody
+    // else's business even though key material is encrypted.
     closeSync(openSync(dbFile, 'a', 0o600));
     db = new Database(dbFile);
-    // WAL: readers never block the writer. synchronous=FULL ('commit'): each
-    // commit is fsynced before it returns, so a change acknowledged after its
-    // commit survives the process being killed and also an OS crash or power
-    // loss. 'group' (the KMIP server): NORMAL, which alone survives only the
-    // former; the server acknowledges after sync(), one fsync shared by the
-    // commits of concurrent requests (durability.ts). secure_delete: freed
-    // pages (destroyed key material) are zeroed.
+    // One connection owns the database: the engine worker (a second server on
+    // the same data dir is refused by its lock file, and everything else goes
+    // through the engine). EXCLUSIVE locking, set before WAL, keeps the WAL
+    // index in this process's memory instead of a shared -shm file, so a
+    // transaction takes no shared-memory locks: they were a quarter of a Get's
+    // time. Another process cannot open the file while the store is open.
+    //
+    // WAL: a commit appends to the log instead of rewriting pages in place.
+    // synchronous=FULL ('commit'): each commit is fsynced before it returns,
+    // so a change acknowledged after its commit survives the process being
+    // killed and also an OS crash or power loss. 'group' (the KMIP server):
+    // NORMAL, which alone survives only the former; the server acknowledges
+    // after sync(), one fsync shared by the commits of concurrent requests
+    // (durability.ts). secure_delete: freed pages (destroyed key material)
+    // are zeroed.
+    db.pragma('locking_mode = EXCLUSIVE');
     const mode = db.pragma('journal_mode = WAL', { simple: true });
     if (String(mode).toLowerCase() !== 'wal') throw new StoreError('INTERNAL', `cannot enable WAL mode (got ${String(mode)})`);
     const group = options.durability === 'group';
@@ -155,13 +168,14 @@ export class SqliteKeyStore implements KeyStore, Durable {
     const p = (sql: string) => db.prepare(sql);
     this.s = {
       insertObject: p('INSERT INTO objects (uid, object_type, state, owner, created_at, modified_at) VALUES (?, ?, ?, ?, ?, ?)'),
-      objectByUid: p('SELECT seq, uid, object_type, state, owner, created_at, modified_at FROM objects WHERE uid = ?'),
+      objectByUid: p(
+        'SELECT seq, uid, object_type, state, owner, created_at, modified_at, EXISTS (SELECT 1 FROM object_material WHERE object_seq = objects.seq) AS has_material FROM objects WHERE uid = ?',
+      ),
+      materialByUid: p('SELECT m.key_version, m.nonce, m.ciphertext FROM objects o LEFT JOIN object_material m ON m.object_seq = o.seq WHERE o.uid = ?'),
       seqByUid: p('SELECT seq, state FROM objects WHERE uid = ?'),
       touch: p('UPDATE objects SET modified_at = ? WHERE seq = ?'),
       setState: p('UPDATE objects SET state = ?, modified_at = ? WHERE seq = ?'),
       upsertMaterial: p('INSERT OR REPLACE INTO object_material (object_seq, key_version, nonce, ciphertext) VALUES (?, ?, ?, ?)'),
-      material: p('SELECT key_version, nonce, ciphertext FROM object_material WHERE object_seq = ?'),
-      hasMaterial: p('SELECT 1 FROM object_material WHERE object_seq = ?').pluck(),
       deleteMaterial: p('DELETE FROM object_material WHERE object_seq = ?'),
       insertAttr: p('INSERT INTO attributes (object_seq, name, idx, vendor, type, text_value, int_value, date_value, raw) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)'),
       updateAttr: p('UPDATE attributes SET type = ?, text_value = ?, int_value = ?, date_value = ?, raw = ? WHERE object_seq = ? AND name = ? AND idx = ?'),
@@ -257,6 +271,17 @@ export class SqliteKeyStore implements KeyStore, Durable {
     this.s.upsertMaterial.run(seq, s.keyVersion, s.nonce, s.ciphertext);
   }
 
+  /** The instances of n names in one statement (one per n: callers ask for a handful of fixed sets). */
+  private readonly byNames = new Map<number, Database.Statement>();
+  private attrsByNames(n: number): Database.Statement {
+    let st = this.byNames.get(n);
+    if (st === undefined) {
+      st = this.db.prepare(`SELECT name, idx, vendor, raw FROM attributes WHERE object_seq = ? AND name IN (${Array(n).fill('?').join(', ')}) ORDER BY name, idx`);
+      if (n <= 64) this.byNames.set(n, st);
+    }
+    return st;
+  }
+
   /** Locate statements by SQL text: filters repeat in shape, so preparing each once pays. */
   private readonly locateCache = new Map<string, Database.Statement>();
   private locateStatement(sql: string): Database.Statement {
@@ -327,8 +352,9 @@ export class SqliteKeyStore implements KeyStore, Durable {
 
   getObject(id: string, names?: readonly AttributeName[]): StoredObject {
     return this.tx(() => {
-      const row = this.s.objectByUid.get(id) as ObjectRow | undefined;
+      const row = this.s.objectByUid.get(id) as ObjectRowWithMaterial | undefined;
       if (row === undefined) throw new StoreError('NOT_FOUND', `no object with identifier ${id}`);
+      const rows = names === undefined ? this.s.attrs.all(row.seq) : this.attrsByNames(names.length).all(row.seq, ...names.map((n) => attributeKey(n)));
       return {
         id: row.uid,
         objectType: row.object_type,
@@ -336,20 +362,17 @@ export class SqliteKeyStore implements KeyStore, Durable {
         owner: row.owner,
         createdAt: row.created_at,
         modifiedAt: row.modified_at,
-        attributes: (names === undefined
-          ? (this.s.attrs.all(row.seq) as AttributeRow[])
-          : names.flatMap((n) => this.s.attrsByName.all(row.seq, attributeKey(n)) as AttributeRow[])
-        ).map((r) => this.rowToAttribute(r)),
-        hasMaterial: this.s.hasMaterial.get(row.seq) !== undefined,
+        attributes: (rows as AttributeRow[]).map((r) => this.rowToAttribute(r)),
+        hasMaterial: row.has_material === 1,
       };
     }, 'deferred');
   }
 
   getMaterial(id: string): Uint8Array | null {
     return this.tx(() => {
-      const { seq } = this.object(id);
-      const m = this.s.material.get(seq) as { key_version: number; nonce: Buffer; ciphertext: Buffer } | undefined;
-      if (m === undefined) return null;
+      const m = this.s.materialByUid.get(id) as { key_version: number | null; nonce: Buffer | null; ciphertext: Buffer | null } | undefined;
+      if (m === undefined) throw new StoreError('NOT_FOUND', `no object with identifier ${id}`);
+      if (m.key_version === null || m.nonce === null || m.ciphertext === null) return null;
       return this.cipher.open(MATERIAL, id, m.key_version, { nonce: m.nonce, ciphertext: m.ciphertext });
     }, 'deferred');
   }
