@@ -41,13 +41,22 @@ export function isClose(r: ProcessResult): r is CloseConnection {
 
 const BECO = Enum.BatchErrorContinuationOption;
 
-function operationName(op: number, v: KmipVersion): string {
-  const def = enumeration('Operation');
-  return (def === undefined ? undefined : enumValueName(def, op, v) ?? enumValueName(def, op)) ?? `0x${op.toString(16).padStart(8, '0')}`;
-}
+/** Per operation and version, looked up in the registry once: every request asks. */
+const operationFacts = new Map<string, { name: string; defined: boolean }>();
 
-function operationDefinedIn(op: number, v: KmipVersion): boolean {
-  return enumeration('Operation')?.values.some((x) => x.value === op && x.versions.includes(v)) ?? false;
+function operationFact(op: number, v: KmipVersion): { name: string; defined: boolean } {
+  const key = `${v}:${op}`;
+  let fact = operationFacts.get(key);
+  if (fact === undefined) {
+    const def = enumeration('Operation');
+    fact = {
+      name: (def === undefined ? undefined : enumValueName(def, op, v) ?? enumValueName(def, op)) ?? `0x${op.toString(16).padStart(8, '0')}`,
+      defined: def?.values.some((x) => x.value === op && x.versions.includes(v)) ?? false,
+    };
+    // Bounded: only a client can make up operation numbers.
+    if (operationFacts.size < 4096) operationFacts.set(key, fact);
+  }
+  return fact;
 }
 
 function timeStamp(clock: Clock): bigint {
@@ -59,12 +68,12 @@ async function runItem(bi: RequestBatchItem, version: ProtocolVersion, ctx: Serv
   const v = versionKey(version);
   const ids = { operation: bi.operation, ...(bi.uniqueBatchItemId === undefined ? {} : { uniqueBatchItemId: bi.uniqueBatchItemId }) };
   const fail = (reason: ResultReasonName, message: string): ResponseBatchItem => failedItem(version, reason, message, ids);
-  const name = operationName(bi.operation, v);
+  const { name, defined } = operationFact(bi.operation, v);
   const critical = bi.messageExtensions?.find((x) => x.criticalityIndicator);
   if (critical !== undefined) return fail('FeatureNotSupported', `critical Message Extension from '${critical.vendorIdentification}' is not supported`);
   const handler = ctx.router.handler(bi.operation);
   if (handler === undefined) return fail('OperationNotSupported', `operation ${name} is not supported by this server`);
-  if (!operationDefinedIn(bi.operation, v)) return fail('OperationNotSupported', `operation ${name} is not defined in KMIP ${v}`);
+  if (!defined) return fail('OperationNotSupported', `operation ${name} is not defined in KMIP ${v}`);
   const opCtx: OperationContext = {
     protocolVersion: version,
     kmipVersion: v,

@@ -41,19 +41,42 @@ export function versionKey(v: ProtocolVersion): string {
   return `${v.major}.${v.minor}`;
 }
 
+const KNOWN_VERSIONS: ReadonlySet<string> = new Set(KMIP_VERSIONS);
+
 /** The KMIP version, when it is one the registry knows (1.0 … 2.1). */
 export function kmipVersion(v: ProtocolVersion | undefined): KmipVersion | undefined {
   if (v === undefined) return undefined;
   const k = versionKey(v);
-  return (KMIP_VERSIONS as readonly string[]).includes(k) ? (k as KmipVersion) : undefined;
+  return KNOWN_VERSIONS.has(k) ? (k as KmipVersion) : undefined;
 }
 
 export function nameOf(tag: number): string {
   return tagName(tag) ?? tagHex(tag);
 }
 
+/**
+ * A child context. The path is only needed for an error message, and a
+ * message has dozens of fields: it is joined when first read, not here.
+ */
+class ChildCtx implements Ctx {
+  readonly version?: ProtocolVersion;
+  readonly request?: boolean;
+  #path: string | undefined;
+  readonly #parent: Ctx;
+  readonly #segment: string;
+  constructor(parent: Ctx, segment: string) {
+    if (parent.version !== undefined) this.version = parent.version;
+    if (parent.request !== undefined) this.request = parent.request;
+    this.#parent = parent;
+    this.#segment = segment;
+  }
+  get path(): string {
+    return (this.#path ??= this.#parent.path === '' ? this.#segment : `${this.#parent.path}/${this.#segment}`);
+  }
+}
+
 export function childPath(ctx: Ctx, segment: string): Ctx {
-  return { ...ctx, path: ctx.path === '' ? segment : `${ctx.path}/${segment}` };
+  return new ChildCtx(ctx, segment);
 }
 
 export function fail(code: MessageErrorCode, detail: string, ctx: Ctx): never {
@@ -138,11 +161,11 @@ export function buildFields(tag: number, obj: object, fields: readonly Field[], 
   for (const f of fields) {
     const v = rec[f.key];
     const present = f.repeated ? Array.isArray(v) && v.length > 0 : v !== undefined;
-    const fctx = childPath(ctx, nameOf(f.tag));
     if (!present) {
-      if (f.required) fail('INVALID_FIELD', `missing required ${nameOf(f.tag)}`, fctx);
+      if (f.required) fail('INVALID_FIELD', `missing required ${nameOf(f.tag)}`, childPath(ctx, nameOf(f.tag)));
       continue;
     }
+    const fctx = childPath(ctx, nameOf(f.tag));
     if (!tagInVersion(f.tag, ctx)) fail('INVALID_FIELD', `${nameOf(f.tag)} is not defined in KMIP ${versionKey(ctx.version!)}`, fctx);
     const values = f.repeated ? (v as unknown[]) : [v];
     if (f.repeated) {
