@@ -94,6 +94,8 @@ export async function startKmipTlsServer(opts: KmipTlsOptions): Promise<KmipTlsS
       return;
     }
     log.info(`kmip: client "${refusal.name}" connected from ${who}`);
+    // One write per response, and the client waits for it: Nagle would only hold it back.
+    socket.setNoDelay(true);
     const conn: Conn = { socket, busy: false, draining: false };
     conns.add(conn);
     socket.on('close', () => conns.delete(conn));
