@@ -9,11 +9,12 @@
 // the data dir's lock); `keyhold serve` started as a child process (engine
 // worker thread, group commit: as in production); then, for each op and
 // mode, --connections workers send requests back to back until --count or
-// --duration is reached. Ops: create (AES-256), get (a random key of a hot
-// set: the first 10,000 prefilled keys, each fetched once before the clock
-// starts, since the first Get of a key clears Fresh, a write, while a key
-// manager's steady state is keys fetched again and again; first Gets are in
-// the mix), locate-name (a random prefilled Name, exactly one match expected),
+// --duration is reached. Ops: discover-versions (no store access: the
+// transport and message-handling floor), create (AES-256), get (a random key
+// of a hot set: the first 10,000 prefilled keys, each fetched once before the
+// clock starts, since the first Get of a key clears Fresh, a write, while a
+// key manager's steady state is keys fetched again and again; first Gets are
+// in the mix), locate-name (a random prefilled Name, exactly one match expected),
 // create-key-pair (RSA-2048), mix (80% get, 10% locate-name, 9% create, 1%
 // create-key-pair). A response that is not a success counts as an error.
 //
@@ -41,6 +42,7 @@ function jobs(op: BenchOp, ids: readonly string[]): () => Job {
   const pick = () => Math.floor(Math.random() * ids.length);
   const hot = Math.min(HOT_SET, ids.length);
   const single: Record<SingleOp, () => Job> = {
+    'discover-versions': () => ({ bytes: request('discover-versions'), check: (r) => responseOk(r) }),
     create: () => ({ bytes: request('create'), check: (r) => responseOk(r) }),
     'create-key-pair': () => ({ bytes: request('create-key-pair'), check: (r) => responseOk(r) }),
     get: () => ({ bytes: request('get', ids[op === 'mix' ? pick() : Math.floor(Math.random() * hot)]!), check: (r) => responseOk(r) }),

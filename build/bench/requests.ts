@@ -7,7 +7,11 @@ import { buildRequestMessage } from '../../shared/kmip/message/index.js';
 import { Enum, Tag } from '../../shared/kmip/registry/index.js';
 import { encodeTtlv, item, struct, type TtlvItem } from '../../shared/kmip/ttlv/index.js';
 
-export const OPS = ['create', 'get', 'locate-name', 'create-key-pair', 'mix'] as const;
+/**
+ * discover-versions is the floor: mutual TLS, framing and the message
+ * pipeline with no store access, what any request costs before its own work.
+ */
+export const OPS = ['discover-versions', 'create', 'get', 'locate-name', 'create-key-pair', 'mix'] as const;
 export type BenchOp = (typeof OPS)[number];
 export type SingleOp = Exclude<BenchOp, 'mix'>;
 
@@ -54,6 +58,7 @@ const UID_MARKER = '00000000-0000-4000-8000-000000000000';
 const NAME_MARKER = benchName(0);
 
 const TEMPLATES: Record<SingleOp, Template> = {
+  'discover-versions': { bytes: encode(Enum.Operation.DiscoverVersions, []) },
   create: {
     bytes: encode(Enum.Operation.Create, [
       en(Tag.ObjectType, Enum.ObjectType.SymmetricKey),
