@@ -48,6 +48,7 @@ const text = (value: string): AttributeValue => ({ type: 'TextString', value });
 const int = (value: number): AttributeValue => ({ type: 'Integer', value });
 const enm = (value: number): AttributeValue => ({ type: 'Enumeration', value });
 const date = (seconds: number): AttributeValue => ({ type: 'DateTime', value: BigInt(seconds) });
+const bool = (value: boolean): AttributeValue => ({ type: 'Boolean', value });
 const x = (attributeName: string) => ({ vendorIdentification: 'x', attributeName });
 
 function storeError(code: StoreError['code'], pattern?: RegExp) {
@@ -93,6 +94,28 @@ describe('open and migrations', () => {
     assert.equal(s2.getObject(id).state, ObjectState.PreActive);
     s2.close();
     assert.ok(existsSync(join(dir, DB_FILE)));
+  });
+
+  it('migration 2 rebuilds the key indexes of a version-1 database, keeping its objects findable', () => {
+    const dir = freshDir();
+    const s = openStore(dir);
+    const id = s.createObject({ objectType: SymmetricKey, state: ObjectState.Active, attributes: [{ name: 'Name', value: nameValue('old') }, { name: 'Fresh', value: { type: 'Boolean', value: true } }], material: randomBytes(16) });
+    // Back to version 1: its indexes (every name), and no row for migration 2.
+    s.connection.exec(`
+      DROP INDEX attributes_text; DROP INDEX attributes_int; DROP INDEX attributes_date;
+      CREATE INDEX attributes_text ON attributes (name, text_value, object_seq) WHERE text_value IS NOT NULL;
+      CREATE INDEX attributes_int  ON attributes (name, int_value, object_seq)  WHERE int_value IS NOT NULL;
+      CREATE INDEX attributes_date ON attributes (name, date_value, object_seq) WHERE date_value IS NOT NULL;
+      DELETE FROM schema_version WHERE version = 2;
+    `);
+    s.close();
+    const s2 = openStore(dir);
+    const sql = s2.connection.prepare("SELECT sql FROM sqlite_master WHERE name = 'attributes_int'").pluck().get() as string;
+    assert.match(sql, /name NOT IN \('AlwaysSensitive'/);
+    assert.deepEqual(s2.locate({ attributes: [{ name: 'Name', text: 'old' }] }), [id]);
+    assert.deepEqual(s2.locate({ attributes: [{ name: 'Fresh', int: 1 }] }), [id]);
+    assert.equal(s2.connection.pragma('integrity_check', { simple: true }), 'ok');
+    s2.close();
   });
 
   it('accepts a database file path; the key file sits beside it', () => {
@@ -384,6 +407,8 @@ describe('locate', () => {
       ['ApplicationSpecificInformation', asi('ssl', 'www.example.com')],
       [x('Product'), text('vSAN')],
       ['ActivationDate', date(1_000)],
+      ['Sensitive', bool(true)],
+      ['Fresh', bool(false)],
     ]);
     add('b', SymmetricKey, ObjectState.PreActive, [
       ['Name', nameValue('beta')],
@@ -392,6 +417,8 @@ describe('locate', () => {
       ['ObjectGroup', text('g1')],
       [{ vendorIdentification: 'y', attributeName: 'Tier' }, int(7)],
       ['ActivationDate', date(2_000)],
+      ['Sensitive', bool(false)],
+      ['Fresh', bool(true)],
     ]);
     add('c', SymmetricKey, ObjectState.Active, [
       ['Name', nameValue('gamma')],
@@ -430,6 +457,11 @@ describe('locate', () => {
     assert.deepEqual(names(store.locate({ attributes: [{ name: 'ActivationDate' }] })), ['a', 'b', 'c']);
     assert.deepEqual(names(store.locate({ objectType: SymmetricKey, state: ObjectState.Active, attributes: [{ name: 'ObjectGroup', text: 'g1' }] })), ['a']);
     assert.deepEqual(store.locate({ attributes: [{ name: 'Name', text: 'nobody' }] }), []);
+    // Flags are not in the key indexes (migration 2) and are found all the same, alone or with an indexed criterion.
+    assert.deepEqual(names(store.locate({ attributes: [{ name: 'Sensitive', equals: bool(true) }] })), ['a']);
+    assert.deepEqual(names(store.locate({ attributes: [{ name: 'Fresh', int: 1 }] })), ['b']);
+    assert.deepEqual(names(store.locate({ attributes: [{ name: 'ObjectGroup', text: 'g1' }, { name: 'Sensitive', int: 0 }] })), ['b']);
+    assert.deepEqual(names(store.locate({ attributes: [{ name: 'ObjectGroup', text: 'g2' }, { name: 'Fresh', int: 1 }] })), []);
   });
 
   it('max items and offset page in a stable order', () => {
@@ -459,6 +491,23 @@ describe('locate', () => {
       assert.doesNotMatch(text, /\bSCAN o\b/, text);
       assert.doesNotMatch(text, /object_material/, text);
       assert.match(text, /USING (COVERING )?INDEX attributes_(text|int|date)/, text);
+    }
+    // A flag criterion with an indexed one: the index finds the candidates, the primary key checks the flag.
+    const plan = explainLocate(store.connection, { attributes: [{ name: 'Name', text: 'alpha' }, { name: 'Fresh', int: 1 }] }).join('\n');
+    assert.match(plan, /USING COVERING INDEX attributes_text/, plan);
+    assert.match(plan, /SEARCH a USING PRIMARY KEY \(object_seq=\? AND name=\?\)/, plan);
+    assert.doesNotMatch(plan, /\bSCAN (a|attributes|o)\b/, plan);
+  });
+
+  it('keeps flag attributes out of the key indexes', () => {
+    const db = store.connection;
+    const seqA = db.prepare('SELECT seq FROM objects WHERE uid = ?').pluck().get(ids.a);
+    // The rows keep their key columns; only the indexes leave them out.
+    assert.equal(db.prepare("SELECT int_value FROM attributes WHERE object_seq = ? AND name = 'Sensitive'").pluck().get(seqA), 1);
+    for (const index of ['attributes_int', 'attributes_text', 'attributes_date']) {
+      const sql = db.prepare('SELECT sql FROM sqlite_master WHERE name = ?').pluck().get(index) as string;
+      assert.match(sql, /WHERE \w+_value IS NOT NULL AND name NOT IN \(/, sql);
+      for (const flag of ['Sensitive', 'Fresh', 'Extractable', 'LeaseTime', 'KeyFormatType']) assert.ok(sql.includes(`'${flag}'`), sql);
     }
   });
 });

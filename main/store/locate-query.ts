@@ -7,6 +7,12 @@
 // criteria intersect (AND), as KMIP Locate requires. Results are ordered by
 // seq, the creation order, so Offset Items pages are stable.
 //
+// Flag and constant-valued attributes (Sensitive, Fresh, …; migration 2) are
+// not in those indexes: a criterion on one is checked per candidate object,
+// `EXISTS (… WHERE object_seq = o.seq AND name = ? …)` on the primary key. On
+// its own such a criterion reads every object row; with any indexed one it
+// only checks the objects that one found.
+//
 // Storage (the Storage Status Mask): archived means an Archive Date row, so
 // the archived set is one range of the attributes_date index (name prefix);
 // destroyed is a state. No schema change was needed for either.
@@ -20,9 +26,11 @@ import { decodeTtlv, encodeTtlv, struct } from '../../shared/kmip/ttlv/index.js'
 import type { TtlvItem } from '../../shared/kmip/ttlv/types.js';
 import { encodeValue, keyColumns, nameColumns } from './attribute-codec.js';
 import { StoreError } from './errors.js';
+import { indexedName, UNINDEXED_ATTRIBUTES } from './migrations/002_selective_indexes.js';
 import { ObjectState, type AttributeFilter, type LocateFilter, type StorageClass } from './types.js';
 
 const HAS_FIELDS = 'kmip_has_fields';
+const UNINDEXED: ReadonlySet<string> = new Set(UNINDEXED_ATTRIBUTES);
 const DESTROYED_STATES = `${ObjectState.Destroyed}, ${ObjectState.DestroyedCompromised}`;
 
 function fieldBytes(items: readonly TtlvItem[]): Buffer[] {
@@ -121,6 +129,9 @@ function attributeClause(f: AttributeFilter, params: unknown[]): string {
       params.push(intParam(f.to, 'to'));
     }
   }
+  if (UNINDEXED.has(name)) return `EXISTS (SELECT 1 FROM attributes a WHERE a.object_seq = o.seq AND ${terms.join(' AND ')})`;
+  // The indexes' own condition, so the planner may use them (see migration 2).
+  terms.push(indexedName('a.name'));
   return `o.seq IN (SELECT a.object_seq FROM attributes a WHERE ${terms.join(' AND ')})`;
 }
 
@@ -140,7 +151,7 @@ function storageClause(storage: readonly StorageClass[], state: string, params: 
   if (want.size === STORAGE_CLASSES.length) return undefined;
   const archived = () => {
     params.push('ArchiveDate');
-    return "o.seq IN (SELECT x.object_seq FROM attributes x WHERE x.name = ? AND x.date_value IS NOT NULL)";
+    return `o.seq IN (SELECT x.object_seq FROM attributes x WHERE x.name = ? AND x.date_value IS NOT NULL AND ${indexedName('x.name')})`;
   };
   const parts: string[] = [];
   // Placeholders are pushed in the order the SQL text uses them.

@@ -7,6 +7,7 @@
 import type Database from 'better-sqlite3';
 import { StoreError } from '../errors.js';
 import * as m001 from './001_initial.js';
+import * as m002 from './002_selective_indexes.js';
 
 interface Migration {
   version: number;
@@ -14,7 +15,7 @@ interface Migration {
   up(db: Database.Database): void;
 }
 
-export const MIGRATIONS: readonly Migration[] = [m001];
+export const MIGRATIONS: readonly Migration[] = [m001, m002];
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
 
 function currentVersion(db: Database.Database): number {
