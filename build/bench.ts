@@ -27,6 +27,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { enrolClient } from '../main/server/serve.js';
+import { ALL_GRANTS } from '../main/access/policy.js';
 import { parseArgs, type BenchArgs } from './bench/args.js';
 import { run, type Job, type Target } from './bench/client.js';
 import { prefill } from './bench/prefill.js';
@@ -67,7 +68,7 @@ async function main(args: BenchArgs): Promise<void> {
   let server: Awaited<ReturnType<typeof startServer>> | undefined;
   try {
     // A new client each run: a reused data dir already has the earlier ones.
-    const enrolled = await enrolClient(dataDir, `bench-${randomBytes(4).toString('hex')}`, join(root, 'client'));
+    const enrolled = await enrolClient(dataDir, `bench-${randomBytes(4).toString('hex')}`, join(root, 'client'), { grants: ALL_GRANTS });
     const creds = { cert: readFileSync(enrolled.files.cert, 'utf8'), key: readFileSync(enrolled.files.key, 'utf8'), ca: readFileSync(enrolled.files.ca, 'utf8') };
     const idsFile = join(dataDir, 'bench-ids.json');
     const reused = args.reuse !== undefined && existsSync(idsFile) ? (JSON.parse(readFileSync(idsFile, 'utf8')) as { ids: string[]; seconds: number }) : undefined;

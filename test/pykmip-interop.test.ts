@@ -153,7 +153,7 @@ describe('PyKMIP client interop', { timeout: 240_000 }, () => {
       return;
     }
     // Enrol before starting the server, so the client is trusted from the first connection.
-    await run(process.execPath, [BIN, 'client', 'add', 'pykmip', '--data-dir', dir, '--out', out], { timeout: 60_000 });
+    await run(process.execPath, [BIN, 'client', 'add', 'pykmip', '--data-dir', dir, '--out', out, '--permissions', 'all'], { timeout: 60_000 });
     serve = await startServe(BIN, dir);
     server = serve.child;
     port = serve.port;

@@ -20,6 +20,7 @@ import { fsyncFile, type FsyncFile } from '../main/store/durability.js';
 import { ObjectState, openStore } from '../main/store/index.js';
 import { call, connect, firstLine, type Creds } from './support/kmip-tls.js';
 import { REPO_ROOT } from './support/reference.js';
+import { ALL_GRANTS } from '../main/access/policy.js';
 
 const root = mkdtempSync(join(tmpdir(), 'keyhold-durability-'));
 after(() => rmSync(root, { recursive: true, force: true }));
@@ -191,7 +192,7 @@ describe('group commit over TLS', () => {
       certPem: serverCert.certPem,
       keyPem: serverCert.keyPem,
       caCertPem: ca.certPem,
-      clients: { lookup: (fp) => (fp === client.fingerprint ? 'c1' : undefined) },
+      clients: { lookup: (fp) => (fp === client.fingerprint ? 'c1' : undefined), principal: (fp) => (fp === client.fingerprint ? { name: 'c1', grants: ALL_GRANTS, sharesWith: [] } : undefined) },
       context: { router: createRouter(), objects: storeObjectsPort(store), clock: () => new Date(), server: { vendorIdentification: 'Keyhold' } },
       durable: store,
     });
@@ -279,7 +280,7 @@ describe('group commit over TLS', () => {
 describe('crash safety of keyhold serve', () => {
   test('SIGKILL at a random moment loses no acknowledged Create', { timeout: 180_000 }, async () => {
     const dir = freshDir();
-    const enrolled = await enrolClient(dir, 'crash', join(root, 'crash-client'));
+    const enrolled = await enrolClient(dir, 'crash', join(root, 'crash-client'), { grants: ALL_GRANTS });
     const creds: Creds = { cert: readFileSync(enrolled.files.cert, 'utf8'), key: readFileSync(enrolled.files.key, 'utf8'), ca: readFileSync(enrolled.files.ca, 'utf8') };
     const acknowledged: string[] = [];
     for (let round = 0; round < 3; round++) {

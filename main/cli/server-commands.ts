@@ -2,7 +2,10 @@
 import path from 'node:path';
 import type { Logger } from '../admin/log.js';
 import { defaultDataDir } from '../server/data-dir.js';
-import { DEFAULT_KMIP_PORT, enrolClient, serve } from '../server/serve.js';
+import { DEFAULT_KMIP_PORT, enrolClient, serve, type ClientAccess } from '../server/serve.js';
+import { DEFAULT_GRANTS, formatGrants, parseGrants } from '../access/policy.js';
+import { readClients, updateClient } from '../server/clients.js';
+import { PERMISSION_GROUPS } from '../access/operation-groups.js';
 import { CliError } from './errors.js';
 import type { CliIo, Command } from './main.js';
 
@@ -68,6 +71,22 @@ function asCliError(e: unknown, what: string): CliError {
   return e instanceof CliError ? e : new CliError(`${what}: ${e instanceof Error ? e.message : String(e)}`);
 }
 
+/** --permissions / --groups of client add and client set. */
+function accessFlags(flags: Map<string, string | true>): ClientAccess {
+  const access: ClientAccess = {};
+  const perms = flags.get('--permissions');
+  if (perms !== undefined) {
+    try {
+      access.grants = parseGrants(String(perms));
+    } catch (e) {
+      throw new CliError(`--permissions: ${(e as Error).message}`, 2);
+    }
+  }
+  const groups = flags.get('--groups');
+  if (groups !== undefined) access.groups = String(groups).split(',').map((g) => g.trim()).filter((g) => g !== '');
+  return access;
+}
+
 export const SERVER_COMMANDS: Record<string, Command> = {
   serve: {
     usage: 'keyhold serve [--data-dir DIR] [--host H] [--port P] [--tls-min 1.2|1.3]',
@@ -104,20 +123,54 @@ export const SERVER_COMMANDS: Record<string, Command> = {
     },
   },
   'client add': {
-    usage: 'keyhold client add NAME [--data-dir DIR] --out OUTDIR',
-    summary: 'issue a client certificate from the internal CA, register it, write OUTDIR/NAME.crt, NAME.key, ca.crt',
-    flags: ['--data-dir', '--out'],
-    valueFlags: ['--data-dir', '--out'],
+    usage: 'keyhold client add NAME [--data-dir DIR] --out OUTDIR [--permissions LIST] [--groups LIST]',
+    summary: `issue a client certificate from the internal CA, register it, write OUTDIR/NAME.crt, NAME.key, ca.crt; permissions: "all" or group[:own|shared|all][:Type+Type],… (groups ${PERMISSION_GROUPS.join(', ')}; default ${formatGrants(DEFAULT_GRANTS)})`,
+    flags: ['--data-dir', '--out', '--permissions', '--groups'],
+    valueFlags: ['--data-dir', '--out', '--permissions', '--groups'],
     args: ['NAME'],
     async run(flags, _input, write, { args }) {
       const out = flags.get('--out');
       if (typeof out !== 'string') throw new CliError('--out OUTDIR is required (usage: keyhold client add NAME [--data-dir DIR] --out OUTDIR)', 2);
+      const access = accessFlags(flags);
       try {
-        const r = await enrolClient(dataDirOf(flags), args[0]!, path.resolve(out));
-        write(`client "${args[0]}" registered (SHA-256 ${r.fingerprint}); wrote ${r.files.cert}, ${r.files.key}, ${r.files.ca}\n`);
+        const r = await enrolClient(dataDirOf(flags), args[0]!, path.resolve(out), access);
+        write(`client "${args[0]}" registered (SHA-256 ${r.fingerprint}, permissions ${formatGrants(access.grants ?? DEFAULT_GRANTS)}); wrote ${r.files.cert}, ${r.files.key}, ${r.files.ca}\n`);
       } catch (e) {
         throw asCliError(e, 'cannot add the client');
       }
+    },
+  },
+  'client set': {
+    usage: 'keyhold client set NAME [--data-dir DIR] [--permissions LIST] [--groups LIST]',
+    summary: 'change a client\'s permissions or sharing groups; a running server applies it within a second, open connections included',
+    flags: ['--data-dir', '--permissions', '--groups'],
+    valueFlags: ['--data-dir', '--permissions', '--groups'],
+    args: ['NAME'],
+    async run(flags, _input, write, { args }) {
+      const access = accessFlags(flags);
+      if (access.grants === undefined && access.groups === undefined) throw new CliError('nothing to change: give --permissions and/or --groups', 2);
+      try {
+        const c = await updateClient(dataDirOf(flags), args[0]!, access);
+        write(`client "${c.name}": permissions ${formatGrants(c.grants)}; groups ${c.groups.length > 0 ? c.groups.join(',') : '(none)'}\n`);
+      } catch (e) {
+        throw asCliError(e, 'cannot change the client');
+      }
+    },
+  },
+  'client list': {
+    usage: 'keyhold client list [--data-dir DIR]',
+    summary: 'the registered clients: name, certificate fingerprint, permissions, groups',
+    flags: ['--data-dir'],
+    valueFlags: ['--data-dir'],
+    async run(flags, _input, write) {
+      let clients;
+      try {
+        clients = await readClients(dataDirOf(flags));
+      } catch (e) {
+        throw asCliError(e, 'cannot read the clients');
+      }
+      if (clients.length === 0) write('no clients registered\n');
+      for (const c of clients) write(`${c.name}\tSHA-256 ${c.fingerprint.slice(0, 16)}…\t${formatGrants(c.grants)}\t${c.groups.length > 0 ? c.groups.join(',') : '-'}\n`);
     },
   },
 };

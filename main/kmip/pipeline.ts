@@ -3,6 +3,8 @@
 // the header can be read. Never throws: every fault becomes a Result Reason
 // with a readable Result Message, and internal faults a generic General
 // Failure (details go to `log`, never to the client).
+import { objectsFor } from '../access/access-objects.js';
+import { mayRun, type Principal } from '../access/policy.js';
 import type { ProtocolVersion, RequestBatchItem, RequestHeader, ResponseBatchItem } from '../../shared/kmip/message/index.js';
 import { enumeration, enumValueName, Enum, Tag, type KmipVersion } from '../../shared/kmip/registry/index.js';
 import { decodeTtlv, struct, TtlvError, type TtlvLimits } from '../../shared/kmip/ttlv/index.js';
@@ -25,6 +27,13 @@ export interface ServerContext {
   log?: (message: string, error: unknown) => void;
   /** Where events a client asks to have recorded go (Log, Interop Begin/End/Reset); absent: dropped. */
   info?: (message: string) => void;
+  /**
+   * The authenticated client (the TLS listener sets it per request): every
+   * batch item is checked against its grants before it runs, and its object
+   * access goes through main/access. Absent: no access control (in-process
+   * use: tests, replays).
+   */
+  principal?: Principal;
 }
 
 /** The connection must be closed without an answer: the message header is unreadable. */
@@ -74,12 +83,19 @@ async function runItem(bi: RequestBatchItem, version: ProtocolVersion, ctx: Serv
   const handler = ctx.router.handler(bi.operation);
   if (handler === undefined) return fail('OperationNotSupported', `operation ${name} is not supported by this server`);
   if (!defined) return fail('OperationNotSupported', `operation ${name} is not defined in KMIP ${v}`);
+  let objects = ctx.objects;
+  if (ctx.principal !== undefined) {
+    // Before any work: a denied operation reads nothing.
+    const decision = mayRun(ctx.principal, bi.operation);
+    if (!decision.allow) return fail('PermissionDenied', decision.message);
+    if (objects?.managed !== undefined) objects = { ...objects, managed: objectsFor(objects.managed, ctx.principal, decision.grant) };
+  }
   const opCtx: OperationContext = {
     protocolVersion: version,
     kmipVersion: v,
     clock: ctx.clock,
     server: ctx.server,
-    objects: ctx.objects,
+    objects,
     idPlaceholder: placeholder.id,
     operations: () => ctx.router.operations(),
     ...(ctx.info === undefined ? {} : { log: ctx.info }),

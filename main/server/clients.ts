@@ -1,4 +1,6 @@
-// Registered KMIP clients: DIR/clients.json, a list of {name, fingerprint}.
+// Registered KMIP clients: DIR/clients.json, a list of {name, fingerprint,
+// permissions, groups} (permissions in the form of main/access/policy.ts
+// parseGrants; absent: the least-privilege defaults).
 // `keyhold client add` writes it (atomically, so a reader never sees half a
 // file) while the server may be running; the server watches it and swaps in
 // the new fingerprint set, so a new client is accepted without a restart.
@@ -6,6 +8,7 @@ import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { writeFileAtomic } from '../pki/index.js';
+import { DEFAULT_GRANTS, formatGrants, parseGrants, type Grant, type Principal } from '../access/policy.js';
 
 export const CLIENTS_FILE = 'clients.json';
 
@@ -14,6 +17,9 @@ export interface ClientEntry {
   /** SHA-256 of the DER certificate, lowercase hex (pki fingerprintOf). */
   fingerprint: string;
   added: string;
+  grants: Grant[];
+  /** Groups for sharing: clients with a group in common reach each other's objects with scope `shared`. */
+  groups: string[];
 }
 
 const FINGERPRINT = /^[0-9a-f]{64}$/;
@@ -33,8 +39,31 @@ export function parseClients(text: string, file: string): ClientEntry[] {
     if (typeof e?.name !== 'string' || typeof e.fingerprint !== 'string' || !FINGERPRINT.test(e.fingerprint)) {
       throw new Error(`${file}: client #${i + 1} needs a name and a 64-hex-digit SHA-256 fingerprint`);
     }
-    return { name: e.name, fingerprint: e.fingerprint, added: typeof e.added === 'string' ? e.added : '' };
+    const raw = e as { permissions?: unknown; groups?: unknown };
+    let grants: Grant[];
+    try {
+      grants = raw.permissions === undefined ? DEFAULT_GRANTS.map((g) => ({ ...g })) : parseGrants(String(raw.permissions));
+    } catch (err) {
+      throw new Error(`${file}: client "${e.name}": ${(err as Error).message}`);
+    }
+    const groups = raw.groups === undefined ? [] : raw.groups;
+    if (!Array.isArray(groups) || !groups.every((g) => typeof g === 'string' && g !== '')) throw new Error(`${file}: client "${e.name}": groups must be a list of names`);
+    return { name: e.name, fingerprint: e.fingerprint, added: typeof e.added === 'string' ? e.added : '', grants, groups: groups as string[] };
   });
+}
+
+function serialise(c: ClientEntry): object {
+  return { name: c.name, fingerprint: c.fingerprint, added: c.added, permissions: formatGrants(c.grants), ...(c.groups.length > 0 ? { groups: c.groups } : {}) };
+}
+
+/** Principals by fingerprint: each client with the names of the clients it shares a group with. */
+export function principals(clients: readonly ClientEntry[]): Map<string, Principal> {
+  return new Map(
+    clients.map((c) => [
+      c.fingerprint,
+      { name: c.name, grants: c.grants, sharesWith: clients.filter((o) => o.groups.some((g) => c.groups.includes(g))).map((o) => o.name) },
+    ]),
+  );
 }
 
 export async function readClients(dataDir: string): Promise<ClientEntry[]> {
@@ -53,16 +82,29 @@ export async function readClients(dataDir: string): Promise<ClientEntry[]> {
  * Two `client add` running at the very same moment could lose one entry; an
  * operator enrols clients one at a time, so no cross-process lock is taken.
  */
-export async function addClient(dataDir: string, name: string, fingerprint: string): Promise<void> {
+export async function addClient(dataDir: string, name: string, fingerprint: string, access: { grants?: readonly Grant[]; groups?: readonly string[] } = {}): Promise<void> {
   const clients = await readClients(dataDir);
   if (clients.some((c) => c.name === name)) throw new Error(`a client named "${name}" is already registered`);
-  clients.push({ name, fingerprint, added: new Date().toISOString() });
-  await writeFileAtomic(clientsFile(dataDir), JSON.stringify({ clients }, null, 2) + '\n', 0o600);
+  clients.push({ name, fingerprint, added: new Date().toISOString(), grants: [...(access.grants ?? DEFAULT_GRANTS)], groups: [...(access.groups ?? [])] });
+  await writeFileAtomic(clientsFile(dataDir), JSON.stringify({ clients: clients.map(serialise) }, null, 2) + '\n', 0o600);
+}
+
+/** Changes a registered client's permissions and/or groups (read, change, atomic replace); the running server applies it within a second. */
+export async function updateClient(dataDir: string, name: string, change: { grants?: readonly Grant[]; groups?: readonly string[] }): Promise<ClientEntry> {
+  const clients = await readClients(dataDir);
+  const c = clients.find((x) => x.name === name);
+  if (c === undefined) throw new Error(`no client named "${name}" is registered`);
+  if (change.grants !== undefined) c.grants = [...change.grants];
+  if (change.groups !== undefined) c.groups = [...change.groups];
+  await writeFileAtomic(clientsFile(dataDir), JSON.stringify({ clients: clients.map(serialise) }, null, 2) + '\n', 0o600);
+  return c;
 }
 
 export interface ClientRegistry {
   /** The registered client's name, or undefined when the fingerprint is unknown. */
   lookup(fingerprint: string): string | undefined;
+  /** The client with its current permissions (changes to the file apply within a second), or undefined. */
+  principal(fingerprint: string): Principal | undefined;
   close(): void;
 }
 
@@ -75,7 +117,7 @@ export interface ClientRegistry {
  */
 export async function watchClients(dataDir: string, opts: { pollMs?: number; onError?: (e: unknown) => void } = {}): Promise<ClientRegistry> {
   const file = clientsFile(dataDir);
-  let byFp = new Map((await readClients(dataDir)).map((c) => [c.fingerprint, c.name]));
+  let byFp = principals(await readClients(dataDir));
   let lastStamp = stamp(file);
   let reloading = false;
   let again = false;
@@ -86,7 +128,7 @@ export async function watchClients(dataDir: string, opts: { pollMs?: number; onE
       do {
         again = false;
         lastStamp = stamp(file);
-        try { byFp = new Map((await readClients(dataDir)).map((c) => [c.fingerprint, c.name])); } catch (e) { opts.onError?.(e); }
+        try { byFp = principals(await readClients(dataDir)); } catch (e) { opts.onError?.(e); }
       } while (again);
     } finally { reloading = false; }
   };
@@ -100,7 +142,8 @@ export async function watchClients(dataDir: string, opts: { pollMs?: number; onE
   const poll = setInterval(() => { if (stamp(file) !== lastStamp) void reload(); }, opts.pollMs ?? 250);
   poll.unref();
   return {
-    lookup: (fp) => byFp.get(fp),
+    lookup: (fp) => byFp.get(fp)?.name,
+    principal: (fp) => byFp.get(fp),
     close() { clearInterval(poll); watcher?.close(); },
   };
 }

@@ -14,6 +14,7 @@ import { addClient, readClients, watchClients } from './clients.js';
 import { acquireLock } from './lock.js';
 import { EngineHost } from '../engine/host.js';
 import { startKmipTlsServer, type TlsMinVersion } from './tls-listener.js';
+import type { Grant } from '../access/policy.js';
 
 export const DEFAULT_KMIP_PORT = 5696;
 
@@ -178,7 +179,13 @@ export interface EnrolResult {
 }
 
 /** Issues a client certificate from DIR's CA, writes NAME.crt/NAME.key/ca.crt to outDir, registers it. */
-export async function enrolClient(dataDir: string, name: string, outDir: string): Promise<EnrolResult> {
+/** Permissions and sharing groups of a new client; absent: least privilege (DEFAULT_GRANTS), no groups. */
+export interface ClientAccess {
+  grants?: readonly Grant[];
+  groups?: readonly string[];
+}
+
+export async function enrolClient(dataDir: string, name: string, outDir: string, access: ClientAccess = {}): Promise<EnrolResult> {
   validateClientName(name);
   if ((await readClients(dataDir)).some((c) => c.name === name)) throw new Error(`a client named "${name}" is already registered`);
   const pki = await ensurePki(dataDir);
@@ -189,6 +196,6 @@ export async function enrolClient(dataDir: string, name: string, outDir: string)
   await writeFileAtomic(files.cert, issued.certPem, 0o644);
   await writeFileAtomic(files.ca, pki.ca.certPem, 0o644);
   // Last: the server accepts the client only once its files are complete.
-  await addClient(dataDir, name, issued.fingerprint);
+  await addClient(dataDir, name, issued.fingerprint, access);
   return { fingerprint: issued.fingerprint, files };
 }

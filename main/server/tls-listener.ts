@@ -32,7 +32,7 @@ export interface KmipTlsOptions {
   certPem: string;
   keyPem: string;
   caCertPem: string;
-  clients: Pick<ClientRegistry, 'lookup'>;
+  clients: Pick<ClientRegistry, 'lookup' | 'principal'>;
   context: ServerContext;
   /** The store's durability barrier; absent: every commit is already durable when it returns. */
   durable?: Pick<Durable, 'sync'>;
@@ -94,6 +94,7 @@ export async function startKmipTlsServer(opts: KmipTlsOptions): Promise<KmipTlsS
       return;
     }
     log.info(`kmip: client "${refusal.name}" connected from ${who}`);
+    const fingerprint = refusal.fingerprint;
     // One write per response, and the client waits for it: Nagle would only hold it back.
     socket.setNoDelay(true);
     const conn: Conn = { socket, busy: false, draining: false };
@@ -123,7 +124,14 @@ export async function startKmipTlsServer(opts: KmipTlsOptions): Promise<KmipTlsS
             return;
           }
           if (msg === undefined) break;
-          const result = await processRequest(msg, ctx);
+          // Looked up per request: permission changes apply to open connections too.
+          const principal = opts.clients.principal(fingerprint);
+          if (principal === undefined) {
+            log.warn(`kmip: closing ${who}: client "${refusal.name}" is no longer registered`);
+            socket.destroy();
+            return;
+          }
+          const result = await processRequest(msg, { ...ctx, principal });
           if (socket.destroyed) return;
           if (isClose(result)) {
             log.warn(`kmip: closing ${who}: ${result.reason}`);
@@ -206,14 +214,14 @@ function peer(socket: { remoteAddress?: string | undefined; remotePort?: number 
 }
 
 /** The reason to refuse this client, or its registered name. */
-function refuse(socket: tls.TLSSocket, clients: Pick<ClientRegistry, 'lookup'>): string | { name: string } {
+function refuse(socket: tls.TLSSocket, clients: Pick<ClientRegistry, 'lookup'>): string | { name: string; fingerprint: string } {
   const cert = socket.getPeerCertificate();
   if (cert === null || Object.keys(cert).length === 0 || cert.raw === undefined) return 'no client certificate';
   if (!socket.authorized) return `client certificate not trusted (${String(socket.authorizationError)})`;
   const fp = clientFingerprint(cert.raw);
   const name = clients.lookup(fp);
   if (name === undefined) return `client certificate ${fp} is not registered`;
-  return { name };
+  return { name, fingerprint: fp };
 }
 
 /** The client identity: SHA-256 of the DER certificate, as pki fingerprintOf computes it. */

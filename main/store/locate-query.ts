@@ -182,6 +182,14 @@ export function buildLocateQuery(filter: LocateFilter): BuiltQuery {
     where.push(`${col('owner')} = ?`);
     params.push(filter.owner);
   }
+  if (filter.owners !== undefined) {
+    where.push(`${col('owner')} IN (${filter.owners.map(() => '?').join(', ')})`);
+    params.push(...filter.owners);
+  }
+  if (filter.objectTypes !== undefined) {
+    where.push(`${col('object_type')} IN (${filter.objectTypes.map(() => '?').join(', ')})`);
+    params.push(...filter.objectTypes);
+  }
   if (filter.storage !== undefined) {
     const clause = storageClause(filter.storage, col('state'), params);
     if (clause !== undefined) where.push(clause);

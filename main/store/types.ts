@@ -81,6 +81,10 @@ export interface LocateFilter {
   /** One state or any of several. */
   state?: number | readonly number[];
   owner?: string;
+  /** Only objects owned by one of these clients (an empty list matches nothing; unowned objects never match). */
+  owners?: readonly string[];
+  /** Only objects of one of these Object Types (an empty list matches nothing). */
+  objectTypes?: readonly number[];
   attributes?: readonly AttributeFilter[];
   /** Storage to search; absent: all three. */
   storage?: readonly StorageClass[];

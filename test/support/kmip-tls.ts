@@ -15,9 +15,9 @@ export interface Creds {
   ca: string;
 }
 
-/** Runs `keyhold client add NAME --data-dir DIR --out OUT` and reads back the client's PEMs. */
-export async function enrolCreds(bin: string, dataDir: string, name: string, outDir: string, timeoutMs = 60_000): Promise<Creds> {
-  await promisify(execFile)(process.execPath, [bin, 'client', 'add', name, '--data-dir', dataDir, '--out', outDir], { timeout: timeoutMs });
+/** Runs `keyhold client add NAME --data-dir DIR --out OUT --permissions P` (default all) and reads back the client's PEMs. */
+export async function enrolCreds(bin: string, dataDir: string, name: string, outDir: string, timeoutMs = 60_000, permissions = 'all'): Promise<Creds> {
+  await promisify(execFile)(process.execPath, [bin, 'client', 'add', name, '--data-dir', dataDir, '--out', outDir, '--permissions', permissions], { timeout: timeoutMs });
   return {
     cert: readFileSync(join(outDir, `${name}.crt`), 'utf8'),
     key: readFileSync(join(outDir, `${name}.key`), 'utf8'),
