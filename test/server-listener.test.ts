@@ -51,7 +51,7 @@ async function slowServer(delayMs: number, extra: Partial<KmipTlsOptions> = {}) 
     certPem: serverCert.certPem,
     keyPem: serverCert.keyPem,
     caCertPem: caPem,
-    clients: { lookup: (fp) => (fp === client.fingerprint ? 'c1' : undefined), principal: (fp) => (fp === client.fingerprint ? { name: 'c1', grants: ALL_GRANTS, sharesWith: [] } : undefined) },
+    clients: { lookup: (fp) => (fp === client.fingerprint ? 'c1' : undefined), principal: (fp) => (fp === client.fingerprint ? { name: 'c1', grants: ALL_GRANTS, sharesWith: [] } : undefined), addressRefusal: () => undefined },
     context,
     ...extra,
   });

@@ -192,7 +192,7 @@ describe('group commit over TLS', () => {
       certPem: serverCert.certPem,
       keyPem: serverCert.keyPem,
       caCertPem: ca.certPem,
-      clients: { lookup: (fp) => (fp === client.fingerprint ? 'c1' : undefined), principal: (fp) => (fp === client.fingerprint ? { name: 'c1', grants: ALL_GRANTS, sharesWith: [] } : undefined) },
+      clients: { lookup: (fp) => (fp === client.fingerprint ? 'c1' : undefined), principal: (fp) => (fp === client.fingerprint ? { name: 'c1', grants: ALL_GRANTS, sharesWith: [] } : undefined), addressRefusal: () => undefined },
       context: { router: createRouter(), objects: storeObjectsPort(store), clock: () => new Date(), server: { vendorIdentification: 'Keyhold' } },
       durable: store,
     });

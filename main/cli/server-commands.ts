@@ -4,7 +4,8 @@ import type { Logger } from '../admin/log.js';
 import { defaultDataDir } from '../server/data-dir.js';
 import { DEFAULT_KMIP_PORT, enrolClient, serve, type ClientAccess } from '../server/serve.js';
 import { DEFAULT_GRANTS, formatGrants, parseGrants } from '../access/policy.js';
-import { readClients, updateClient } from '../server/clients.js';
+import { readClientsDoc, setServerAllowList, updateClient } from '../server/clients.js';
+import { parseAllowList } from '../access/ip-allow.js';
 import { PERMISSION_GROUPS } from '../access/operation-groups.js';
 import { CliError } from './errors.js';
 import type { CliIo, Command } from './main.js';
@@ -71,8 +72,21 @@ function asCliError(e: unknown, what: string): CliError {
   return e instanceof CliError ? e : new CliError(`${what}: ${e instanceof Error ? e.message : String(e)}`);
 }
 
-/** --permissions / --groups of client add and client set. */
-function accessFlags(flags: Map<string, string | true>): ClientAccess {
+/** Parses an --ip list; wide ranges are accepted with a warning on stderr (the issue: wider than /16 or /48). */
+function ipList(text: string, flag: string, warn: (line: string) => void): string[] {
+  const items = text === 'any' ? [] : text.split(',').map((x) => x.trim()).filter((x) => x !== '');
+  let parsed;
+  try {
+    parsed = parseAllowList(items);
+  } catch (e) {
+    throw new CliError(`${flag}: ${(e as Error).message}`, 2);
+  }
+  for (const w of parsed.wide) warn(`keyhold: warning: ${w} is a wide range (more than a /16 of IPv4 or a /48 of IPv6); allow only the addresses the client uses`);
+  return [...parsed.entries];
+}
+
+/** --permissions / --groups / --ip of client add and client set. */
+function accessFlags(flags: Map<string, string | true>, warn: (line: string) => void): ClientAccess {
   const access: ClientAccess = {};
   const perms = flags.get('--permissions');
   if (perms !== undefined) {
@@ -84,6 +98,8 @@ function accessFlags(flags: Map<string, string | true>): ClientAccess {
   }
   const groups = flags.get('--groups');
   if (groups !== undefined) access.groups = String(groups).split(',').map((g) => g.trim()).filter((g) => g !== '');
+  const ips = flags.get('--ip');
+  if (ips !== undefined) access.ips = ipList(String(ips), '--ip', warn);
   return access;
 }
 
@@ -123,35 +139,35 @@ export const SERVER_COMMANDS: Record<string, Command> = {
     },
   },
   'client add': {
-    usage: 'keyhold client add NAME [--data-dir DIR] --out OUTDIR [--permissions LIST] [--groups LIST]',
+    usage: 'keyhold client add NAME [--data-dir DIR] --out OUTDIR [--permissions LIST] [--groups LIST] [--ip LIST]',
     summary: `issue a client certificate from the internal CA, register it, write OUTDIR/NAME.crt, NAME.key, ca.crt; permissions: "all" or group[:own|shared|all][:Type+Type],… (groups ${PERMISSION_GROUPS.join(', ')}; default ${formatGrants(DEFAULT_GRANTS)})`,
-    flags: ['--data-dir', '--out', '--permissions', '--groups'],
-    valueFlags: ['--data-dir', '--out', '--permissions', '--groups'],
+    flags: ['--data-dir', '--out', '--permissions', '--groups', '--ip'],
+    valueFlags: ['--data-dir', '--out', '--permissions', '--groups', '--ip'],
     args: ['NAME'],
-    async run(flags, _input, write, { args }) {
+    async run(flags, _input, write, { args, io }) {
       const out = flags.get('--out');
       if (typeof out !== 'string') throw new CliError('--out OUTDIR is required (usage: keyhold client add NAME [--data-dir DIR] --out OUTDIR)', 2);
-      const access = accessFlags(flags);
+      const access = accessFlags(flags, (line) => io.stderr.write(`${line}\n`));
       try {
         const r = await enrolClient(dataDirOf(flags), args[0]!, path.resolve(out), access);
-        write(`client "${args[0]}" registered (SHA-256 ${r.fingerprint}, permissions ${formatGrants(access.grants ?? DEFAULT_GRANTS)}); wrote ${r.files.cert}, ${r.files.key}, ${r.files.ca}\n`);
+        write(`client "${args[0]}" registered (SHA-256 ${r.fingerprint}, permissions ${formatGrants(access.grants ?? DEFAULT_GRANTS)}, addresses ${access.ips?.length ? access.ips.join(',') : 'any'}); wrote ${r.files.cert}, ${r.files.key}, ${r.files.ca}\n`);
       } catch (e) {
         throw asCliError(e, 'cannot add the client');
       }
     },
   },
   'client set': {
-    usage: 'keyhold client set NAME [--data-dir DIR] [--permissions LIST] [--groups LIST]',
-    summary: 'change a client\'s permissions or sharing groups; a running server applies it within a second, open connections included',
-    flags: ['--data-dir', '--permissions', '--groups'],
-    valueFlags: ['--data-dir', '--permissions', '--groups'],
+    usage: 'keyhold client set NAME [--data-dir DIR] [--permissions LIST] [--groups LIST] [--ip LIST|any]',
+    summary: 'change a client\'s permissions, sharing groups or IP allow-list; a running server applies it within a second, open connections included',
+    flags: ['--data-dir', '--permissions', '--groups', '--ip'],
+    valueFlags: ['--data-dir', '--permissions', '--groups', '--ip'],
     args: ['NAME'],
-    async run(flags, _input, write, { args }) {
-      const access = accessFlags(flags);
-      if (access.grants === undefined && access.groups === undefined) throw new CliError('nothing to change: give --permissions and/or --groups', 2);
+    async run(flags, _input, write, { args, io }) {
+      const access = accessFlags(flags, (line) => io.stderr.write(`${line}\n`));
+      if (access.grants === undefined && access.groups === undefined && access.ips === undefined) throw new CliError('nothing to change: give --permissions, --groups and/or --ip', 2);
       try {
         const c = await updateClient(dataDirOf(flags), args[0]!, access);
-        write(`client "${c.name}": permissions ${formatGrants(c.grants)}; groups ${c.groups.length > 0 ? c.groups.join(',') : '(none)'}\n`);
+        write(`client "${c.name}": permissions ${formatGrants(c.grants)}; groups ${c.groups.length > 0 ? c.groups.join(',') : '(none)'}; addresses ${c.ips.length > 0 ? c.ips.join(',') : 'any'}\n`);
       } catch (e) {
         throw asCliError(e, 'cannot change the client');
       }
@@ -159,18 +175,35 @@ export const SERVER_COMMANDS: Record<string, Command> = {
   },
   'client list': {
     usage: 'keyhold client list [--data-dir DIR]',
-    summary: 'the registered clients: name, certificate fingerprint, permissions, groups',
+    summary: 'the registered clients (name, certificate fingerprint, permissions, groups, addresses) and the server-wide IP allow-list',
     flags: ['--data-dir'],
     valueFlags: ['--data-dir'],
     async run(flags, _input, write) {
       let clients;
       try {
-        clients = await readClients(dataDirOf(flags));
+        clients = await readClientsDoc(dataDirOf(flags));
       } catch (e) {
         throw asCliError(e, 'cannot read the clients');
       }
-      if (clients.length === 0) write('no clients registered\n');
-      for (const c of clients) write(`${c.name}\tSHA-256 ${c.fingerprint.slice(0, 16)}…\t${formatGrants(c.grants)}\t${c.groups.length > 0 ? c.groups.join(',') : '-'}\n`);
+      if (clients.clients.length === 0) write('no clients registered\n');
+      for (const c of clients.clients) write(`${c.name}\tSHA-256 ${c.fingerprint.slice(0, 16)}…\t${formatGrants(c.grants)}\tgroups ${c.groups.length > 0 ? c.groups.join(',') : '-'}\taddresses ${c.ips.length > 0 ? c.ips.join(',') : 'any'}\n`);
+      write(`server-wide addresses: ${clients.allow.length > 0 ? clients.allow.join(',') : 'any'}\n`);
+    },
+  },
+  'client allow': {
+    usage: 'keyhold client allow LIST|any [--data-dir DIR]',
+    summary: 'set the server-wide IP allow-list (addresses and CIDR ranges, IPv4 and IPv6) every client must also match; "any" clears it',
+    flags: ['--data-dir'],
+    valueFlags: ['--data-dir'],
+    args: ['LIST'],
+    async run(flags, _input, write, { args, io }) {
+      const entries = ipList(args[0]!, 'LIST', (line) => io.stderr.write(`${line}\n`));
+      try {
+        const set = await setServerAllowList(dataDirOf(flags), entries);
+        write(`server-wide addresses: ${set.length > 0 ? set.join(',') : 'any'}\n`);
+      } catch (e) {
+        throw asCliError(e, 'cannot set the allow-list');
+      }
     },
   },
 };

@@ -1,14 +1,17 @@
-// Registered KMIP clients: DIR/clients.json, a list of {name, fingerprint,
-// permissions, groups} (permissions in the form of main/access/policy.ts
-// parseGrants; absent: the least-privilege defaults).
-// `keyhold client add` writes it (atomically, so a reader never sees half a
-// file) while the server may be running; the server watches it and swaps in
-// the new fingerprint set, so a new client is accepted without a restart.
+// Registered KMIP clients: DIR/clients.json, {"clients": [{name, fingerprint,
+// permissions, groups, ips}], "allow": [...]}. permissions is the text form
+// of main/access/policy.ts (absent: the least-privilege defaults); ips is the
+// client's IP allow-list and the top-level allow the server-wide one
+// (main/access/ip-allow.ts; absent or empty: no restriction at that level).
+// `keyhold client add|set` write the file (atomically, so a reader never
+// sees half a file) while the server may be running; the server watches it
+// and swaps in the new set, so changes apply without a restart.
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { writeFileAtomic } from '../pki/index.js';
 import { DEFAULT_GRANTS, formatGrants, parseGrants, type Grant, type Principal } from '../access/policy.js';
+import { parseAllowList, type AllowList } from '../access/ip-allow.js';
 
 export const CLIENTS_FILE = 'clients.json';
 
@@ -20,6 +23,21 @@ export interface ClientEntry {
   grants: Grant[];
   /** Groups for sharing: clients with a group in common reach each other's objects with scope `shared`. */
   groups: string[];
+  /** The client's IP allow-list (addresses, CIDR ranges); empty: any address the server-wide list allows. */
+  ips: string[];
+}
+
+export interface ClientsDoc {
+  clients: ClientEntry[];
+  /** The server-wide IP allow-list; empty: any address. */
+  allow: string[];
+}
+
+/** What a change to a client may set. */
+export interface ClientAccessChange {
+  grants?: readonly Grant[];
+  groups?: readonly string[];
+  ips?: readonly string[];
 }
 
 const FINGERPRINT = /^[0-9a-f]{64}$/;
@@ -28,32 +46,71 @@ export function clientsFile(dataDir: string): string {
   return path.join(dataDir, CLIENTS_FILE);
 }
 
+function stringList(v: unknown, what: string): string[] {
+  const list = v === undefined ? [] : v;
+  if (!Array.isArray(list) || !list.every((g) => typeof g === 'string' && g !== '')) throw new Error(`${what} must be a list of non-empty strings`);
+  return list as string[];
+}
+
+/** Normalised entries of an allow-list; throws on a bad entry. */
+function allowEntries(items: readonly string[]): string[] {
+  return [...parseAllowList(items).entries];
+}
+
 /** Parses the file's text; anything malformed is an error naming the file (never silently "no clients"). */
-export function parseClients(text: string, file: string): ClientEntry[] {
+export function parseClientsDoc(text: string, file: string): ClientsDoc {
   let doc: unknown;
   try { doc = JSON.parse(text); } catch (e) { throw new Error(`${file} is not valid JSON: ${(e as Error).message}`); }
   const list = (doc as { clients?: unknown } | null)?.clients;
   if (!Array.isArray(list)) throw new Error(`${file}: expected {"clients": [...]}`);
-  return list.map((c: unknown, i) => {
+  const clients = list.map((c: unknown, i) => {
     const e = c as Partial<ClientEntry> | null;
     if (typeof e?.name !== 'string' || typeof e.fingerprint !== 'string' || !FINGERPRINT.test(e.fingerprint)) {
       throw new Error(`${file}: client #${i + 1} needs a name and a 64-hex-digit SHA-256 fingerprint`);
     }
-    const raw = e as { permissions?: unknown; groups?: unknown };
-    let grants: Grant[];
+    const raw = e as { permissions?: unknown; groups?: unknown; ips?: unknown };
     try {
-      grants = raw.permissions === undefined ? DEFAULT_GRANTS.map((g) => ({ ...g })) : parseGrants(String(raw.permissions));
+      const grants = raw.permissions === undefined ? DEFAULT_GRANTS.map((g) => ({ ...g })) : parseGrants(String(raw.permissions));
+      return {
+        name: e.name,
+        fingerprint: e.fingerprint,
+        added: typeof e.added === 'string' ? e.added : '',
+        grants,
+        groups: stringList(raw.groups, 'groups'),
+        ips: allowEntries(stringList(raw.ips, 'ips')),
+      };
     } catch (err) {
       throw new Error(`${file}: client "${e.name}": ${(err as Error).message}`);
     }
-    const groups = raw.groups === undefined ? [] : raw.groups;
-    if (!Array.isArray(groups) || !groups.every((g) => typeof g === 'string' && g !== '')) throw new Error(`${file}: client "${e.name}": groups must be a list of names`);
-    return { name: e.name, fingerprint: e.fingerprint, added: typeof e.added === 'string' ? e.added : '', grants, groups: groups as string[] };
   });
+  let allow: string[];
+  try {
+    allow = allowEntries(stringList((doc as { allow?: unknown }).allow, 'allow'));
+  } catch (err) {
+    throw new Error(`${file}: allow: ${(err as Error).message}`);
+  }
+  return { clients, allow };
+}
+
+/** The clients alone (see parseClientsDoc). */
+export function parseClients(text: string, file: string): ClientEntry[] {
+  return parseClientsDoc(text, file).clients;
 }
 
 function serialise(c: ClientEntry): object {
-  return { name: c.name, fingerprint: c.fingerprint, added: c.added, permissions: formatGrants(c.grants), ...(c.groups.length > 0 ? { groups: c.groups } : {}) };
+  return {
+    name: c.name,
+    fingerprint: c.fingerprint,
+    added: c.added,
+    permissions: formatGrants(c.grants),
+    ...(c.groups.length > 0 ? { groups: c.groups } : {}),
+    ...(c.ips.length > 0 ? { ips: c.ips } : {}),
+  };
+}
+
+async function writeDoc(dataDir: string, doc: ClientsDoc): Promise<void> {
+  const out = { clients: doc.clients.map(serialise), ...(doc.allow.length > 0 ? { allow: doc.allow } : {}) };
+  await writeFileAtomic(clientsFile(dataDir), JSON.stringify(out, null, 2) + '\n', 0o600);
 }
 
 /** Principals by fingerprint: each client with the names of the clients it shares a group with. */
@@ -66,14 +123,18 @@ export function principals(clients: readonly ClientEntry[]): Map<string, Princip
   );
 }
 
-export async function readClients(dataDir: string): Promise<ClientEntry[]> {
+export async function readClientsDoc(dataDir: string): Promise<ClientsDoc> {
   const file = clientsFile(dataDir);
   let text: string;
   try { text = await fsp.readFile(file, 'utf8'); } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { clients: [], allow: [] };
     throw e;
   }
-  return parseClients(text, file);
+  return parseClientsDoc(text, file);
+}
+
+export async function readClients(dataDir: string): Promise<ClientEntry[]> {
+  return (await readClientsDoc(dataDir)).clients;
 }
 
 /**
@@ -82,22 +143,38 @@ export async function readClients(dataDir: string): Promise<ClientEntry[]> {
  * Two `client add` running at the very same moment could lose one entry; an
  * operator enrols clients one at a time, so no cross-process lock is taken.
  */
-export async function addClient(dataDir: string, name: string, fingerprint: string, access: { grants?: readonly Grant[]; groups?: readonly string[] } = {}): Promise<void> {
-  const clients = await readClients(dataDir);
-  if (clients.some((c) => c.name === name)) throw new Error(`a client named "${name}" is already registered`);
-  clients.push({ name, fingerprint, added: new Date().toISOString(), grants: [...(access.grants ?? DEFAULT_GRANTS)], groups: [...(access.groups ?? [])] });
-  await writeFileAtomic(clientsFile(dataDir), JSON.stringify({ clients: clients.map(serialise) }, null, 2) + '\n', 0o600);
+export async function addClient(dataDir: string, name: string, fingerprint: string, access: ClientAccessChange = {}): Promise<void> {
+  const doc = await readClientsDoc(dataDir);
+  if (doc.clients.some((c) => c.name === name)) throw new Error(`a client named "${name}" is already registered`);
+  doc.clients.push({
+    name,
+    fingerprint,
+    added: new Date().toISOString(),
+    grants: [...(access.grants ?? DEFAULT_GRANTS)],
+    groups: [...(access.groups ?? [])],
+    ips: allowEntries(access.ips ?? []),
+  });
+  await writeDoc(dataDir, doc);
 }
 
-/** Changes a registered client's permissions and/or groups (read, change, atomic replace); the running server applies it within a second. */
-export async function updateClient(dataDir: string, name: string, change: { grants?: readonly Grant[]; groups?: readonly string[] }): Promise<ClientEntry> {
-  const clients = await readClients(dataDir);
-  const c = clients.find((x) => x.name === name);
+/** Changes a registered client's access (read, change, atomic replace); the running server applies it within a second. */
+export async function updateClient(dataDir: string, name: string, change: ClientAccessChange): Promise<ClientEntry> {
+  const doc = await readClientsDoc(dataDir);
+  const c = doc.clients.find((x) => x.name === name);
   if (c === undefined) throw new Error(`no client named "${name}" is registered`);
   if (change.grants !== undefined) c.grants = [...change.grants];
   if (change.groups !== undefined) c.groups = [...change.groups];
-  await writeFileAtomic(clientsFile(dataDir), JSON.stringify({ clients: clients.map(serialise) }, null, 2) + '\n', 0o600);
+  if (change.ips !== undefined) c.ips = allowEntries(change.ips);
+  await writeDoc(dataDir, doc);
   return c;
+}
+
+/** Replaces the server-wide IP allow-list (empty: any address). */
+export async function setServerAllowList(dataDir: string, items: readonly string[]): Promise<string[]> {
+  const doc = await readClientsDoc(dataDir);
+  doc.allow = allowEntries(items);
+  await writeDoc(dataDir, doc);
+  return doc.allow;
 }
 
 export interface ClientRegistry {
@@ -105,7 +182,23 @@ export interface ClientRegistry {
   lookup(fingerprint: string): string | undefined;
   /** The client with its current permissions (changes to the file apply within a second), or undefined. */
   principal(fingerprint: string): Principal | undefined;
+  /** Why this client may not connect from this address (server-wide list first), or undefined when it may. */
+  addressRefusal(fingerprint: string, address: string): string | undefined;
   close(): void;
+}
+
+interface Loaded {
+  byFp: Map<string, Principal>;
+  ipsByFp: Map<string, AllowList>;
+  allow: AllowList;
+}
+
+function load(doc: ClientsDoc): Loaded {
+  return {
+    byFp: principals(doc.clients),
+    ipsByFp: new Map(doc.clients.map((c) => [c.fingerprint, parseAllowList(c.ips)])),
+    allow: parseAllowList(doc.allow),
+  };
 }
 
 /**
@@ -117,7 +210,7 @@ export interface ClientRegistry {
  */
 export async function watchClients(dataDir: string, opts: { pollMs?: number; onError?: (e: unknown) => void } = {}): Promise<ClientRegistry> {
   const file = clientsFile(dataDir);
-  let byFp = principals(await readClients(dataDir));
+  let current = load(await readClientsDoc(dataDir));
   let lastStamp = stamp(file);
   let reloading = false;
   let again = false;
@@ -128,7 +221,7 @@ export async function watchClients(dataDir: string, opts: { pollMs?: number; onE
       do {
         again = false;
         lastStamp = stamp(file);
-        try { byFp = principals(await readClients(dataDir)); } catch (e) { opts.onError?.(e); }
+        try { current = load(await readClientsDoc(dataDir)); } catch (e) { opts.onError?.(e); }
       } while (again);
     } finally { reloading = false; }
   };
@@ -142,8 +235,15 @@ export async function watchClients(dataDir: string, opts: { pollMs?: number; onE
   const poll = setInterval(() => { if (stamp(file) !== lastStamp) void reload(); }, opts.pollMs ?? 250);
   poll.unref();
   return {
-    lookup: (fp) => byFp.get(fp)?.name,
-    principal: (fp) => byFp.get(fp),
+    lookup: (fp) => current.byFp.get(fp)?.name,
+    principal: (fp) => current.byFp.get(fp),
+    addressRefusal(fp, address) {
+      const c = current.byFp.get(fp);
+      if (c === undefined) return 'not registered';
+      if (!current.allow.allows(address)) return `address ${address} is not in the server's IP allow-list`;
+      if (current.ipsByFp.get(fp)?.allows(address) === false) return `address ${address} is not in client "${c.name}"'s IP allow-list`;
+      return undefined;
+    },
     close() { clearInterval(poll); watcher?.close(); },
   };
 }

@@ -179,10 +179,12 @@ export interface EnrolResult {
 }
 
 /** Issues a client certificate from DIR's CA, writes NAME.crt/NAME.key/ca.crt to outDir, registers it. */
-/** Permissions and sharing groups of a new client; absent: least privilege (DEFAULT_GRANTS), no groups. */
+/** Permissions, sharing groups and IP allow-list of a new client; absent: least privilege (DEFAULT_GRANTS), no groups, any address. */
 export interface ClientAccess {
   grants?: readonly Grant[];
   groups?: readonly string[];
+  /** IP allow-list (addresses, CIDR ranges); absent: any address. */
+  ips?: readonly string[];
 }
 
 export async function enrolClient(dataDir: string, name: string, outDir: string, access: ClientAccess = {}): Promise<EnrolResult> {

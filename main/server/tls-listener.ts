@@ -32,7 +32,7 @@ export interface KmipTlsOptions {
   certPem: string;
   keyPem: string;
   caCertPem: string;
-  clients: Pick<ClientRegistry, 'lookup' | 'principal'>;
+  clients: Pick<ClientRegistry, 'lookup' | 'principal' | 'addressRefusal'>;
   context: ServerContext;
   /** The store's durability barrier; absent: every commit is already durable when it returns. */
   durable?: Pick<Durable, 'sync'>;
@@ -93,8 +93,15 @@ export async function startKmipTlsServer(opts: KmipTlsOptions): Promise<KmipTlsS
       socket.destroy();
       return;
     }
-    log.info(`kmip: client "${refusal.name}" connected from ${who}`);
     const fingerprint = refusal.fingerprint;
+    const address = socket.remoteAddress ?? '';
+    const fromWrongPlace = opts.clients.addressRefusal(fingerprint, address);
+    if (fromWrongPlace !== undefined) {
+      log.warn(`kmip: refused ${who}: client "${refusal.name}": ${fromWrongPlace}`);
+      socket.destroy();
+      return;
+    }
+    log.info(`kmip: client "${refusal.name}" connected from ${who}`);
     // One write per response, and the client waits for it: Nagle would only hold it back.
     socket.setNoDelay(true);
     const conn: Conn = { socket, busy: false, draining: false };
@@ -126,8 +133,9 @@ export async function startKmipTlsServer(opts: KmipTlsOptions): Promise<KmipTlsS
           if (msg === undefined) break;
           // Looked up per request: permission changes apply to open connections too.
           const principal = opts.clients.principal(fingerprint);
-          if (principal === undefined) {
-            log.warn(`kmip: closing ${who}: client "${refusal.name}" is no longer registered`);
+          const gone = principal === undefined ? 'is no longer registered' : opts.clients.addressRefusal(fingerprint, address);
+          if (principal === undefined || gone !== undefined) {
+            log.warn(`kmip: closing ${who}: client "${refusal.name}" ${principal === undefined ? gone : `may no longer connect: ${gone}`}`);
             socket.destroy();
             return;
           }
