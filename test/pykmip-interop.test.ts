@@ -37,6 +37,15 @@ const BIN = join(REPO_ROOT, 'bin', 'keyhold.mjs');
 const PYTHON = '/usr/bin/python3';
 const DRIVER = join(REPO_ROOT, 'test', 'interop', 'pykmip_client.py');
 const RUN_TIMEOUT_MS = 60_000;
+const ACCESS_DRIVER = join(REPO_ROOT, 'test', 'interop', 'pykmip_access.py');
+const ACCESS_STEPS = [
+  'owner create',
+  'reader create denied',
+  "reader get of the owner's key denied",
+  'reader get of a missing key denied',
+  'both denials read the same',
+  'reader locate finds nothing',
+];
 const run = promisify(execFile);
 
 /** The steps the driver reports at every version, in order; each must be present and ok. */
@@ -103,10 +112,10 @@ interface StepLine { step: string; ok: boolean; detail: unknown }
 
 
 /** Runs the driver; never rejects on a non-zero exit (the steps tell why). */
-function runDriver(args: string[]): Promise<{ code: number | null; signal: string | null; stdout: string; stderr: string; ms: number }> {
+function runDriver(args: string[], driver = DRIVER): Promise<{ code: number | null; signal: string | null; stdout: string; stderr: string; ms: number }> {
   return new Promise((resolve) => {
     const started = Date.now();
-    execFile(PYTHON, [DRIVER, ...args], { timeout: RUN_TIMEOUT_MS, killSignal: 'SIGKILL', maxBuffer: 8 << 20 }, (err, stdout, stderr) => {
+    execFile(PYTHON, [driver, ...args], { timeout: RUN_TIMEOUT_MS, killSignal: 'SIGKILL', maxBuffer: 8 << 20 }, (err, stdout, stderr) => {
       const e = err as (NodeJS.ErrnoException & { code?: unknown; signal?: string | null }) | null;
       resolve({
         code: e ? (typeof e.code === 'number' ? e.code : null) : 0,
@@ -154,6 +163,8 @@ describe('PyKMIP client interop', { timeout: 240_000 }, () => {
     }
     // Enrol before starting the server, so the client is trusted from the first connection.
     await run(process.execPath, [BIN, 'client', 'add', 'pykmip', '--data-dir', dir, '--out', out, '--permissions', 'all'], { timeout: 60_000 });
+    // A second client with the least-privilege defaults (no --permissions), for the access test.
+    await run(process.execPath, [BIN, 'client', 'add', 'reader', '--data-dir', dir, '--out', out], { timeout: 60_000 });
     serve = await startServe(BIN, dir);
     server = serve.child;
     port = serve.port;
@@ -166,6 +177,24 @@ describe('PyKMIP client interop', { timeout: 240_000 }, () => {
 
   test('prerequisites: /usr/bin/python3 with PyKMIP', () => {
     assert.equal(prereqError, undefined, prereqError);
+  });
+
+  test('PyKMIP as a least-privilege client: Permission Denied for Create, for another client\'s key and for a missing key alike; Locate finds nothing', async (t) => {
+    assert.equal(prereqError, undefined, prereqError);
+    const r = await runDriver(
+      ['--port', String(port), '--ca', join(out, 'ca.crt'), '--owner-cert', join(out, 'pykmip.crt'), '--owner-key', join(out, 'pykmip.key'), '--reader-cert', join(out, 'reader.crt'), '--reader-key', join(out, 'reader.key')],
+      ACCESS_DRIVER,
+    );
+    const context = `exit ${r.code}\nstdout:\n${r.stdout}\nstderr:\n${r.stderr.slice(-3000)}`;
+    const byStep = new Map(parseLines(r.stdout).map((l) => [l.step, l]));
+    for (const name of ACCESS_STEPS) {
+      await t.test(name, () => {
+        const l = byStep.get(name);
+        assert.ok(l, `step "${name}" was not reported\n${context}`);
+        assert.equal(l.ok, true, `step "${name}": ${JSON.stringify(l.detail)}`);
+      });
+    }
+    assert.equal(r.code, 0, context);
   });
 
   for (const version of ['1.2', '2.0'] as const) {
