@@ -35,6 +35,8 @@ export interface Principal {
   grants: readonly Grant[];
   /** Clients whose objects `shared` reaches: those sharing a group with this one, itself included. */
   sharesWith: readonly string[];
+  /** Requests per second this client may send (over all its connections); absent: no limit. */
+  requestsPerSecond?: number;
 }
 
 export const DEFAULT_GRANTS: readonly Grant[] = [

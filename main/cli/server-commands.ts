@@ -23,6 +23,14 @@ function portOf(flags: Map<string, string | true>): number {
   return n;
 }
 
+/** A positive whole number flag (connection limits), undefined when absent. */
+function countOf(flags: Map<string, string | true>, flag: string): number | undefined {
+  const v = flags.get(flag);
+  if (v === undefined) return undefined;
+  if (typeof v !== 'string' || !/^\d{1,7}$/.test(v) || Number(v) < 1) throw new CliError(`${flag} must be a whole number from 1 to 9999999, not "${String(v)}"`, 2);
+  return Number(v);
+}
+
 /** Diagnostics go to stderr, one time-stamped line each; stdout carries only the "listening" line. */
 function stderrLogger(io: CliIo): Logger {
   const line = (level: string, args: unknown[]) =>
@@ -100,20 +108,28 @@ function accessFlags(flags: Map<string, string | true>, warn: (line: string) => 
   if (groups !== undefined) access.groups = String(groups).split(',').map((g) => g.trim()).filter((g) => g !== '');
   const ips = flags.get('--ip');
   if (ips !== undefined) access.ips = ipList(String(ips), '--ip', warn);
+  const rate = flags.get('--rate');
+  if (rate !== undefined) {
+    if (rate === 'none') access.rate = null;
+    else if (typeof rate === 'string' && /^\d{1,7}$/.test(rate) && Number(rate) >= 1) access.rate = Number(rate);
+    else throw new CliError(`--rate must be a whole number of requests per second (at least 1) or "none", not "${String(rate)}"`, 2);
+  }
   return access;
 }
 
 export const SERVER_COMMANDS: Record<string, Command> = {
   serve: {
-    usage: 'keyhold serve [--data-dir DIR] [--host H] [--port P] [--tls-min 1.2|1.3]',
+    usage: 'keyhold serve [--data-dir DIR] [--host H] [--port P] [--tls-min 1.2|1.3] [--max-connections N] [--max-client-connections N]',
     summary: `run the KMIP server (mutual TLS; default DIR ${defaultDataDir()}, all interfaces, port ${DEFAULT_KMIP_PORT})`,
-    flags: ['--data-dir', '--host', '--port', '--tls-min'],
-    valueFlags: ['--data-dir', '--host', '--port', '--tls-min'],
+    flags: ['--data-dir', '--host', '--port', '--tls-min', '--max-connections', '--max-client-connections'],
+    valueFlags: ['--data-dir', '--host', '--port', '--tls-min', '--max-connections', '--max-client-connections'],
     async run(flags, _input, write, { io }) {
       const host = flags.get('--host');
       const tlsMin = flags.get('--tls-min') ?? '1.2';
       if (tlsMin !== '1.2' && tlsMin !== '1.3') throw new CliError('--tls-min must be 1.2 or 1.3', 2);
       const port = portOf(flags);
+      const maxConnections = countOf(flags, '--max-connections');
+      const maxConnectionsPerClient = countOf(flags, '--max-client-connections');
       const signal = stopOnSignal();
       const log = stderrLogger(io);
       const faults = process.env.KEYHOLD_TEST_FAULTS === '1' ? faultRequests(io.stdin, log) : undefined;
@@ -124,6 +140,8 @@ export const SERVER_COMMANDS: Record<string, Command> = {
           ...(typeof host === 'string' ? { host } : {}),
           port,
           minVersion: tlsMin === '1.3' ? 'TLSv1.3' : 'TLSv1.2',
+          ...(maxConnections === undefined ? {} : { maxConnections }),
+          ...(maxConnectionsPerClient === undefined ? {} : { maxConnectionsPerClient }),
           log,
           onListening: (a) => write(`KMIP server listening on ${a.host.includes(':') ? `[${a.host}]` : a.host}:${a.port}\n`),
           stopSignal: signal.stopped.then((sig) => log.info(`${sig}: stopping`)),
@@ -139,10 +157,10 @@ export const SERVER_COMMANDS: Record<string, Command> = {
     },
   },
   'client add': {
-    usage: 'keyhold client add NAME [--data-dir DIR] --out OUTDIR [--permissions LIST] [--groups LIST] [--ip LIST]',
+    usage: 'keyhold client add NAME [--data-dir DIR] --out OUTDIR [--permissions LIST] [--groups LIST] [--ip LIST] [--rate N]',
     summary: `issue a client certificate from the internal CA, register it, write OUTDIR/NAME.crt, NAME.key, ca.crt; permissions: "all" or group[:own|shared|all][:Type+Type],… (groups ${PERMISSION_GROUPS.join(', ')}; default ${formatGrants(DEFAULT_GRANTS)})`,
-    flags: ['--data-dir', '--out', '--permissions', '--groups', '--ip'],
-    valueFlags: ['--data-dir', '--out', '--permissions', '--groups', '--ip'],
+    flags: ['--data-dir', '--out', '--permissions', '--groups', '--ip', '--rate'],
+    valueFlags: ['--data-dir', '--out', '--permissions', '--groups', '--ip', '--rate'],
     args: ['NAME'],
     async run(flags, _input, write, { args, io }) {
       const out = flags.get('--out');
@@ -157,17 +175,17 @@ export const SERVER_COMMANDS: Record<string, Command> = {
     },
   },
   'client set': {
-    usage: 'keyhold client set NAME [--data-dir DIR] [--permissions LIST] [--groups LIST] [--ip LIST|any]',
-    summary: 'change a client\'s permissions, sharing groups or IP allow-list; a running server applies it within a second, open connections included',
-    flags: ['--data-dir', '--permissions', '--groups', '--ip'],
-    valueFlags: ['--data-dir', '--permissions', '--groups', '--ip'],
+    usage: 'keyhold client set NAME [--data-dir DIR] [--permissions LIST] [--groups LIST] [--ip LIST|any] [--rate N|none]',
+    summary: 'change a client\'s permissions, sharing groups, IP allow-list or request rate (requests/s); a running server applies it within a second, open connections included',
+    flags: ['--data-dir', '--permissions', '--groups', '--ip', '--rate'],
+    valueFlags: ['--data-dir', '--permissions', '--groups', '--ip', '--rate'],
     args: ['NAME'],
     async run(flags, _input, write, { args, io }) {
       const access = accessFlags(flags, (line) => io.stderr.write(`${line}\n`));
-      if (access.grants === undefined && access.groups === undefined && access.ips === undefined) throw new CliError('nothing to change: give --permissions, --groups and/or --ip', 2);
+      if (access.grants === undefined && access.groups === undefined && access.ips === undefined && access.rate === undefined) throw new CliError('nothing to change: give --permissions, --groups, --ip and/or --rate', 2);
       try {
         const c = await updateClient(dataDirOf(flags), args[0]!, access);
-        write(`client "${c.name}": permissions ${formatGrants(c.grants)}; groups ${c.groups.length > 0 ? c.groups.join(',') : '(none)'}; addresses ${c.ips.length > 0 ? c.ips.join(',') : 'any'}\n`);
+        write(`client "${c.name}": permissions ${formatGrants(c.grants)}; groups ${c.groups.length > 0 ? c.groups.join(',') : '(none)'}; addresses ${c.ips.length > 0 ? c.ips.join(',') : 'any'}; rate ${c.rate === undefined ? 'no limit' : `${c.rate}/s`}\n`);
       } catch (e) {
         throw asCliError(e, 'cannot change the client');
       }
@@ -186,7 +204,7 @@ export const SERVER_COMMANDS: Record<string, Command> = {
         throw asCliError(e, 'cannot read the clients');
       }
       if (clients.clients.length === 0) write('no clients registered\n');
-      for (const c of clients.clients) write(`${c.name}\tSHA-256 ${c.fingerprint.slice(0, 16)}…\t${formatGrants(c.grants)}\tgroups ${c.groups.length > 0 ? c.groups.join(',') : '-'}\taddresses ${c.ips.length > 0 ? c.ips.join(',') : 'any'}\n`);
+      for (const c of clients.clients) write(`${c.name}\tSHA-256 ${c.fingerprint.slice(0, 16)}…\t${formatGrants(c.grants)}\tgroups ${c.groups.length > 0 ? c.groups.join(',') : '-'}\taddresses ${c.ips.length > 0 ? c.ips.join(',') : 'any'}\trate ${c.rate === undefined ? '-' : `${c.rate}/s`}\n`);
       write(`server-wide addresses: ${clients.allow.length > 0 ? clients.allow.join(',') : 'any'}\n`);
     },
   },

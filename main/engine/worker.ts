@@ -97,11 +97,19 @@ const handlers: { [M in MethodName]: Handler<M> } = {
   status: { queued: false, run: () => ({ ...status }) },
   startServer: {
     queued: true,
-    run: async ({ dataDir, host, port, minVersion }) => {
+    run: async ({ dataDir, host, port, minVersion, maxConnections, maxConnectionsPerClient }) => {
       if (server !== null) throw new Error(`the server is already running on ${status.endpoint ?? '?'}`);
       setStatus({ state: 'starting', lastError: null });
       try {
-        server = await startServer({ dataDir, ...(host === null ? {} : { host }), port, minVersion, log });
+        server = await startServer({
+          dataDir,
+          ...(host === null ? {} : { host }),
+          port,
+          minVersion,
+          ...(maxConnections === undefined ? {} : { maxConnections }),
+          ...(maxConnectionsPerClient === undefined ? {} : { maxConnectionsPerClient }),
+          log,
+        });
       } catch (e) {
         setStatus({ state: 'stopped', endpoint: null, lastError: { code: 'start_failed', message: messageOf(e) } });
         throw e;

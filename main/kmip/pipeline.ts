@@ -34,6 +34,8 @@ export interface ServerContext {
    * use: tests, replays).
    */
   principal?: Principal;
+  /** Answer every item of this request with this failure and run nothing (a client over its request rate). */
+  refuse?: { reason: ResultReasonName; message: string };
 }
 
 /** The connection must be closed without an answer: the message header is unreadable. */
@@ -124,6 +126,8 @@ function parseFailure(p: Extract<ItemParse, { ok: false }>, version: ProtocolVer
  * those after it are not run (1.4 §6.13, 2.1 §9.13; OASIS BL-M-2-21).
  */
 async function runBatch(header: RequestHeader, items: ItemParse[], version: ProtocolVersion, ctx: ServerContext): Promise<ResponseBatchItem[]> {
+  const refuse = ctx.refuse;
+  if (refuse !== undefined) return items.map((p) => failedItem(version, refuse.reason, refuse.message, p.ok ? p.item : p));
   const option = header.batchErrorContinuationOption ?? BECO.Stop;
   const gate = ctx.objects === undefined ? undefined : gateFor(ctx.objects);
   const managed = ctx.objects?.managed;

@@ -25,6 +25,8 @@ export interface ClientEntry {
   groups: string[];
   /** The client's IP allow-list (addresses, CIDR ranges); empty: any address the server-wide list allows. */
   ips: string[];
+  /** Requests per second over all its connections; absent: no limit. */
+  rate?: number;
 }
 
 export interface ClientsDoc {
@@ -38,6 +40,8 @@ export interface ClientAccessChange {
   grants?: readonly Grant[];
   groups?: readonly string[];
   ips?: readonly string[];
+  /** Requests per second; null removes the limit. */
+  rate?: number | null;
 }
 
 const FINGERPRINT = /^[0-9a-f]{64}$/;
@@ -50,6 +54,12 @@ function stringList(v: unknown, what: string): string[] {
   const list = v === undefined ? [] : v;
   if (!Array.isArray(list) || !list.every((g) => typeof g === 'string' && g !== '')) throw new Error(`${what} must be a list of non-empty strings`);
   return list as string[];
+}
+
+/** A request rate: a positive whole number of requests per second. */
+export function requestRate(v: unknown): number {
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 1) throw new Error(`rate must be a whole number of requests per second, at least 1 (not ${JSON.stringify(v)})`);
+  return v;
 }
 
 /** Normalised entries of an allow-list; throws on a bad entry. */
@@ -68,7 +78,7 @@ export function parseClientsDoc(text: string, file: string): ClientsDoc {
     if (typeof e?.name !== 'string' || typeof e.fingerprint !== 'string' || !FINGERPRINT.test(e.fingerprint)) {
       throw new Error(`${file}: client #${i + 1} needs a name and a 64-hex-digit SHA-256 fingerprint`);
     }
-    const raw = e as { permissions?: unknown; groups?: unknown; ips?: unknown };
+    const raw = e as { permissions?: unknown; groups?: unknown; ips?: unknown; rate?: unknown };
     try {
       const grants = raw.permissions === undefined ? DEFAULT_GRANTS.map((g) => ({ ...g })) : parseGrants(String(raw.permissions));
       return {
@@ -78,6 +88,7 @@ export function parseClientsDoc(text: string, file: string): ClientsDoc {
         grants,
         groups: stringList(raw.groups, 'groups'),
         ips: allowEntries(stringList(raw.ips, 'ips')),
+        ...(raw.rate === undefined ? {} : { rate: requestRate(raw.rate) }),
       };
     } catch (err) {
       throw new Error(`${file}: client "${e.name}": ${(err as Error).message}`);
@@ -105,6 +116,7 @@ function serialise(c: ClientEntry): object {
     permissions: formatGrants(c.grants),
     ...(c.groups.length > 0 ? { groups: c.groups } : {}),
     ...(c.ips.length > 0 ? { ips: c.ips } : {}),
+    ...(c.rate === undefined ? {} : { rate: c.rate }),
   };
 }
 
@@ -118,7 +130,12 @@ export function principals(clients: readonly ClientEntry[]): Map<string, Princip
   return new Map(
     clients.map((c) => [
       c.fingerprint,
-      { name: c.name, grants: c.grants, sharesWith: clients.filter((o) => o.groups.some((g) => c.groups.includes(g))).map((o) => o.name) },
+      {
+        name: c.name,
+        grants: c.grants,
+        sharesWith: clients.filter((o) => o.groups.some((g) => c.groups.includes(g))).map((o) => o.name),
+        ...(c.rate === undefined ? {} : { requestsPerSecond: c.rate }),
+      },
     ]),
   );
 }
@@ -153,6 +170,7 @@ export async function addClient(dataDir: string, name: string, fingerprint: stri
     grants: [...(access.grants ?? DEFAULT_GRANTS)],
     groups: [...(access.groups ?? [])],
     ips: allowEntries(access.ips ?? []),
+    ...(access.rate === undefined || access.rate === null ? {} : { rate: requestRate(access.rate) }),
   });
   await writeDoc(dataDir, doc);
 }
@@ -165,6 +183,8 @@ export async function updateClient(dataDir: string, name: string, change: Client
   if (change.grants !== undefined) c.grants = [...change.grants];
   if (change.groups !== undefined) c.groups = [...change.groups];
   if (change.ips !== undefined) c.ips = allowEntries(change.ips);
+  if (change.rate === null) delete c.rate;
+  else if (change.rate !== undefined) c.rate = requestRate(change.rate);
   await writeDoc(dataDir, doc);
   return c;
 }

@@ -30,6 +30,9 @@ export interface StartServerOptions {
   host?: string;
   port: number;
   minVersion?: TlsMinVersion;
+  /** See KmipTlsOptions. */
+  maxConnections?: number;
+  maxConnectionsPerClient?: number;
   log: Logger;
 }
 
@@ -61,6 +64,8 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
       clients,
       durable: store,
       ...(opts.minVersion === undefined ? {} : { minVersion: opts.minVersion }),
+      ...(opts.maxConnections === undefined ? {} : { maxConnections: opts.maxConnections }),
+      ...(opts.maxConnectionsPerClient === undefined ? {} : { maxConnectionsPerClient: opts.maxConnectionsPerClient }),
       context: {
         router: createRouter(),
         objects: storeObjectsPort(store),
@@ -86,6 +91,8 @@ export interface ServeOptions {
   host?: string;
   port: number;
   minVersion?: TlsMinVersion;
+  maxConnections?: number;
+  maxConnectionsPerClient?: number;
   log: Logger;
   /** Called once with the bound address, when connections are being accepted. */
   onListening(address: { host: string; port: number }): void;
@@ -118,7 +125,14 @@ export async function serve(opts: ServeOptions): Promise<void> {
   try {
     await host.start();
     // First start may create a CA and a server key: allow time for key generation.
-    const params = { dataDir: opts.dataDir, host: opts.host ?? null, port: opts.port, minVersion: opts.minVersion ?? 'TLSv1.2' } as const;
+    const params = {
+      dataDir: opts.dataDir,
+      host: opts.host ?? null,
+      port: opts.port,
+      minVersion: opts.minVersion ?? 'TLSv1.2',
+      ...(opts.maxConnections === undefined ? {} : { maxConnections: opts.maxConnections }),
+      ...(opts.maxConnectionsPerClient === undefined ? {} : { maxConnectionsPerClient: opts.maxConnectionsPerClient }),
+    } as const;
     const address = await host.request('startServer', params, { timeoutMs: 120_000 });
     // After a crash the host restarts the worker; bring the listener back on the same port.
     const offReady = host.on('ready', () => {
@@ -185,6 +199,8 @@ export interface ClientAccess {
   groups?: readonly string[];
   /** IP allow-list (addresses, CIDR ranges); absent: any address. */
   ips?: readonly string[];
+  /** Requests per second; absent or null: no limit. */
+  rate?: number | null;
 }
 
 export async function enrolClient(dataDir: string, name: string, outDir: string, access: ClientAccess = {}): Promise<EnrolResult> {

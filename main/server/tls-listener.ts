@@ -21,6 +21,7 @@ import { TtlvFramer, type TtlvLimits } from '../../shared/kmip/ttlv/index.js';
 import { silentLogger, type Logger } from '../admin/log.js';
 import type { ClientRegistry } from './clients.js';
 import type { Durable } from '../store/durability.js';
+import type { Principal } from '../access/policy.js';
 
 export type TlsMinVersion = 'TLSv1.2' | 'TLSv1.3';
 
@@ -42,6 +43,10 @@ export interface KmipTlsOptions {
   /** A connection idle this long (no request in progress) is closed. Default 10 min. */
   idleTimeoutMs?: number;
   handshakeTimeoutMs?: number;
+  /** Open connections at most, all clients together (default 1024): one more is closed after the handshake, and logged. */
+  maxConnections?: number;
+  /** Open connections at most per client (default 64), so that no client can take every connection. */
+  maxConnectionsPerClient?: number;
   log?: Logger;
 }
 
@@ -67,6 +72,11 @@ export async function startKmipTlsServer(opts: KmipTlsOptions): Promise<KmipTlsS
   const limits = { ...opts.context.limits, ...opts.limits };
   const ctx: ServerContext = { ...opts.context, limits };
   const conns = new Set<Conn>();
+  const maxConnections = opts.maxConnections ?? 1024;
+  const maxPerClient = opts.maxConnectionsPerClient ?? 64;
+  /** Open connections per client name. */
+  const perClient = new Map<string, number>();
+  const rates = new RateLimiter();
 
   const server = tls.createServer({
     cert: opts.certPem,
@@ -101,7 +111,24 @@ export async function startKmipTlsServer(opts: KmipTlsOptions): Promise<KmipTlsS
       socket.destroy();
       return;
     }
-    log.info(`kmip: client "${refusal.name}" connected from ${who}`);
+    const name = refusal.name;
+    if (conns.size >= maxConnections) {
+      log.warn(`kmip: refused ${who}: client "${name}": the server's limit of ${maxConnections} connections is reached`);
+      socket.destroy();
+      return;
+    }
+    if ((perClient.get(name) ?? 0) >= maxPerClient) {
+      log.warn(`kmip: refused ${who}: client "${name}" already has ${maxPerClient} connections (its limit)`);
+      socket.destroy();
+      return;
+    }
+    perClient.set(name, (perClient.get(name) ?? 0) + 1);
+    socket.once('close', () => {
+      const n = (perClient.get(name) ?? 1) - 1;
+      if (n > 0) perClient.set(name, n);
+      else perClient.delete(name);
+    });
+    log.info(`kmip: client "${name}" connected from ${who}`);
     // One write per response, and the client waits for it: Nagle would only hold it back.
     socket.setNoDelay(true);
     const conn: Conn = { socket, busy: false, draining: false };
@@ -139,7 +166,9 @@ export async function startKmipTlsServer(opts: KmipTlsOptions): Promise<KmipTlsS
             socket.destroy();
             return;
           }
-          const result = await processRequest(msg, { ...ctx, principal });
+          const overRate = rates.take(principal);
+          if (overRate !== undefined && overRate.log) log.warn(`kmip: ${who}: client "${principal.name}" is over its rate of ${principal.requestsPerSecond} requests/s; refusing requests (logged once a second)`);
+          const result = await processRequest(msg, overRate === undefined ? { ...ctx, principal } : { ...ctx, principal, refuse: overRate.refuse });
           if (socket.destroyed) return;
           if (isClose(result)) {
             log.warn(`kmip: closing ${who}: ${result.reason}`);
@@ -235,4 +264,39 @@ function refuse(socket: tls.TLSSocket, clients: Pick<ClientRegistry, 'lookup'>):
 /** The client identity: SHA-256 of the DER certificate, as pki fingerprintOf computes it. */
 export function clientFingerprint(der: Uint8Array): string {
   return createHash('sha256').update(der).digest('hex');
+}
+
+/**
+ * Per-client request rates: a token bucket per client name, shared by all its
+ * connections, refilled at requestsPerSecond and holding at most one second's
+ * worth (so a client may burst that much after a quiet spell). A request over
+ * the rate is answered Server Limit Exceeded without running, which costs the
+ * server almost nothing, so a flooding client cannot starve the others.
+ */
+class RateLimiter {
+  private readonly buckets = new Map<string, { tokens: number; at: number; rate: number; loggedAt: number }>();
+
+  /** undefined: go ahead; else the refusal, and whether to log it (at most once a second per client). */
+  take(p: Principal): { refuse: { reason: 'ServerLimitExceeded'; message: string }; log: boolean } | undefined {
+    const rate = p.requestsPerSecond;
+    if (rate === undefined) {
+      this.buckets.delete(p.name);
+      return undefined;
+    }
+    const now = performance.now();
+    let b = this.buckets.get(p.name);
+    if (b === undefined || b.rate !== rate) {
+      b = { tokens: rate, at: now, rate, loggedAt: -Infinity };
+      this.buckets.set(p.name, b);
+    }
+    b.tokens = Math.min(rate, b.tokens + ((now - b.at) / 1000) * rate);
+    b.at = now;
+    if (b.tokens >= 1) {
+      b.tokens -= 1;
+      return undefined;
+    }
+    const log = now - b.loggedAt >= 1000;
+    if (log) b.loggedAt = now;
+    return { refuse: { reason: 'ServerLimitExceeded', message: `client "${p.name}" is over its limit of ${rate} requests per second; retry later` }, log };
+  }
 }

@@ -16,7 +16,7 @@
 // admin contract's validators.
 
 import type { EngineState, EngineStatus } from '../ipc/contract.js';
-import { boolean, integer, noArgs, object, oneOf, string, type Validation, type Validator } from '../ipc/validate.js';
+import { boolean, integer, noArgs, object, oneOf, optional, string, type Validation, type Validator } from '../ipc/validate.js';
 
 // --- validators the ipc set lacks -------------------------------------------------
 
@@ -77,6 +77,10 @@ export interface StartServerParams {
   /** 0: any free port. */
   port: number;
   minVersion: 'TLSv1.2' | 'TLSv1.3';
+  /** Open KMIP connections at most, all clients together (default 1024). */
+  maxConnections?: number;
+  /** Open KMIP connections at most per client (default 64), so one client cannot take them all. */
+  maxConnectionsPerClient?: number;
 }
 
 const startServerParams: Validator<StartServerParams> = object({
@@ -84,6 +88,8 @@ const startServerParams: Validator<StartServerParams> = object({
   host: nullable(string({ minLength: 1, maxLength: 300 })),
   port: integer({ min: 0, max: 65535 }),
   minVersion: oneOf('TLSv1.2', 'TLSv1.3'),
+  maxConnections: optional(integer({ min: 1, max: 1_000_000 })),
+  maxConnectionsPerClient: optional(integer({ min: 1, max: 1_000_000 })),
 });
 
 /** A diagnostic line from the worker (refused clients, closed connections): the main thread decides where it goes. */
