@@ -4,7 +4,7 @@ import type { Logger } from '../admin/log.js';
 import { defaultDataDir } from '../server/data-dir.js';
 import { DEFAULT_KMIP_PORT, enrolClient, serve, type ClientAccess } from '../server/serve.js';
 import { DEFAULT_GRANTS, formatGrants, parseGrants } from '../access/policy.js';
-import { readClientsDoc, setServerAllowList, updateClient } from '../server/clients.js';
+import { readClientsDoc, removeClient, setServerAllowList, updateClient } from '../server/clients.js';
 import { parseAllowList } from '../access/ip-allow.js';
 import { PERMISSION_GROUPS } from '../access/operation-groups.js';
 import { CliError } from './errors.js';
@@ -108,6 +108,11 @@ function accessFlags(flags: Map<string, string | true>, warn: (line: string) => 
   if (groups !== undefined) access.groups = String(groups).split(',').map((g) => g.trim()).filter((g) => g !== '');
   const ips = flags.get('--ip');
   if (ips !== undefined) access.ips = ipList(String(ips), '--ip', warn);
+  const description = flags.get('--description');
+  if (description !== undefined) {
+    if (typeof description !== 'string' || description.length > 200 || /[\u0000-\u001f]/.test(description)) throw new CliError('--description must be one line of at most 200 characters', 2);
+    access.description = description;
+  }
   const rate = flags.get('--rate');
   if (rate !== undefined) {
     if (rate === 'none') access.rate = null;
@@ -157,10 +162,10 @@ export const SERVER_COMMANDS: Record<string, Command> = {
     },
   },
   'client add': {
-    usage: 'keyhold client add NAME [--data-dir DIR] --out OUTDIR [--permissions LIST] [--groups LIST] [--ip LIST] [--rate N]',
+    usage: 'keyhold client add NAME [--data-dir DIR] --out OUTDIR [--permissions LIST] [--groups LIST] [--ip LIST] [--rate N] [--description TEXT]',
     summary: `issue a client certificate from the internal CA, register it, write OUTDIR/NAME.crt, NAME.key, ca.crt; permissions: "all" or group[:own|shared|all][:Type+Type],… (groups ${PERMISSION_GROUPS.join(', ')}; default ${formatGrants(DEFAULT_GRANTS)})`,
-    flags: ['--data-dir', '--out', '--permissions', '--groups', '--ip', '--rate'],
-    valueFlags: ['--data-dir', '--out', '--permissions', '--groups', '--ip', '--rate'],
+    flags: ['--data-dir', '--out', '--permissions', '--groups', '--ip', '--rate', '--description'],
+    valueFlags: ['--data-dir', '--out', '--permissions', '--groups', '--ip', '--rate', '--description'],
     args: ['NAME'],
     async run(flags, _input, write, { args, io }) {
       const out = flags.get('--out');
@@ -175,14 +180,14 @@ export const SERVER_COMMANDS: Record<string, Command> = {
     },
   },
   'client set': {
-    usage: 'keyhold client set NAME [--data-dir DIR] [--permissions LIST] [--groups LIST] [--ip LIST|any] [--rate N|none]',
+    usage: 'keyhold client set NAME [--data-dir DIR] [--permissions LIST] [--groups LIST] [--ip LIST|any] [--rate N|none] [--description TEXT]',
     summary: 'change a client\'s permissions, sharing groups, IP allow-list or request rate (requests/s); a running server applies it within a second, open connections included',
-    flags: ['--data-dir', '--permissions', '--groups', '--ip', '--rate'],
-    valueFlags: ['--data-dir', '--permissions', '--groups', '--ip', '--rate'],
+    flags: ['--data-dir', '--permissions', '--groups', '--ip', '--rate', '--description'],
+    valueFlags: ['--data-dir', '--permissions', '--groups', '--ip', '--rate', '--description'],
     args: ['NAME'],
     async run(flags, _input, write, { args, io }) {
       const access = accessFlags(flags, (line) => io.stderr.write(`${line}\n`));
-      if (access.grants === undefined && access.groups === undefined && access.ips === undefined && access.rate === undefined) throw new CliError('nothing to change: give --permissions, --groups, --ip and/or --rate', 2);
+      if (Object.keys(access).length === 0) throw new CliError('nothing to change: give --permissions, --groups, --ip, --rate and/or --description', 2);
       try {
         const c = await updateClient(dataDirOf(flags), args[0]!, access);
         write(`client "${c.name}": permissions ${formatGrants(c.grants)}; groups ${c.groups.length > 0 ? c.groups.join(',') : '(none)'}; addresses ${c.ips.length > 0 ? c.ips.join(',') : 'any'}; rate ${c.rate === undefined ? 'no limit' : `${c.rate}/s`}\n`);
@@ -204,7 +209,7 @@ export const SERVER_COMMANDS: Record<string, Command> = {
         throw asCliError(e, 'cannot read the clients');
       }
       if (clients.clients.length === 0) write('no clients registered\n');
-      for (const c of clients.clients) write(`${c.name}\tSHA-256 ${c.fingerprint.slice(0, 16)}…\t${formatGrants(c.grants)}\tgroups ${c.groups.length > 0 ? c.groups.join(',') : '-'}\taddresses ${c.ips.length > 0 ? c.ips.join(',') : 'any'}\trate ${c.rate === undefined ? '-' : `${c.rate}/s`}\n`);
+      for (const c of clients.clients) write(`${c.name}${c.enabled ? '' : ' (disabled)'}\tSHA-256 ${c.fingerprint.slice(0, 16)}…\t${formatGrants(c.grants)}\tgroups ${c.groups.length > 0 ? c.groups.join(',') : '-'}\taddresses ${c.ips.length > 0 ? c.ips.join(',') : 'any'}\trate ${c.rate === undefined ? '-' : `${c.rate}/s`}\n`);
       write(`server-wide addresses: ${clients.allow.length > 0 ? clients.allow.join(',') : 'any'}\n`);
     },
   },
@@ -222,6 +227,81 @@ export const SERVER_COMMANDS: Record<string, Command> = {
       } catch (e) {
         throw asCliError(e, 'cannot set the allow-list');
       }
+    },
+  },
+  'client show': {
+    usage: 'keyhold client show NAME [--data-dir DIR]',
+    summary: 'one client in full: description, state, certificate fingerprint, permissions, groups, addresses, rate',
+    flags: ['--data-dir'],
+    valueFlags: ['--data-dir'],
+    args: ['NAME'],
+    async run(flags, _input, write, { args }) {
+      let doc;
+      try {
+        doc = await readClientsDoc(dataDirOf(flags));
+      } catch (e) {
+        throw asCliError(e, 'cannot read the clients');
+      }
+      const c = doc.clients.find((x) => x.name === args[0]);
+      if (c === undefined) throw new CliError(`no client named "${args[0]}" is registered`);
+      write(
+        [
+          `name:        ${c.name}`,
+          `description: ${c.description === '' ? '-' : c.description}`,
+          `state:       ${c.enabled ? 'enabled' : 'disabled'}`,
+          `added:       ${c.added || '-'}`,
+          `certificate: SHA-256 ${c.fingerprint}`,
+          `permissions: ${formatGrants(c.grants)}`,
+          `groups:      ${c.groups.length > 0 ? c.groups.join(',') : '-'}`,
+          `addresses:   ${c.ips.length > 0 ? c.ips.join(',') : 'any'}${doc.allow.length > 0 ? ` (and the server-wide ${doc.allow.join(',')})` : ''}`,
+          `rate:        ${c.rate === undefined ? 'no limit' : `${c.rate} requests/s`}`,
+        ].join('\n') + '\n',
+      );
+    },
+  },
+  'client disable': {
+    usage: 'keyhold client disable NAME [--data-dir DIR]',
+    summary: 'refuse the client from now on (its open connections close at their next request) without forgetting it',
+    flags: ['--data-dir'],
+    valueFlags: ['--data-dir'],
+    args: ['NAME'],
+    async run(flags, _input, write, { args }) {
+      try {
+        await updateClient(dataDirOf(flags), args[0]!, { enabled: false });
+      } catch (e) {
+        throw asCliError(e, 'cannot disable the client');
+      }
+      write(`client "${args[0]}" disabled\n`);
+    },
+  },
+  'client enable': {
+    usage: 'keyhold client enable NAME [--data-dir DIR]',
+    summary: 'accept a disabled client again',
+    flags: ['--data-dir'],
+    valueFlags: ['--data-dir'],
+    args: ['NAME'],
+    async run(flags, _input, write, { args }) {
+      try {
+        await updateClient(dataDirOf(flags), args[0]!, { enabled: true });
+      } catch (e) {
+        throw asCliError(e, 'cannot enable the client');
+      }
+      write(`client "${args[0]}" enabled\n`);
+    },
+  },
+  'client remove': {
+    usage: 'keyhold client remove NAME [--data-dir DIR]',
+    summary: 'unregister the client: its certificate is refused from now on; the objects it owns stay, reachable with scope all, and its name is never given out again',
+    flags: ['--data-dir'],
+    valueFlags: ['--data-dir'],
+    args: ['NAME'],
+    async run(flags, _input, write, { args }) {
+      try {
+        await removeClient(dataDirOf(flags), args[0]!);
+      } catch (e) {
+        throw asCliError(e, 'cannot remove the client');
+      }
+      write(`client "${args[0]}" removed\n`);
     },
   },
 };

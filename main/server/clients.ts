@@ -27,12 +27,22 @@ export interface ClientEntry {
   ips: string[];
   /** Requests per second over all its connections; absent: no limit. */
   rate?: number;
+  /** What the client is, for the operator ("vCenter prod"). */
+  description: string;
+  /** A disabled client is refused like an unknown one, and its open connections close at their next request. */
+  enabled: boolean;
 }
 
 export interface ClientsDoc {
   clients: ClientEntry[];
   /** The server-wide IP allow-list; empty: any address. */
   allow: string[];
+  /**
+   * Names of removed clients. Objects record their owner by name, so a new
+   * client under an old name would inherit the old one's keys: such names are
+   * never given out again.
+   */
+  retired: string[];
 }
 
 /** What a change to a client may set. */
@@ -42,6 +52,8 @@ export interface ClientAccessChange {
   ips?: readonly string[];
   /** Requests per second; null removes the limit. */
   rate?: number | null;
+  description?: string;
+  enabled?: boolean;
 }
 
 const FINGERPRINT = /^[0-9a-f]{64}$/;
@@ -78,7 +90,7 @@ export function parseClientsDoc(text: string, file: string): ClientsDoc {
     if (typeof e?.name !== 'string' || typeof e.fingerprint !== 'string' || !FINGERPRINT.test(e.fingerprint)) {
       throw new Error(`${file}: client #${i + 1} needs a name and a 64-hex-digit SHA-256 fingerprint`);
     }
-    const raw = e as { permissions?: unknown; groups?: unknown; ips?: unknown; rate?: unknown };
+    const raw = e as { permissions?: unknown; groups?: unknown; ips?: unknown; rate?: unknown; description?: unknown; enabled?: unknown };
     try {
       const grants = raw.permissions === undefined ? DEFAULT_GRANTS.map((g) => ({ ...g })) : parseGrants(String(raw.permissions));
       return {
@@ -89,6 +101,8 @@ export function parseClientsDoc(text: string, file: string): ClientsDoc {
         groups: stringList(raw.groups, 'groups'),
         ips: allowEntries(stringList(raw.ips, 'ips')),
         ...(raw.rate === undefined ? {} : { rate: requestRate(raw.rate) }),
+        description: typeof raw.description === 'string' ? raw.description : '',
+        enabled: raw.enabled !== false,
       };
     } catch (err) {
       throw new Error(`${file}: client "${e.name}": ${(err as Error).message}`);
@@ -100,7 +114,13 @@ export function parseClientsDoc(text: string, file: string): ClientsDoc {
   } catch (err) {
     throw new Error(`${file}: allow: ${(err as Error).message}`);
   }
-  return { clients, allow };
+  let retired: string[];
+  try {
+    retired = stringList((doc as { retired?: unknown }).retired, 'retired');
+  } catch (err) {
+    throw new Error(`${file}: ${(err as Error).message}`);
+  }
+  return { clients, allow, retired };
 }
 
 /** The clients alone (see parseClientsDoc). */
@@ -117,18 +137,20 @@ function serialise(c: ClientEntry): object {
     ...(c.groups.length > 0 ? { groups: c.groups } : {}),
     ...(c.ips.length > 0 ? { ips: c.ips } : {}),
     ...(c.rate === undefined ? {} : { rate: c.rate }),
+    ...(c.description === '' ? {} : { description: c.description }),
+    ...(c.enabled ? {} : { enabled: false }),
   };
 }
 
 async function writeDoc(dataDir: string, doc: ClientsDoc): Promise<void> {
-  const out = { clients: doc.clients.map(serialise), ...(doc.allow.length > 0 ? { allow: doc.allow } : {}) };
+  const out = { clients: doc.clients.map(serialise), ...(doc.allow.length > 0 ? { allow: doc.allow } : {}), ...(doc.retired.length > 0 ? { retired: doc.retired } : {}) };
   await writeFileAtomic(clientsFile(dataDir), JSON.stringify(out, null, 2) + '\n', 0o600);
 }
 
 /** Principals by fingerprint: each client with the names of the clients it shares a group with. */
 export function principals(clients: readonly ClientEntry[]): Map<string, Principal> {
   return new Map(
-    clients.map((c) => [
+    clients.filter((c) => c.enabled).map((c) => [
       c.fingerprint,
       {
         name: c.name,
@@ -144,7 +166,7 @@ export async function readClientsDoc(dataDir: string): Promise<ClientsDoc> {
   const file = clientsFile(dataDir);
   let text: string;
   try { text = await fsp.readFile(file, 'utf8'); } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { clients: [], allow: [] };
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { clients: [], allow: [], retired: [] };
     throw e;
   }
   return parseClientsDoc(text, file);
@@ -163,6 +185,7 @@ export async function readClients(dataDir: string): Promise<ClientEntry[]> {
 export async function addClient(dataDir: string, name: string, fingerprint: string, access: ClientAccessChange = {}): Promise<void> {
   const doc = await readClientsDoc(dataDir);
   if (doc.clients.some((c) => c.name === name)) throw new Error(`a client named "${name}" is already registered`);
+  if (doc.retired.includes(name)) throw new Error(`"${name}" belonged to a removed client whose objects still carry that name; choose another name`);
   doc.clients.push({
     name,
     fingerprint,
@@ -171,6 +194,8 @@ export async function addClient(dataDir: string, name: string, fingerprint: stri
     groups: [...(access.groups ?? [])],
     ips: allowEntries(access.ips ?? []),
     ...(access.rate === undefined || access.rate === null ? {} : { rate: requestRate(access.rate) }),
+    description: access.description ?? '',
+    enabled: access.enabled ?? true,
   });
   await writeDoc(dataDir, doc);
 }
@@ -185,8 +210,20 @@ export async function updateClient(dataDir: string, name: string, change: Client
   if (change.ips !== undefined) c.ips = allowEntries(change.ips);
   if (change.rate === null) delete c.rate;
   else if (change.rate !== undefined) c.rate = requestRate(change.rate);
+  if (change.description !== undefined) c.description = change.description;
+  if (change.enabled !== undefined) c.enabled = change.enabled;
   await writeDoc(dataDir, doc);
   return c;
+}
+
+/** Unregisters a client: its certificate is refused from then on (open connections close at their next request). */
+export async function removeClient(dataDir: string, name: string): Promise<void> {
+  const doc = await readClientsDoc(dataDir);
+  const at = doc.clients.findIndex((x) => x.name === name);
+  if (at < 0) throw new Error(`no client named "${name}" is registered`);
+  doc.clients.splice(at, 1);
+  if (!doc.retired.includes(name)) doc.retired.push(name);
+  await writeDoc(dataDir, doc);
 }
 
 /** Replaces the server-wide IP allow-list (empty: any address). */
@@ -202,13 +239,15 @@ export interface ClientRegistry {
   lookup(fingerprint: string): string | undefined;
   /** The client with its current permissions (changes to the file apply within a second), or undefined. */
   principal(fingerprint: string): Principal | undefined;
-  /** Why this client may not connect from this address (server-wide list first), or undefined when it may. */
+  /** Why this client may not connect (unknown, disabled, or from an address outside the server-wide or its own list), or undefined when it may. */
   addressRefusal(fingerprint: string, address: string): string | undefined;
   close(): void;
 }
 
 interface Loaded {
   byFp: Map<string, Principal>;
+  /** Every registered client by fingerprint, enabled or not. */
+  entries: Map<string, ClientEntry>;
   ipsByFp: Map<string, AllowList>;
   allow: AllowList;
 }
@@ -216,6 +255,7 @@ interface Loaded {
 function load(doc: ClientsDoc): Loaded {
   return {
     byFp: principals(doc.clients),
+    entries: new Map(doc.clients.map((c) => [c.fingerprint, c])),
     ipsByFp: new Map(doc.clients.map((c) => [c.fingerprint, parseAllowList(c.ips)])),
     allow: parseAllowList(doc.allow),
   };
@@ -255,11 +295,12 @@ export async function watchClients(dataDir: string, opts: { pollMs?: number; onE
   const poll = setInterval(() => { if (stamp(file) !== lastStamp) void reload(); }, opts.pollMs ?? 250);
   poll.unref();
   return {
-    lookup: (fp) => current.byFp.get(fp)?.name,
+    lookup: (fp) => current.entries.get(fp)?.name,
     principal: (fp) => current.byFp.get(fp),
     addressRefusal(fp, address) {
-      const c = current.byFp.get(fp);
+      const c = current.entries.get(fp);
       if (c === undefined) return 'not registered';
+      if (!c.enabled) return 'it is disabled';
       if (!current.allow.allows(address)) return `address ${address} is not in the server's IP allow-list`;
       if (current.ipsByFp.get(fp)?.allows(address) === false) return `address ${address} is not in client "${c.name}"'s IP allow-list`;
       return undefined;

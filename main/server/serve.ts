@@ -10,7 +10,7 @@ import { ensurePki, issueClientCert, validateClientName, writeFileAtomic } from 
 import { openStore } from '../store/index.js';
 import { createRouter, storeObjectsPort } from '../kmip/index.js';
 import type { Logger } from '../admin/log.js';
-import { addClient, readClients, watchClients } from './clients.js';
+import { addClient, readClientsDoc, watchClients } from './clients.js';
 import { acquireLock } from './lock.js';
 import { EngineHost } from '../engine/host.js';
 import { startKmipTlsServer, type TlsMinVersion } from './tls-listener.js';
@@ -201,11 +201,14 @@ export interface ClientAccess {
   ips?: readonly string[];
   /** Requests per second; absent or null: no limit. */
   rate?: number | null;
+  description?: string;
 }
 
 export async function enrolClient(dataDir: string, name: string, outDir: string, access: ClientAccess = {}): Promise<EnrolResult> {
   validateClientName(name);
-  if ((await readClients(dataDir)).some((c) => c.name === name)) throw new Error(`a client named "${name}" is already registered`);
+  const doc = await readClientsDoc(dataDir);
+  if (doc.clients.some((c) => c.name === name)) throw new Error(`a client named "${name}" is already registered`);
+  if (doc.retired.includes(name)) throw new Error(`"${name}" belonged to a removed client whose objects still carry that name; choose another name`);
   const pki = await ensurePki(dataDir);
   const issued = await issueClientCert(pki.ca, { name });
   await fs.mkdir(outDir, { recursive: true, mode: 0o700 });

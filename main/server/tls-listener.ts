@@ -159,10 +159,10 @@ export async function startKmipTlsServer(opts: KmipTlsOptions): Promise<KmipTlsS
           }
           if (msg === undefined) break;
           // Looked up per request: permission changes apply to open connections too.
-          const principal = opts.clients.principal(fingerprint);
-          const gone = principal === undefined ? 'is no longer registered' : opts.clients.addressRefusal(fingerprint, address);
-          if (principal === undefined || gone !== undefined) {
-            log.warn(`kmip: closing ${who}: client "${refusal.name}" ${principal === undefined ? gone : `may no longer connect: ${gone}`}`);
+          const gone = opts.clients.addressRefusal(fingerprint, address);
+          const principal = gone === undefined ? opts.clients.principal(fingerprint) : undefined;
+          if (principal === undefined) {
+            log.warn(`kmip: closing ${who}: client "${refusal.name}" may no longer connect: ${gone ?? 'not registered'}`);
             socket.destroy();
             return;
           }
