@@ -5,6 +5,7 @@ import { CliError } from './errors.js';
 import { ttlvDecode } from './ttlv-decode.js';
 import { ttlvEncode } from './ttlv-encode.js';
 import { SERVER_COMMANDS } from './server-commands.js';
+import { LOG_COMMANDS } from './log-commands.js';
 
 export interface CliIo {
   stdin: AsyncIterable<Uint8Array | string>;
@@ -51,6 +52,7 @@ const COMMANDS: Record<string, Command> = {
     },
   },
   ...SERVER_COMMANDS,
+  ...LOG_COMMANDS,
 };
 
 /** Every flag that takes a value, whatever the command: the value is never mistaken for a command word. */

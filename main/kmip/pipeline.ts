@@ -7,7 +7,7 @@ import { objectsFor } from '../access/access-objects.js';
 import { mayRun, type Principal } from '../access/policy.js';
 import type { ProtocolVersion, RequestBatchItem, RequestHeader, ResponseBatchItem } from '../../shared/kmip/message/index.js';
 import { enumeration, enumValueName, Enum, Tag, type KmipVersion } from '../../shared/kmip/registry/index.js';
-import { decodeTtlv, struct, TtlvError, type TtlvLimits } from '../../shared/kmip/ttlv/index.js';
+import { decodeTtlv, struct, TtlvError, type TtlvItem, type TtlvLimits } from '../../shared/kmip/ttlv/index.js';
 import { gateFor } from './batch-gate.js';
 import type { Clock, ManagedObjects, ObjectsPort, OperationContext, ServerInfo } from './context.js';
 import { readEnvelope, type ItemParse } from './envelope.js';
@@ -36,6 +36,45 @@ export interface ServerContext {
   principal?: Principal;
   /** Answer every item of this request with this failure and run nothing (a client over its request rate). */
   refuse?: { reason: ResultReasonName; message: string };
+  /** Told what each batch item of a request came to, once the response is built (the audit log). */
+  onItems?: (outcomes: ItemOutcome[]) => void;
+}
+
+/** One batch item as the audit log records it: names and identifiers, never payload contents. */
+export interface ItemOutcome {
+  operation: string | null;
+  /** Unique Identifiers the request named and the response returned (top level of the payloads). */
+  objects: string[];
+  /** Result Status name. */
+  result: string;
+  reason: string | null;
+  message: string | null;
+}
+
+const STATUS_NAMES = new Map(Object.entries(Enum.ResultStatus).map(([k, v]) => [v as number, k]));
+const REASON_NAMES = new Map(Object.entries(Enum.ResultReason).map(([k, v]) => [v as number, k]));
+
+function identifiers(payload: TtlvItem | undefined, into: Set<string>): void {
+  if (payload?.type !== 'Structure') return;
+  for (const c of payload.value) if (c.tag === Tag.UniqueIdentifier && c.type === 'TextString' && into.size < 64) into.add(c.value);
+}
+
+function outcomes(requests: ItemParse[], responses: ResponseBatchItem[], version: ProtocolVersion): ItemOutcome[] {
+  const v = versionKey(version);
+  return responses.map((r, i) => {
+    const q = requests[i];
+    const op = r.operation ?? (q === undefined ? undefined : q.ok ? q.item.operation : q.operation);
+    const ids = new Set<string>();
+    if (q?.ok) identifiers(q.item.requestPayload, ids);
+    identifiers(r.responsePayload, ids);
+    return {
+      operation: op === undefined ? null : operationFact(op, v).name,
+      objects: [...ids],
+      result: STATUS_NAMES.get(r.resultStatus) ?? String(r.resultStatus),
+      reason: r.resultReason === undefined ? null : (REASON_NAMES.get(r.resultReason) ?? String(r.resultReason)),
+      message: r.resultMessage ?? null,
+    };
+  });
 }
 
 /** The connection must be closed without an answer: the message header is unreadable. */
@@ -188,12 +227,17 @@ async function processUnguarded(bytes: Uint8Array, ctx: ServerContext): Promise<
   const env = readEnvelope(root);
   if (env.kind === 'close') return { close: true, reason: env.reason };
   const header = { protocolVersion: env.version, timeStamp: timeStamp(ctx.clock) };
-  if (env.kind === 'error') return encodeResponse(header, [failedItem(env.version, env.reason, env.message)]);
+  if (env.kind === 'error') {
+    const failed = failedItem(env.version, env.reason, env.message);
+    ctx.onItems?.(outcomes([], [failed], env.version));
+    return encodeResponse(header, [failed]);
+  }
   const option = env.header.batchErrorContinuationOption;
   if (option !== undefined && option !== BECO.Stop && option !== BECO.Continue && option !== BECO.Undo) {
     return encodeResponse(header, [failedItem(env.version, 'InvalidField', `Batch Error Continuation Option ${option} is not a defined value`)]);
   }
   const items = await runBatch(env.header, env.items, env.version, ctx);
+  ctx.onItems?.(outcomes(env.items, items, env.version));
   // The time stamp is taken again: the response is stamped when it is complete.
   return encodeResponse({ ...header, timeStamp: timeStamp(ctx.clock) }, items, env.header.maximumResponseSize);
 }

@@ -268,9 +268,56 @@ function load(doc: ClientsDoc): Loaded {
  * reliable on every file system (network shares, some containers). A file
  * that cannot be read or parsed keeps the last good set and is reported.
  */
-export async function watchClients(dataDir: string, opts: { pollMs?: number; onError?: (e: unknown) => void } = {}): Promise<ClientRegistry> {
+/** One administrative change between two versions of clients.json, for the audit log. */
+export interface ClientChange {
+  action: 'client added' | 'client changed' | 'client removed' | 'allow-list changed';
+  client: string | null;
+  /** What changed, e.g. "permissions query:all,get:own → all"; never key material (the file holds none). */
+  detail: string;
+}
+
+function describe(c: ClientEntry): Record<string, string> {
+  return {
+    certificate: c.fingerprint,
+    permissions: formatGrants(c.grants),
+    groups: c.groups.join(',') || '-',
+    addresses: c.ips.join(',') || 'any',
+    rate: c.rate === undefined ? 'no limit' : String(c.rate),
+    state: c.enabled ? 'enabled' : 'disabled',
+    description: c.description || '-',
+  };
+}
+
+/** The changes from one clients.json to the next, in a stable order. */
+export function clientChanges(before: ClientsDoc, after: ClientsDoc): ClientChange[] {
+  const out: ClientChange[] = [];
+  const old = new Map(before.clients.map((c) => [c.name, c]));
+  for (const c of after.clients) {
+    const was = old.get(c.name);
+    old.delete(c.name);
+    if (was === undefined) {
+      out.push({ action: 'client added', client: c.name, detail: `permissions ${formatGrants(c.grants)}` });
+      continue;
+    }
+    const a = describe(was);
+    const b = describe(c);
+    const diffs = Object.keys(b).filter((k) => a[k] !== b[k]).map((k) => `${k} ${a[k]} → ${b[k]}`);
+    if (diffs.length > 0) out.push({ action: 'client changed', client: c.name, detail: diffs.join('; ') });
+  }
+  for (const name of old.keys()) out.push({ action: 'client removed', client: name, detail: '' });
+  const allowBefore = before.allow.join(',') || 'any';
+  const allowAfter = after.allow.join(',') || 'any';
+  if (allowBefore !== allowAfter) out.push({ action: 'allow-list changed', client: null, detail: `${allowBefore} → ${allowAfter}` });
+  return out;
+}
+
+export async function watchClients(
+  dataDir: string,
+  opts: { pollMs?: number; onError?: (e: unknown) => void; onChange?: (changes: ClientChange[]) => void } = {},
+): Promise<ClientRegistry> {
   const file = clientsFile(dataDir);
-  let current = load(await readClientsDoc(dataDir));
+  let doc = await readClientsDoc(dataDir);
+  let current = load(doc);
   let lastStamp = stamp(file);
   let reloading = false;
   let again = false;
@@ -281,7 +328,13 @@ export async function watchClients(dataDir: string, opts: { pollMs?: number; onE
       do {
         again = false;
         lastStamp = stamp(file);
-        try { current = load(await readClientsDoc(dataDir)); } catch (e) { opts.onError?.(e); }
+        try {
+          const next = await readClientsDoc(dataDir);
+          current = load(next);
+          const changes = clientChanges(doc, next);
+          doc = next;
+          if (changes.length > 0) opts.onChange?.(changes);
+        } catch (e) { opts.onError?.(e); }
       } while (again);
     } finally { reloading = false; }
   };

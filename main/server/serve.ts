@@ -11,6 +11,7 @@ import { openStore } from '../store/index.js';
 import { createRouter, storeObjectsPort } from '../kmip/index.js';
 import type { Logger } from '../admin/log.js';
 import { addClient, readClientsDoc, watchClients } from './clients.js';
+import { AuditLog } from '../audit/audit-log.js';
 import { acquireLock } from './lock.js';
 import { EngineHost } from '../engine/host.js';
 import { startKmipTlsServer, type TlsMinVersion } from './tls-listener.js';
@@ -53,7 +54,16 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
     // Group commit: the listener acknowledges only after store.sync() (tls-listener.ts).
     const store = openStore(opts.dataDir, { durability: 'group' });
     cleanups.push(() => store.close());
-    const clients = await watchClients(opts.dataDir, { onError: (e) => opts.log.warn(`kmip: client list not reloaded: ${(e as Error).message}`) });
+    // Opened before the listener and closed after it (cleanups run in reverse), so the last requests are recorded.
+    const audit = await AuditLog.open(opts.dataDir, (message) => opts.log.error(`kmip: ${message}`));
+    cleanups.push(() => audit.close());
+    const clients = await watchClients(opts.dataDir, {
+      onError: (e) => opts.log.warn(`kmip: client list not reloaded: ${(e as Error).message}`),
+      // Changes made with `keyhold client …` (or by hand) reach the server through the file: it records them.
+      onChange: (changes) => {
+        for (const c of changes) audit.record({ kind: 'admin', client: c.client, address: null, operation: c.action, objects: [], result: 'applied', reason: null, message: c.detail || null });
+      },
+    });
     cleanups.push(() => clients.close());
     const server = await startKmipTlsServer({
       ...(opts.host === undefined ? {} : { host: opts.host }),
@@ -63,6 +73,7 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
       caCertPem: pki.ca.certPem,
       clients,
       durable: store,
+      audit,
       ...(opts.minVersion === undefined ? {} : { minVersion: opts.minVersion }),
       ...(opts.maxConnections === undefined ? {} : { maxConnections: opts.maxConnections }),
       ...(opts.maxConnectionsPerClient === undefined ? {} : { maxConnectionsPerClient: opts.maxConnectionsPerClient }),

@@ -17,6 +17,8 @@ import { createHash } from 'node:crypto';
 import tls from 'node:tls';
 import type { AddressInfo } from 'node:net';
 import { isClose, processRequest, type ServerContext } from '../kmip/index.js';
+import type { ItemOutcome } from '../kmip/pipeline.js';
+import type { AuditLog } from '../audit/audit-log.js';
 import { TtlvFramer, type TtlvLimits } from '../../shared/kmip/ttlv/index.js';
 import { silentLogger, type Logger } from '../admin/log.js';
 import type { ClientRegistry } from './clients.js';
@@ -43,6 +45,8 @@ export interface KmipTlsOptions {
   /** A connection idle this long (no request in progress) is closed. Default 10 min. */
   idleTimeoutMs?: number;
   handshakeTimeoutMs?: number;
+  /** Where connection attempts and request items are recorded (main/audit); absent: not recorded. */
+  audit?: Pick<AuditLog, 'record'>;
   /** Open connections at most, all clients together (default 1024): one more is closed after the handshake, and logged. */
   maxConnections?: number;
   /** Open connections at most per client (default 64), so that no client can take every connection. */
@@ -77,6 +81,9 @@ export async function startKmipTlsServer(opts: KmipTlsOptions): Promise<KmipTlsS
   /** Open connections per client name. */
   const perClient = new Map<string, number>();
   const rates = new RateLimiter();
+  const audit = opts.audit;
+  const connection = (client: string | null, address: string | undefined, result: 'accepted' | 'refused' | 'closed', reason: string | null) =>
+    audit?.record({ kind: 'connection', client, address: address ?? null, operation: null, objects: [], result, reason, message: null });
 
   const server = tls.createServer({
     cert: opts.certPem,
@@ -91,6 +98,7 @@ export async function startKmipTlsServer(opts: KmipTlsOptions): Promise<KmipTlsS
 
   server.on('tlsClientError', (err, socket) => {
     log.warn(`kmip: TLS handshake with ${peer(socket)} failed: ${opensslReason(err)}`);
+    connection(null, socket.remoteAddress, 'refused', `TLS handshake failed: ${opensslReason(err)}`);
   });
 
   server.on('secureConnection', (socket) => {
@@ -100,6 +108,7 @@ export async function startKmipTlsServer(opts: KmipTlsOptions): Promise<KmipTlsS
     const refusal = refuse(socket, opts.clients);
     if (typeof refusal === 'string') {
       log.warn(`kmip: refused ${who}: ${refusal}`);
+      connection(null, socket.remoteAddress, 'refused', refusal);
       socket.destroy();
       return;
     }
@@ -108,17 +117,20 @@ export async function startKmipTlsServer(opts: KmipTlsOptions): Promise<KmipTlsS
     const fromWrongPlace = opts.clients.addressRefusal(fingerprint, address);
     if (fromWrongPlace !== undefined) {
       log.warn(`kmip: refused ${who}: client "${refusal.name}": ${fromWrongPlace}`);
+      connection(refusal.name, address, 'refused', fromWrongPlace);
       socket.destroy();
       return;
     }
     const name = refusal.name;
     if (conns.size >= maxConnections) {
       log.warn(`kmip: refused ${who}: client "${name}": the server's limit of ${maxConnections} connections is reached`);
+      connection(name, address, 'refused', `the server's limit of ${maxConnections} connections is reached`);
       socket.destroy();
       return;
     }
     if ((perClient.get(name) ?? 0) >= maxPerClient) {
       log.warn(`kmip: refused ${who}: client "${name}" already has ${maxPerClient} connections (its limit)`);
+      connection(name, address, 'refused', `the client's limit of ${maxPerClient} connections is reached`);
       socket.destroy();
       return;
     }
@@ -129,6 +141,13 @@ export async function startKmipTlsServer(opts: KmipTlsOptions): Promise<KmipTlsS
       else perClient.delete(name);
     });
     log.info(`kmip: client "${name}" connected from ${who}`);
+    connection(name, address, 'accepted', null);
+    const onItems =
+      audit === undefined
+        ? undefined
+        : (items: ItemOutcome[]) => {
+            for (const it of items) audit.record({ kind: 'request', client: name, address, ...it });
+          };
     // One write per response, and the client waits for it: Nagle would only hold it back.
     socket.setNoDelay(true);
     const conn: Conn = { socket, busy: false, draining: false };
@@ -163,12 +182,14 @@ export async function startKmipTlsServer(opts: KmipTlsOptions): Promise<KmipTlsS
           const principal = gone === undefined ? opts.clients.principal(fingerprint) : undefined;
           if (principal === undefined) {
             log.warn(`kmip: closing ${who}: client "${refusal.name}" may no longer connect: ${gone ?? 'not registered'}`);
+            connection(refusal.name, address, 'closed', gone ?? 'not registered');
             socket.destroy();
             return;
           }
           const overRate = rates.take(principal);
           if (overRate !== undefined && overRate.log) log.warn(`kmip: ${who}: client "${principal.name}" is over its rate of ${principal.requestsPerSecond} requests/s; refusing requests (logged once a second)`);
-          const result = await processRequest(msg, overRate === undefined ? { ...ctx, principal } : { ...ctx, principal, refuse: overRate.refuse });
+          const perRequest: ServerContext = { ...ctx, principal, ...(onItems === undefined ? {} : { onItems }), ...(overRate === undefined ? {} : { refuse: overRate.refuse }) };
+          const result = await processRequest(msg, perRequest);
           if (socket.destroyed) return;
           if (isClose(result)) {
             log.warn(`kmip: closing ${who}: ${result.reason}`);
