@@ -122,6 +122,25 @@ function accessFlags(flags: Map<string, string | true>, warn: (line: string) => 
   return access;
 }
 
+/** `keyhold client VERB NAME [--data-dir DIR]`: one change to one client, one line of output. */
+function nameCommand(verb: string, summary: string, change: (dataDir: string, name: string) => Promise<unknown>, done: string): Command {
+  return {
+    usage: `keyhold client ${verb} NAME [--data-dir DIR]`,
+    summary,
+    flags: ['--data-dir'],
+    valueFlags: ['--data-dir'],
+    args: ['NAME'],
+    async run(flags, _input, write, { args }) {
+      try {
+        await change(dataDirOf(flags), args[0]!);
+      } catch (e) {
+        throw asCliError(e, `cannot ${verb} the client`);
+      }
+      write(`client "${args[0]}" ${done}\n`);
+    },
+  };
+}
+
 export const SERVER_COMMANDS: Record<string, Command> = {
   serve: {
     usage: 'keyhold serve [--data-dir DIR] [--host H] [--port P] [--tls-min 1.2|1.3] [--max-connections N] [--max-client-connections N]',
@@ -259,49 +278,12 @@ export const SERVER_COMMANDS: Record<string, Command> = {
       );
     },
   },
-  'client disable': {
-    usage: 'keyhold client disable NAME [--data-dir DIR]',
-    summary: 'refuse the client from now on (its open connections close at their next request) without forgetting it',
-    flags: ['--data-dir'],
-    valueFlags: ['--data-dir'],
-    args: ['NAME'],
-    async run(flags, _input, write, { args }) {
-      try {
-        await updateClient(dataDirOf(flags), args[0]!, { enabled: false });
-      } catch (e) {
-        throw asCliError(e, 'cannot disable the client');
-      }
-      write(`client "${args[0]}" disabled\n`);
-    },
-  },
-  'client enable': {
-    usage: 'keyhold client enable NAME [--data-dir DIR]',
-    summary: 'accept a disabled client again',
-    flags: ['--data-dir'],
-    valueFlags: ['--data-dir'],
-    args: ['NAME'],
-    async run(flags, _input, write, { args }) {
-      try {
-        await updateClient(dataDirOf(flags), args[0]!, { enabled: true });
-      } catch (e) {
-        throw asCliError(e, 'cannot enable the client');
-      }
-      write(`client "${args[0]}" enabled\n`);
-    },
-  },
-  'client remove': {
-    usage: 'keyhold client remove NAME [--data-dir DIR]',
-    summary: 'unregister the client: its certificate is refused from now on; the objects it owns stay, reachable with scope all, and its name is never given out again',
-    flags: ['--data-dir'],
-    valueFlags: ['--data-dir'],
-    args: ['NAME'],
-    async run(flags, _input, write, { args }) {
-      try {
-        await removeClient(dataDirOf(flags), args[0]!);
-      } catch (e) {
-        throw asCliError(e, 'cannot remove the client');
-      }
-      write(`client "${args[0]}" removed\n`);
-    },
-  },
+  'client disable': nameCommand('disable', 'refuse the client from now on (its open connections close at their next request) without forgetting it', (dir, name) => updateClient(dir, name, { enabled: false }), 'disabled'),
+  'client enable': nameCommand('enable', 'accept a disabled client again', (dir, name) => updateClient(dir, name, { enabled: true }), 'enabled'),
+  'client remove': nameCommand(
+    'remove',
+    'unregister the client: its certificate is refused from now on; the objects it owns stay, reachable with scope all, and its name is never given out again',
+    removeClient,
+    'removed',
+  ),
 };

@@ -10,12 +10,11 @@ import { ensurePki, issueClientCert, validateClientName, writeFileAtomic } from 
 import { openStore } from '../store/index.js';
 import { createRouter, storeObjectsPort } from '../kmip/index.js';
 import type { Logger } from '../admin/log.js';
-import { addClient, readClientsDoc, watchClients } from './clients.js';
+import { addClient, readClientsDoc, watchClients, type ClientAccessChange } from './clients.js';
 import { AuditLog } from '../audit/audit-log.js';
 import { acquireLock } from './lock.js';
 import { EngineHost } from '../engine/host.js';
 import { startKmipTlsServer, type TlsMinVersion } from './tls-listener.js';
-import type { Grant } from '../access/policy.js';
 
 export const DEFAULT_KMIP_PORT = 5696;
 
@@ -203,18 +202,10 @@ export interface EnrolResult {
   files: { cert: string; key: string; ca: string };
 }
 
-/** Issues a client certificate from DIR's CA, writes NAME.crt/NAME.key/ca.crt to outDir, registers it. */
-/** Permissions, sharing groups and IP allow-list of a new client; absent: least privilege (DEFAULT_GRANTS), no groups, any address. */
-export interface ClientAccess {
-  grants?: readonly Grant[];
-  groups?: readonly string[];
-  /** IP allow-list (addresses, CIDR ranges); absent: any address. */
-  ips?: readonly string[];
-  /** Requests per second; absent or null: no limit. */
-  rate?: number | null;
-  description?: string;
-}
+/** Access of a new client; absent fields: least privilege (DEFAULT_GRANTS), no groups, any address, no rate limit. */
+export type ClientAccess = Omit<ClientAccessChange, 'enabled'>;
 
+/** Issues a client certificate from DIR's CA, writes NAME.crt/NAME.key/ca.crt to outDir, registers it. */
 export async function enrolClient(dataDir: string, name: string, outDir: string, access: ClientAccess = {}): Promise<EnrolResult> {
   validateClientName(name);
   const doc = await readClientsDoc(dataDir);
