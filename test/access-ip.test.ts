@@ -3,7 +3,7 @@
 // live server, a client outside its own or the server-wide list is refused
 // before any KMIP byte is read, and a change applies within a second.
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -13,9 +13,9 @@ import { decodeTtlv, encodeTtlv, struct } from '../shared/kmip/ttlv/index.js';
 import { parseAllowList, unmapped } from '../main/access/ip-allow.js';
 import { ALL_GRANTS } from '../main/access/policy.js';
 import { setServerAllowList, updateClient } from '../main/server/clients.js';
-import { enrolClient, startServer, type RunningServer } from '../main/server/serve.js';
+import { startServer, type RunningServer } from '../main/server/serve.js';
 import type { Logger } from '../main/admin/log.js';
-import { call, connect, type Creds } from './support/kmip-tls.js';
+import { call, connect, enrolHere, type Creds } from './support/kmip-tls.js';
 
 describe('allow-list parsing and matching', () => {
   it('matches addresses and ranges, IPv4 and IPv6, mapped IPv4 as IPv4', () => {
@@ -54,9 +54,7 @@ describe('allow-lists on the live server', { timeout: 60_000 }, () => {
   const DISCOVER = encodeTtlv(buildRequestMessage({ header: { protocolVersion: { major: 2, minor: 1 } }, batchItems: [{ operation: Enum.Operation.DiscoverVersions, requestPayload: struct(Tag.RequestPayload, []) }] }));
 
   async function enrol(name: string, ips: string[]): Promise<void> {
-    const out = join(root, name);
-    await enrolClient(dir, name, out, { grants: ALL_GRANTS, ips });
-    creds[name] = { cert: readFileSync(join(out, `${name}.crt`), 'utf8'), key: readFileSync(join(out, `${name}.key`), 'utf8'), ca: readFileSync(join(out, 'ca.crt'), 'utf8') };
+    creds[name] = await enrolHere(dir, join(root, name), name, { grants: ALL_GRANTS, ips });
   }
   /** True when a Discover Versions gets an answer, false when the server closes the connection. */
   async function served(name: string): Promise<boolean> {

@@ -4,7 +4,7 @@
 // request rate gets Server Limit Exceeded without its requests running, and
 // neither touches what the other clients get.
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -14,9 +14,9 @@ import { Enum, Tag } from '../shared/kmip/registry/index.js';
 import { decodeTtlv, encodeTtlv, item, struct } from '../shared/kmip/ttlv/index.js';
 import { ALL_GRANTS } from '../main/access/policy.js';
 import { updateClient } from '../main/server/clients.js';
-import { enrolClient, startServer, type RunningServer } from '../main/server/serve.js';
+import { startServer, type RunningServer } from '../main/server/serve.js';
 import type { Logger } from '../main/admin/log.js';
-import { call, connect, type Creds } from './support/kmip-tls.js';
+import { call, connect, enrolHere, type Creds } from './support/kmip-tls.js';
 
 const QUERY = encodeTtlv(
   buildRequestMessage({
@@ -35,9 +35,7 @@ describe('limits', { timeout: 60_000 }, () => {
   const open: tls.TLSSocket[] = [];
 
   async function enrol(name: string, rate?: number): Promise<void> {
-    const out = join(root, name);
-    await enrolClient(dir, name, out, { grants: ALL_GRANTS, ...(rate === undefined ? {} : { rate }) });
-    creds[name] = { cert: readFileSync(join(out, `${name}.crt`), 'utf8'), key: readFileSync(join(out, `${name}.key`), 'utf8'), ca: readFileSync(join(out, 'ca.crt'), 'utf8') };
+    creds[name] = await enrolHere(dir, join(root, name), name, { grants: ALL_GRANTS, ...(rate === undefined ? {} : { rate }) });
   }
   /** A served connection (kept open), or null when the server closed it. */
   async function session(name: string): Promise<tls.TLSSocket | null> {

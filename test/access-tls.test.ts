@@ -4,7 +4,7 @@
 // case succeeds and each denied one gets Permission Denied, and a denial never
 // tells a restricted client whether the object exists.
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -13,10 +13,10 @@ import { buildRequestMessage, parseResponseMessage, type ResponseBatchItem } fro
 import { Enum, Tag } from '../shared/kmip/registry/index.js';
 import { decodeTtlv, encodeTtlv, item, struct, type TtlvItem } from '../shared/kmip/ttlv/index.js';
 import { parseGrants } from '../main/access/policy.js';
-import { enrolClient, startServer, type RunningServer } from '../main/server/serve.js';
+import { startServer, type RunningServer } from '../main/server/serve.js';
 import { updateClient } from '../main/server/clients.js';
 import { silentLogger } from '../main/admin/log.js';
-import { call, connect, type Creds } from './support/kmip-tls.js';
+import { call, connect, enrolHere } from './support/kmip-tls.js';
 
 const V21 = { major: 2, minor: 1 };
 const V14 = { major: 1, minor: 4 };
@@ -45,9 +45,7 @@ describe('access control over TLS', { timeout: 120_000 }, () => {
   const ids: Record<string, string> = {};
 
   async function enrol(name: string, permissions: string, groups: string[] = []): Promise<void> {
-    const out = join(root, name);
-    await enrolClient(dir, name, out, { grants: parseGrants(permissions), groups });
-    const creds: Creds = { cert: readFileSync(join(out, `${name}.crt`), 'utf8'), key: readFileSync(join(out, `${name}.key`), 'utf8'), ca: readFileSync(join(out, 'ca.crt'), 'utf8') };
+    const creds = await enrolHere(dir, join(root, name), name, { grants: parseGrants(permissions), groups });
     // The registry reloads clients.json asynchronously: retry the first connection for up to 2 s.
     const until = Date.now() + 2000;
     for (;;) {

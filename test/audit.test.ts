@@ -20,7 +20,7 @@ import { updateClient } from '../main/server/clients.js';
 import { enrolClient, startServer, type RunningServer } from '../main/server/serve.js';
 import { silentLogger } from '../main/admin/log.js';
 import { REPO_ROOT } from './support/reference.js';
-import { call, connect, findBytes, type Creds } from './support/kmip-tls.js';
+import { call, connect, enrolHere, findBytes, type Creds } from './support/kmip-tls.js';
 
 const BIN = join(REPO_ROOT, 'bin', 'keyhold.mjs');
 const cli = (...args: string[]) => promisify(execFile)(process.execPath, [BIN, ...args], { timeout: 60_000 });
@@ -36,9 +36,7 @@ describe('audit log', { timeout: 120_000 }, () => {
   let keyBytes: Uint8Array = new Uint8Array();
 
   async function enrol(name: string, all: boolean): Promise<void> {
-    const out = join(root, name);
-    await enrolClient(dir, name, out, { grants: all ? ALL_GRANTS : DEFAULT_GRANTS });
-    creds[name] = { cert: readFileSync(join(out, `${name}.crt`), 'utf8'), key: readFileSync(join(out, `${name}.key`), 'utf8'), ca: readFileSync(join(out, 'ca.crt'), 'utf8') };
+    creds[name] = await enrolHere(dir, join(root, name), name, { grants: all ? ALL_GRANTS : DEFAULT_GRANTS });
   }
   async function ask(name: string, bytes: Uint8Array): Promise<ResponseBatchItem> {
     const s = await connect(server!.address.port, creds[name]!);

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import tls from 'node:tls';
 import { TtlvFramer, type TtlvItem } from '../../shared/kmip/ttlv/index.js';
+import { enrolClient, type ClientAccess } from '../../main/server/serve.js';
 
 /** A client's PEMs; cert/key are left out to test a client without a certificate. */
 export interface Creds {
@@ -15,14 +16,25 @@ export interface Creds {
   ca: string;
 }
 
-/** Runs `keyhold client add NAME --data-dir DIR --out OUT --permissions P` (default all) and reads back the client's PEMs. */
-export async function enrolCreds(bin: string, dataDir: string, name: string, outDir: string, timeoutMs = 60_000, permissions = 'all'): Promise<Creds> {
-  await promisify(execFile)(process.execPath, [bin, 'client', 'add', name, '--data-dir', dataDir, '--out', outDir, '--permissions', permissions], { timeout: timeoutMs });
+/** The PEMs `keyhold client add NAME --out OUTDIR` wrote. */
+export function readCreds(outDir: string, name: string): Creds {
   return {
     cert: readFileSync(join(outDir, `${name}.crt`), 'utf8'),
     key: readFileSync(join(outDir, `${name}.key`), 'utf8'),
     ca: readFileSync(join(outDir, 'ca.crt'), 'utf8'),
   };
+}
+
+/** Runs `keyhold client add NAME --data-dir DIR --out OUT --permissions P` (default all) and reads back the client's PEMs. */
+export async function enrolCreds(bin: string, dataDir: string, name: string, outDir: string, timeoutMs = 60_000, permissions = 'all'): Promise<Creds> {
+  await promisify(execFile)(process.execPath, [bin, 'client', 'add', name, '--data-dir', dataDir, '--out', outDir, '--permissions', permissions], { timeout: timeoutMs });
+  return readCreds(outDir, name);
+}
+
+/** Enrols in this process (enrolClient, as `client add` does), into OUTDIR/NAME; returns the client's PEMs. */
+export async function enrolHere(dataDir: string, outDir: string, name: string, access: ClientAccess): Promise<Creds> {
+  await enrolClient(dataDir, name, outDir, access);
+  return readCreds(outDir, name);
 }
 
 export function connect(port: number, creds: Creds, extra: tls.ConnectionOptions = {}): Promise<tls.TLSSocket> {
