@@ -13,9 +13,8 @@ import { buildRequestMessage, parseResponseMessage } from '../shared/kmip/messag
 import { Enum, Tag } from '../shared/kmip/registry/index.js';
 import { decodeTtlv, encodeTtlv, struct } from '../shared/kmip/ttlv/index.js';
 import { startServer, type RunningServer } from '../main/server/serve.js';
-import type { Logger } from '../main/admin/log.js';
 import { REPO_ROOT } from './support/reference.js';
-import { call, connect, type Creds } from './support/kmip-tls.js';
+import { call, capturingLogger, connect, type Creds } from './support/kmip-tls.js';
 
 const BIN = join(REPO_ROOT, 'bin', 'keyhold.mjs');
 const cli = (...args: string[]) => promisify(execFile)(process.execPath, [BIN, ...args], { timeout: 60_000 });
@@ -26,8 +25,7 @@ describe('client records', { timeout: 120_000 }, () => {
   const dir = join(root, 'data');
   const out = join(root, 'out');
   let server: RunningServer;
-  const logged: string[] = [];
-  const log: Logger = { info: () => {}, warn: (...a: unknown[]) => logged.push(a.join(' ')), error: (...a: unknown[]) => logged.push(a.join(' ')) };
+  const { log, lines: logged } = capturingLogger();
   let creds: Creds;
 
   async function served(): Promise<boolean> {

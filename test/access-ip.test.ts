@@ -14,8 +14,7 @@ import { parseAllowList, unmapped } from '../main/access/ip-allow.js';
 import { ALL_GRANTS } from '../main/access/policy.js';
 import { setServerAllowList, updateClient } from '../main/server/clients.js';
 import { startServer, type RunningServer } from '../main/server/serve.js';
-import type { Logger } from '../main/admin/log.js';
-import { call, connect, enrolHere, type Creds } from './support/kmip-tls.js';
+import { call, capturingLogger, connect, enrolHere, type Creds } from './support/kmip-tls.js';
 
 describe('allow-list parsing and matching', () => {
   it('matches addresses and ranges, IPv4 and IPv6, mapped IPv4 as IPv4', () => {
@@ -48,8 +47,7 @@ describe('allow-lists on the live server', { timeout: 60_000 }, () => {
   const root = mkdtempSync(join(tmpdir(), 'keyhold-ip-'));
   const dir = join(root, 'data');
   let server: RunningServer;
-  const logged: string[] = [];
-  const log: Logger = { info: () => {}, warn: (...a: unknown[]) => logged.push(a.join(' ')), error: (...a: unknown[]) => logged.push(a.join(' ')) };
+  const { log, lines: logged } = capturingLogger();
   const creds: Record<string, Creds> = {};
   const DISCOVER = encodeTtlv(buildRequestMessage({ header: { protocolVersion: { major: 2, minor: 1 } }, batchItems: [{ operation: Enum.Operation.DiscoverVersions, requestPayload: struct(Tag.RequestPayload, []) }] }));
 

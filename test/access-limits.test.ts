@@ -15,8 +15,7 @@ import { decodeTtlv, encodeTtlv, item, struct } from '../shared/kmip/ttlv/index.
 import { ALL_GRANTS } from '../main/access/policy.js';
 import { updateClient } from '../main/server/clients.js';
 import { startServer, type RunningServer } from '../main/server/serve.js';
-import type { Logger } from '../main/admin/log.js';
-import { call, connect, enrolHere, type Creds } from './support/kmip-tls.js';
+import { call, capturingLogger, connect, enrolHere, type Creds } from './support/kmip-tls.js';
 
 const QUERY = encodeTtlv(
   buildRequestMessage({
@@ -29,8 +28,7 @@ describe('limits', { timeout: 60_000 }, () => {
   const root = mkdtempSync(join(tmpdir(), 'keyhold-limits-'));
   const dir = join(root, 'data');
   let server: RunningServer;
-  const logged: string[] = [];
-  const log: Logger = { info: () => {}, warn: (...a: unknown[]) => logged.push(a.join(' ')), error: (...a: unknown[]) => logged.push(a.join(' ')) };
+  const { log, lines: logged } = capturingLogger();
   const creds: Record<string, Creds> = {};
   const open: tls.TLSSocket[] = [];
 

@@ -8,6 +8,7 @@ import { promisify } from 'node:util';
 import tls from 'node:tls';
 import { TtlvFramer, type TtlvItem } from '../../shared/kmip/ttlv/index.js';
 import { enrolClient, type ClientAccess } from '../../main/server/serve.js';
+import type { Logger } from '../../main/admin/log.js';
 
 /** A client's PEMs; cert/key are left out to test a client without a certificate. */
 export interface Creds {
@@ -126,4 +127,11 @@ export function findBytes(it: TtlvItem, tag: number): Uint8Array | undefined {
     if (found) return found;
   }
   return undefined;
+}
+
+/** A logger that keeps warnings and errors (one line each) for a test to look through; info is dropped. */
+export function capturingLogger(): { log: Logger; lines: string[] } {
+  const lines: string[] = [];
+  const keep = (...a: unknown[]) => void lines.push(a.join(' '));
+  return { log: { info: () => {}, warn: keep, error: keep }, lines };
 }
