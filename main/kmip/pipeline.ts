@@ -51,8 +51,6 @@ export interface ItemOutcome {
   message: string | null;
 }
 
-const STATUS_NAMES = new Map(Object.entries(Enum.ResultStatus).map(([k, v]) => [v as number, k]));
-const REASON_NAMES = new Map(Object.entries(Enum.ResultReason).map(([k, v]) => [v as number, k]));
 
 function identifiers(payload: TtlvItem | undefined, into: Set<string>): void {
   if (payload?.type !== 'Structure') return;
@@ -70,8 +68,8 @@ function outcomes(requests: ItemParse[], responses: ResponseBatchItem[], version
     return {
       operation: op === undefined ? null : operationFact(op, v).name,
       objects: [...ids],
-      result: STATUS_NAMES.get(r.resultStatus) ?? String(r.resultStatus),
-      reason: r.resultReason === undefined ? null : (REASON_NAMES.get(r.resultReason) ?? String(r.resultReason)),
+      result: enumValueName(enumeration('ResultStatus')!, r.resultStatus) ?? String(r.resultStatus),
+      reason: r.resultReason === undefined ? null : (enumValueName(enumeration('ResultReason')!, r.resultReason) ?? String(r.resultReason)),
       message: r.resultMessage ?? null,
     };
   });
