@@ -3,13 +3,13 @@
 import path from 'node:path';
 import { existsSync } from 'node:fs';
 import { AUDIT_FILE, queryAudit, toCsv, toJsonLines, verifyAudit, type AuditQuery, type AuditRow } from '../audit/audit-log.js';
-import { defaultDataDir } from '../server/data-dir.js';
+import { dataDirOf } from './server-commands.js';
 import { CliError } from './errors.js';
 import type { Command } from './main.js';
 
-function dataDirOf(flags: Map<string, string | true>): string {
-  const v = flags.get('--data-dir');
-  const dir = path.resolve(typeof v === 'string' ? v : defaultDataDir());
+/** The data dir (as the server commands resolve it), which must hold an audit log. */
+function auditDirOf(flags: Map<string, string | true>): string {
+  const dir = dataDirOf(flags);
   if (!existsSync(path.join(dir, AUDIT_FILE))) throw new CliError(`no audit log in ${dir} (it is created when the server first starts)`);
   return dir;
 }
@@ -54,7 +54,7 @@ export const LOG_COMMANDS: Record<string, Command> = {
     async run(flags, _input, write) {
       const n = flags.get('--count') ?? '20';
       if (typeof n !== 'string' || !/^\d{1,6}$/.test(n)) throw new CliError('--count takes a number', 2);
-      for (const r of queryAudit(dataDirOf(flags), { limit: Number(n) })) write(line(r));
+      for (const r of queryAudit(auditDirOf(flags), { limit: Number(n) })) write(line(r));
     },
   },
   'log query': {
@@ -63,7 +63,7 @@ export const LOG_COMMANDS: Record<string, Command> = {
     flags: QUERY_FLAGS,
     valueFlags: QUERY_FLAGS,
     async run(flags, _input, write) {
-      for (const r of queryAudit(dataDirOf(flags), queryOf(flags))) write(line(r));
+      for (const r of queryAudit(auditDirOf(flags), queryOf(flags))) write(line(r));
     },
   },
   'log export': {
@@ -74,7 +74,7 @@ export const LOG_COMMANDS: Record<string, Command> = {
     async run(flags, _input, write) {
       const format = flags.get('--format');
       if (format !== 'csv' && format !== 'jsonl') throw new CliError('--format csv or --format jsonl is required', 2);
-      const rows = queryAudit(dataDirOf(flags), queryOf(flags));
+      const rows = queryAudit(auditDirOf(flags), queryOf(flags));
       write(format === 'csv' ? toCsv(rows) : toJsonLines(rows));
     },
   },
@@ -84,7 +84,7 @@ export const LOG_COMMANDS: Record<string, Command> = {
     flags: ['--data-dir'],
     valueFlags: ['--data-dir'],
     async run(flags, _input, write) {
-      const r = verifyAudit(dataDirOf(flags));
+      const r = verifyAudit(auditDirOf(flags));
       if (!r.ok) throw new CliError(`the audit log is not intact: ${r.problem} (${r.records} records before it verify)`);
       write(`audit log intact: ${r.records} records\n`);
     },

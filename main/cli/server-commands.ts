@@ -4,13 +4,13 @@ import type { Logger } from '../admin/log.js';
 import { defaultDataDir } from '../server/data-dir.js';
 import { DEFAULT_KMIP_PORT, enrolClient, serve, type ClientAccess } from '../server/serve.js';
 import { DEFAULT_GRANTS, formatGrants, parseGrants } from '../access/policy.js';
-import { readClientsDoc, removeClient, setServerAllowList, updateClient } from '../server/clients.js';
+import { readClientsDoc, removeClient, setServerAllowList, updateClient, type ClientsDoc } from '../server/clients.js';
 import { parseAllowList } from '../access/ip-allow.js';
 import { PERMISSION_GROUPS } from '../access/operation-groups.js';
 import { CliError } from './errors.js';
 import type { CliIo, Command } from './main.js';
 
-function dataDirOf(flags: Map<string, string | true>): string {
+export function dataDirOf(flags: Map<string, string | true>): string {
   const v = flags.get('--data-dir');
   return path.resolve(typeof v === 'string' ? v : defaultDataDir());
 }
@@ -122,6 +122,15 @@ function accessFlags(flags: Map<string, string | true>, warn: (line: string) => 
   return access;
 }
 
+/** DIR/clients.json for client list and client show; a broken file is one line. */
+async function readDoc(flags: Map<string, string | true>): Promise<ClientsDoc> {
+  try {
+    return await readClientsDoc(dataDirOf(flags));
+  } catch (e) {
+    throw asCliError(e, 'cannot read the clients');
+  }
+}
+
 /** `keyhold client VERB NAME [--data-dir DIR]`: one change to one client, one line of output. */
 function nameCommand(verb: string, summary: string, change: (dataDir: string, name: string) => Promise<unknown>, done: string): Command {
   return {
@@ -221,12 +230,7 @@ export const SERVER_COMMANDS: Record<string, Command> = {
     flags: ['--data-dir'],
     valueFlags: ['--data-dir'],
     async run(flags, _input, write) {
-      let clients;
-      try {
-        clients = await readClientsDoc(dataDirOf(flags));
-      } catch (e) {
-        throw asCliError(e, 'cannot read the clients');
-      }
+      const clients = await readDoc(flags);
       if (clients.clients.length === 0) write('no clients registered\n');
       for (const c of clients.clients) write(`${c.name}${c.enabled ? '' : ' (disabled)'}\tSHA-256 ${c.fingerprint.slice(0, 16)}…\t${formatGrants(c.grants)}\tgroups ${c.groups.length > 0 ? c.groups.join(',') : '-'}\taddresses ${c.ips.length > 0 ? c.ips.join(',') : 'any'}\trate ${c.rate === undefined ? '-' : `${c.rate}/s`}\n`);
       write(`server-wide addresses: ${clients.allow.length > 0 ? clients.allow.join(',') : 'any'}\n`);
@@ -255,12 +259,7 @@ export const SERVER_COMMANDS: Record<string, Command> = {
     valueFlags: ['--data-dir'],
     args: ['NAME'],
     async run(flags, _input, write, { args }) {
-      let doc;
-      try {
-        doc = await readClientsDoc(dataDirOf(flags));
-      } catch (e) {
-        throw asCliError(e, 'cannot read the clients');
-      }
+      const doc = await readDoc(flags);
       const c = doc.clients.find((x) => x.name === args[0]);
       if (c === undefined) throw new CliError(`no client named "${args[0]}" is registered`);
       write(
