@@ -27,11 +27,11 @@ import type { TtlvItem } from '../../shared/kmip/ttlv/types.js';
 import { encodeValue, keyColumns, nameColumns } from './attribute-codec.js';
 import { StoreError } from './errors.js';
 import { indexedName, UNINDEXED_ATTRIBUTES } from './migrations/002_selective_indexes.js';
-import { ObjectState, type AttributeFilter, type LocateFilter, type StorageClass } from './types.js';
+import { DESTROYED_STATES, type AttributeFilter, type LocateFilter, type StorageClass } from './types.js';
 
 const HAS_FIELDS = 'kmip_has_fields';
 const UNINDEXED: ReadonlySet<string> = new Set(UNINDEXED_ATTRIBUTES);
-const DESTROYED_STATES = `${ObjectState.Destroyed}, ${ObjectState.DestroyedCompromised}`;
+const DESTROYED = DESTROYED_STATES.join(', ');
 
 function fieldBytes(items: readonly TtlvItem[]): Buffer[] {
   return items.map((c) => Buffer.from(encodeTtlv(c)));
@@ -155,9 +155,9 @@ function storageClause(storage: readonly StorageClass[], state: string, params: 
   };
   const parts: string[] = [];
   // Placeholders are pushed in the order the SQL text uses them.
-  if (want.has('online')) parts.push(`(${state} NOT IN (${DESTROYED_STATES}) AND NOT ${archived()})`);
-  if (want.has('archived')) parts.push(`(${state} NOT IN (${DESTROYED_STATES}) AND ${archived()})`);
-  if (want.has('destroyed')) parts.push(`${state} IN (${DESTROYED_STATES})`);
+  if (want.has('online')) parts.push(`(${state} NOT IN (${DESTROYED}) AND NOT ${archived()})`);
+  if (want.has('archived')) parts.push(`(${state} NOT IN (${DESTROYED}) AND ${archived()})`);
+  if (want.has('destroyed')) parts.push(`${state} IN (${DESTROYED})`);
   return parts.length === 1 ? parts[0] : `(${parts.join(' OR ')})`;
 }
 

@@ -14,6 +14,13 @@ export const ObjectState = {
   DestroyedCompromised: 6,
 } as const;
 
+/** The two states of an object whose material is gone. */
+export const DESTROYED_STATES: readonly number[] = [ObjectState.Destroyed, ObjectState.DestroyedCompromised];
+
+export function isDestroyedState(state: number): boolean {
+  return state === ObjectState.Destroyed || state === ObjectState.DestroyedCompromised;
+}
+
 export interface NewObject {
   /** UUID text; generated when absent. */
   id?: string;

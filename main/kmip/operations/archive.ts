@@ -8,10 +8,10 @@
 // Archived for Get Attributes).
 import { Enum, Tag } from '../../../shared/kmip/registry/index.js';
 import { item, type StructureItem } from '../../../shared/kmip/ttlv/index.js';
-import { ObjectState, type StoredObject } from '../../store/types.js';
+import { isDestroyedState, type StoredObject } from '../../store/types.js';
 import type { OperationContext, OperationResult } from '../context.js';
 import { KmipOperationError } from '../errors.js';
-import { isV1, managedObjects, now, onlyKnown } from './managed.js';
+import { managedObjects, now, onlyKnown } from './managed.js';
 import { uniqueIdentifierOrPlaceholder } from './payload.js';
 
 export const operation = Enum.Operation.Archive;
@@ -39,8 +39,8 @@ export function handler(payload: StructureItem, ctx: OperationContext): Operatio
     const obj = objects.get(id);
     if (isArchived(obj)) throw new KmipOperationError('ObjectArchived', `object '${id}' is already archived`);
     // A destroyed object has no material left to archive; it stays in destroyed storage.
-    if (obj.state === ObjectState.Destroyed || obj.state === ObjectState.DestroyedCompromised) {
-      throw new KmipOperationError(isV1(ctx) ? 'ItemNotFound' : 'ObjectDestroyed', `object '${id}' is destroyed, so it cannot be archived`);
+    if (isDestroyedState(obj.state)) {
+      throw new KmipOperationError('ObjectDestroyed', `object '${id}' is destroyed, so it cannot be archived`);
     }
     objects.set(id, 'ArchiveDate', t);
     objects.set(id, 'LastChangeDate', t);

@@ -16,12 +16,12 @@
 import type { AttributeValue } from '../../../shared/kmip/message/index.js';
 import { Enum, Tag } from '../../../shared/kmip/registry/index.js';
 import { item, type StructureItem } from '../../../shared/kmip/ttlv/index.js';
-import { ObjectState } from '../../store/types.js';
+import { isDestroyedState, ObjectState } from '../../store/types.js';
 import type { OperationContext, OperationResult } from '../context.js';
 import { KmipOperationError } from '../errors.js';
 import { assertNotArchived } from './archive.js';
 import { fail } from './attribute-rules.js';
-import { isV1, managedObjects, onlyKnown, wrongState } from './managed.js';
+import { managedObjects, onlyKnown, wrongState } from './managed.js';
 import { expectType, uniqueIdentifierOrPlaceholder } from './payload.js';
 
 export const operation = Enum.Operation.Check;
@@ -48,8 +48,8 @@ export function handler(payload: StructureItem, ctx: OperationContext): Operatio
   const id = uniqueIdentifierOrPlaceholder(payload, ctx);
   const obj = managedObjects(ctx).get(id);
   assertNotArchived(obj, 'use');
-  if (obj.state === ObjectState.Destroyed || obj.state === ObjectState.DestroyedCompromised) {
-    throw new KmipOperationError(isV1(ctx) ? 'ItemNotFound' : 'ObjectDestroyed', `object '${id}' is destroyed and cannot be used`);
+  if (isDestroyedState(obj.state)) {
+    throw new KmipOperationError('ObjectDestroyed', `object '${id}' is destroyed and cannot be used`);
   }
   const attr = (name: string) => obj.attributes.find((a) => a.name === name)?.value;
   const maskItem = payload.value.find((c) => c.tag === Tag.CryptographicUsageMask);

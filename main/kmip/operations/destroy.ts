@@ -4,11 +4,11 @@
 // transitions 2, 7 and 9 are the only ways into a destroyed state).
 import { Enum, Tag } from '../../../shared/kmip/registry/index.js';
 import { item, type StructureItem } from '../../../shared/kmip/ttlv/index.js';
-import { ObjectState } from '../../store/types.js';
+import { isDestroyedState, ObjectState } from '../../store/types.js';
 import type { OperationContext, OperationResult } from '../context.js';
 import { assertNotArchived } from './archive.js';
 import { KmipOperationError } from '../errors.js';
-import { isV1, managedObjects, now, onlyKnown, wrongState } from './managed.js';
+import { managedObjects, now, onlyKnown, wrongState } from './managed.js';
 import { uniqueIdentifierOrPlaceholder } from './payload.js';
 
 export const operation = Enum.Operation.Destroy;
@@ -23,8 +23,8 @@ export function handler(payload: StructureItem, ctx: OperationContext): Operatio
     assertNotArchived(obj, 'destroying it');
     const state = obj.state;
     if (state === ObjectState.Active) throw wrongState(ctx, `object '${id}' is Active; revoke it before destroying it`);
-    if (state === ObjectState.Destroyed || state === ObjectState.DestroyedCompromised) {
-      throw new KmipOperationError(isV1(ctx) ? 'ItemNotFound' : 'ObjectDestroyed', `object '${id}' is already destroyed`);
+    if (isDestroyedState(state)) {
+      throw new KmipOperationError('ObjectDestroyed', `object '${id}' is already destroyed`);
     }
     objects.destroy(id);
     objects.set(id, 'DestroyDate', t);

@@ -11,7 +11,7 @@ import type { OperationContext, OperationResult } from '../context.js';
 import { KmipOperationError } from '../errors.js';
 import { decodeMaterial, inFormat } from '../objects/material.js';
 import { assertNotArchived } from './archive.js';
-import { booleanAttribute, enumField, isV1, managedObjects, onlyKnown } from './managed.js';
+import { booleanAttribute, enumField, managedObjects, onlyKnown } from './managed.js';
 import { uniqueIdentifierOrPlaceholder } from './payload.js';
 
 export const operation = Enum.Operation.Get;
@@ -36,7 +36,7 @@ export function handler(payload: StructureItem, ctx: OperationContext): Operatio
   if (flag(obj, 'Extractable') === false) throw new KmipOperationError('NotExtractable', `object '${id}' is not Extractable; its value is not served`);
   const bytes = objects.material(id);
   if (bytes === null) {
-    throw new KmipOperationError(isV1(ctx) ? 'ItemNotFound' : 'ObjectDestroyed', `object '${id}' has no key material (destroyed)`);
+    throw new KmipOperationError('ObjectDestroyed', `object '${id}' has no key material (destroyed)`);
   }
   const stored = decodeMaterial(bytes);
   bytes.fill(0);

@@ -56,7 +56,7 @@ export async function handler(payload: StructureItem, ctx: OperationContext): Pr
   const oldPubId = linkedPublicKey(ctx, oldPrivId);
   existingKey(ctx, oldPubId, Enum.ObjectType.PublicKey, 'a Public Key');
   const bytes = objects.material(oldPrivId);
-  if (bytes === null) throw new KmipOperationError(isV1(ctx) ? 'ItemNotFound' : 'ObjectDestroyed', `object '${oldPrivId}' is destroyed; it has no key to replace`);
+  if (bytes === null) throw new KmipOperationError('ObjectDestroyed', `object '${oldPrivId}' is destroyed; it has no key to replace`);
   const { der, format } = keyMaterial(decodeMaterial(bytes));
   const info = keyInfo(importKey(Tag.PrivateKey, der, format));
   bytes.fill(0);

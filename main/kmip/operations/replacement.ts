@@ -5,7 +5,7 @@
 import { attributeKey, type Attribute, type AttributeValue } from '../../../shared/kmip/message/index.js';
 import { Enum, Tag } from '../../../shared/kmip/registry/index.js';
 import type { StructureItem } from '../../../shared/kmip/ttlv/index.js';
-import { ObjectState, type StoredObject } from '../../store/types.js';
+import { isDestroyedState, type StoredObject } from '../../store/types.js';
 import type { OperationContext } from '../context.js';
 import { KmipOperationError } from '../errors.js';
 import { assertNotArchived } from './archive.js';
@@ -52,8 +52,8 @@ export function existingKey(ctx: OperationContext, id: string, objectType: numbe
   const obj = managedObjects(ctx).get(id);
   assertNotArchived(obj, 're-keying');
   if (obj.objectType !== objectType) throw new KmipOperationError(isV1(ctx) ? 'PermissionDenied' : 'InvalidObjectType', `object '${id}' is not ${what}, so it cannot be re-keyed this way`);
-  if (obj.state === ObjectState.Destroyed || obj.state === ObjectState.DestroyedCompromised || !obj.hasMaterial) {
-    throw new KmipOperationError(isV1(ctx) ? 'ItemNotFound' : 'ObjectDestroyed', `object '${id}' is destroyed; it has no key to replace`);
+  if (isDestroyedState(obj.state) || !obj.hasMaterial) {
+    throw new KmipOperationError('ObjectDestroyed', `object '${id}' is destroyed; it has no key to replace`);
   }
   return obj;
 }
