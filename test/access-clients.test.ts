@@ -64,7 +64,7 @@ describe('client records', { timeout: 120_000 }, () => {
     assert.match(stdout, /^name: +vcenter$/m);
     assert.match(stdout, /^description: +vCenter prod$/m);
     assert.match(stdout, /^state: +enabled$/m);
-    assert.match(stdout, /^certificate: +SHA-256 [0-9a-f]{64}$/m);
+    assert.match(stdout, /^recognised: +certificate SHA-256 [0-9a-f]{64}$/m);
     assert.match(stdout, /^permissions: +query:all,get:own,use:own$/m);
     assert.match(stdout, /^addresses: +127\.0\.0\.1$/m);
     assert.match(stdout, /^rate: +100 requests\/s$/m);

@@ -10,7 +10,7 @@ import { concatBytes, decodeTtlv, encodeTtlv, struct, TtlvFramer } from '../shar
 import { Router, type ServerContext } from '../main/kmip/index.js';
 import { createCa, issueClientCert, issueServerCert, type IssuedCert } from '../main/pki/index.js';
 import { startKmipTlsServer, type KmipTlsOptions } from '../main/server/tls-listener.js';
-import { ALL_GRANTS } from '../main/access/policy.js';
+import { soleClient } from './support/kmip-tls.js';
 
 const REQUEST = encodeTtlv(
   buildRequestMessage({
@@ -51,7 +51,7 @@ async function slowServer(delayMs: number, extra: Partial<KmipTlsOptions> = {}) 
     certPem: serverCert.certPem,
     keyPem: serverCert.keyPem,
     caCertPem: caPem,
-    clients: { lookup: (fp) => (fp === client.fingerprint ? 'c1' : undefined), principal: (fp) => (fp === client.fingerprint ? { name: 'c1', grants: ALL_GRANTS, sharesWith: [] } : undefined), addressRefusal: () => undefined },
+    clients: soleClient(client.fingerprint),
     context,
     ...extra,
   });

@@ -18,7 +18,7 @@ import { startKmipTlsServer, type KmipTlsServer } from '../main/server/tls-liste
 import { enrolClient } from '../main/server/serve.js';
 import { fsyncFile, type FsyncFile } from '../main/store/durability.js';
 import { ObjectState, openStore } from '../main/store/index.js';
-import { call, connect, firstLine, type Creds } from './support/kmip-tls.js';
+import { call, connect, firstLine, soleClient, type Creds } from './support/kmip-tls.js';
 import { REPO_ROOT } from './support/reference.js';
 import { ALL_GRANTS } from '../main/access/policy.js';
 
@@ -192,7 +192,7 @@ describe('group commit over TLS', () => {
       certPem: serverCert.certPem,
       keyPem: serverCert.keyPem,
       caCertPem: ca.certPem,
-      clients: { lookup: (fp) => (fp === client.fingerprint ? 'c1' : undefined), principal: (fp) => (fp === client.fingerprint ? { name: 'c1', grants: ALL_GRANTS, sharesWith: [] } : undefined), addressRefusal: () => undefined },
+      clients: soleClient(client.fingerprint),
       context: { router: createRouter(), objects: storeObjectsPort(store), clock: () => new Date(), server: { vendorIdentification: 'Keyhold' } },
       durable: store,
     });

@@ -17,6 +17,7 @@
 // the same Permission Denied, word for word (access-objects.ts).
 import { Enum } from '../../shared/kmip/registry/index.js';
 import { operationGroup, PERMISSION_GROUPS, SERVER_WIDE, type PermissionGroup } from './operation-groups.js';
+import type { PasswordCredential } from './credentials.js';
 
 export type Scope = 'own' | 'shared' | 'all';
 const SCOPES: readonly Scope[] = ['own', 'shared', 'all'];
@@ -37,6 +38,8 @@ export interface Principal {
   sharesWith: readonly string[];
   /** Requests per second this client may send (over all its connections); absent: no limit. */
   requestsPerSecond?: number;
+  /** A password every request must carry besides the certificate (main/access/credentials.ts); absent: none. */
+  credential?: PasswordCredential;
 }
 
 export const DEFAULT_GRANTS: readonly Grant[] = [

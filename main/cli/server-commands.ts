@@ -1,10 +1,12 @@
 // `keyhold serve` and `keyhold client add`.
+import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from '../admin/log.js';
 import { defaultDataDir } from '../server/data-dir.js';
-import { DEFAULT_KMIP_PORT, enrolClient, serve, type ClientAccess } from '../server/serve.js';
+import { DEFAULT_KMIP_PORT, enrolClient, importClient, passwordCredential, serve, type ClientAccess, type ImportedIdentity, type PasswordInput } from '../server/serve.js';
 import { DEFAULT_GRANTS, formatGrants, parseGrants } from '../access/policy.js';
-import { readClientsDoc, removeClient, setServerAllowList, updateClient, type ClientsDoc } from '../server/clients.js';
+import { pinnedCertificate, readClientsDoc, removeClient, setServerAllowList, trustedClientCa, updateClient, type ClientEntry, type ClientIdentityChange, type ClientsDoc } from '../server/clients.js';
+import { passwordProblem } from '../access/credentials.js';
 import { parseAllowList } from '../access/ip-allow.js';
 import { PERMISSION_GROUPS } from '../access/operation-groups.js';
 import { CliError } from './errors.js';
@@ -122,6 +124,45 @@ function accessFlags(flags: Map<string, string | true>, warn: (line: string) => 
   return access;
 }
 
+/** A PEM file named by a flag; a missing or unreadable file is one line. */
+async function pemFile(flags: Map<string, string | true>, flag: string): Promise<string | undefined> {
+  const file = flags.get(flag);
+  if (file === undefined) return undefined;
+  if (typeof file !== 'string') throw new CliError(`${flag} needs a file name`, 2);
+  try {
+    return await fs.readFile(file, 'utf8');
+  } catch (e) {
+    throw new CliError(`${flag}: cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, 2);
+  }
+}
+
+/**
+ * --password-stdin [--username U]: the password is the first line of standard
+ * input (never an argument, which other users could read in the process list).
+ */
+async function passwordFlags(flags: Map<string, string | true>, input: () => Promise<Uint8Array>): Promise<PasswordInput | undefined> {
+  const username = flags.get('--username');
+  if (!flags.has('--password-stdin')) {
+    if (username !== undefined) throw new CliError('--username goes with --password-stdin', 2);
+    return undefined;
+  }
+  const text = Buffer.from(await input()).toString('utf8');
+  const password = text.replace(/\r?\n$/, '');
+  const problem = passwordProblem(password);
+  if (problem !== undefined) throw new CliError(`--password-stdin: ${problem}`, 2);
+  if (username !== undefined && (typeof username !== 'string' || username === '')) throw new CliError('--username needs a value', 2);
+  return { password, ...(typeof username === 'string' ? { username } : {}) };
+}
+
+/** How a client is recognised, in one line: its certificate, its CA and pattern, its password. */
+function identityText(c: ClientEntry): string {
+  const parts: string[] = [];
+  if (c.fingerprint !== undefined) parts.push(`${c.imported ? 'imported certificate' : 'certificate'} SHA-256 ${c.fingerprint}`);
+  if (c.ca !== undefined) parts.push(`certificates of CA "${c.ca.name}" (SHA-256 ${c.ca.fingerprint.slice(0, 16)}…) with subject ${c.ca.subject.text}`);
+  if (c.password !== undefined) parts.push(`password for username ${c.password.username}`);
+  return parts.join(' + ');
+}
+
 /** DIR/clients.json for client list and client show; a broken file is one line. */
 async function readDoc(flags: Map<string, string | true>): Promise<ClientsDoc> {
   try {
@@ -190,35 +231,72 @@ export const SERVER_COMMANDS: Record<string, Command> = {
     },
   },
   'client add': {
-    usage: 'keyhold client add NAME [--data-dir DIR] --out OUTDIR [--permissions LIST] [--groups LIST] [--ip LIST] [--rate N] [--description TEXT]',
-    summary: `issue a client certificate from the internal CA, register it, write OUTDIR/NAME.crt, NAME.key, ca.crt; permissions: "all" or group[:own|shared|all][:Type+Type],… (groups ${PERMISSION_GROUPS.join(', ')}; default ${formatGrants(DEFAULT_GRANTS)})`,
-    flags: ['--data-dir', '--out', '--permissions', '--groups', '--ip', '--rate', '--description'],
-    valueFlags: ['--data-dir', '--out', '--permissions', '--groups', '--ip', '--rate', '--description'],
+    usage: 'keyhold client add NAME [--data-dir DIR] (--out OUTDIR | --cert FILE | --ca FILE --subject PATTERN) [--password-stdin [--username U]] [--permissions LIST] [--groups LIST] [--ip LIST] [--rate N] [--description TEXT]',
+    summary: `register a client: --out issues it a certificate from the internal CA (writes OUTDIR/NAME.crt, NAME.key, ca.crt); --cert pins a certificate made elsewhere (PEM); --ca trusts every certificate of that client CA whose subject matches PATTERN (e.g. "CN=esx-*.corp.example"); --password-stdin also requires a KMIP Username and Password credential (first line of standard input; username defaults to NAME); permissions: "all" or group[:own|shared|all][:Type+Type],… (groups ${PERMISSION_GROUPS.join(', ')}; default ${formatGrants(DEFAULT_GRANTS)})`,
+    flags: ['--data-dir', '--out', '--cert', '--ca', '--subject', '--password-stdin', '--username', '--permissions', '--groups', '--ip', '--rate', '--description'],
+    valueFlags: ['--data-dir', '--out', '--cert', '--ca', '--subject', '--username', '--permissions', '--groups', '--ip', '--rate', '--description'],
     args: ['NAME'],
-    async run(flags, _input, write, { args, io }) {
+    async run(flags, input, write, { args, io }) {
       const out = flags.get('--out');
-      if (typeof out !== 'string') throw new CliError('--out OUTDIR is required (usage: keyhold client add NAME [--data-dir DIR] --out OUTDIR)', 2);
+      const ways = ['--out', '--cert', '--ca'].filter((f) => flags.has(f));
+      if (ways.length !== 1) throw new CliError('give exactly one of --out OUTDIR (issue a certificate), --cert FILE (import one) or --ca FILE --subject PATTERN (trust a client CA)', 2);
+      if (flags.has('--subject') !== flags.has('--ca')) throw new CliError('--ca FILE and --subject PATTERN go together', 2);
       const access = accessFlags(flags, (line) => io.stderr.write(`${line}\n`));
+      const password = await passwordFlags(flags, input);
+      const summary = `permissions ${formatGrants(access.grants ?? DEFAULT_GRANTS)}, addresses ${access.ips?.length ? access.ips.join(',') : 'any'}${password === undefined ? '' : `, password for username ${password.username ?? args[0]}`}`;
       try {
-        const r = await enrolClient(dataDirOf(flags), args[0]!, path.resolve(out), access);
-        write(`client "${args[0]}" registered (SHA-256 ${r.fingerprint}, permissions ${formatGrants(access.grants ?? DEFAULT_GRANTS)}, addresses ${access.ips?.length ? access.ips.join(',') : 'any'}); wrote ${r.files.cert}, ${r.files.key}, ${r.files.ca}\n`);
+        if (typeof out === 'string') {
+          const r = await enrolClient(dataDirOf(flags), args[0]!, path.resolve(out), access, password);
+          write(`client "${args[0]}" registered (SHA-256 ${r.fingerprint}, ${summary}); wrote ${r.files.cert}, ${r.files.key}, ${r.files.ca}\n`);
+          return;
+        }
+        if (out !== undefined) throw new CliError('--out needs a folder', 2);
+        const certPem = await pemFile(flags, '--cert');
+        const how: ImportedIdentity = certPem !== undefined ? { certPem } : { caPem: (await pemFile(flags, '--ca'))!, subject: String(flags.get('--subject')) };
+        const r = await importClient(dataDirOf(flags), args[0]!, how, access, password);
+        write(`client "${args[0]}" registered: ${r.describe} (${summary})\n`);
       } catch (e) {
         throw asCliError(e, 'cannot add the client');
       }
     },
   },
   'client set': {
-    usage: 'keyhold client set NAME [--data-dir DIR] [--permissions LIST] [--groups LIST] [--ip LIST|any] [--rate N|none] [--description TEXT]',
-    summary: 'change a client\'s permissions, sharing groups, IP allow-list or request rate (requests/s); a running server applies it within a second, open connections included',
-    flags: ['--data-dir', '--permissions', '--groups', '--ip', '--rate', '--description'],
-    valueFlags: ['--data-dir', '--permissions', '--groups', '--ip', '--rate', '--description'],
+    usage: 'keyhold client set NAME [--data-dir DIR] [--permissions LIST] [--groups LIST] [--ip LIST|any] [--rate N|none] [--description TEXT] [--cert FILE] [--ca FILE] [--subject PATTERN] [--password-stdin [--username U] | --no-password]',
+    summary: 'change a client: permissions, sharing groups, IP allow-list, request rate (requests/s), its pinned certificate (--cert, e.g. renewed), its client CA or subject pattern, its password; a running server applies it within a second, open connections included',
+    flags: ['--data-dir', '--permissions', '--groups', '--ip', '--rate', '--description', '--cert', '--ca', '--subject', '--password-stdin', '--username', '--no-password'],
+    valueFlags: ['--data-dir', '--permissions', '--groups', '--ip', '--rate', '--description', '--cert', '--ca', '--subject', '--username'],
     args: ['NAME'],
-    async run(flags, _input, write, { args, io }) {
+    async run(flags, input, write, { args, io }) {
+      const name = args[0]!;
+      const dataDir = dataDirOf(flags);
       const access = accessFlags(flags, (line) => io.stderr.write(`${line}\n`));
-      if (Object.keys(access).length === 0) throw new CliError('nothing to change: give --permissions, --groups, --ip, --rate and/or --description', 2);
+      if (flags.has('--no-password') && flags.has('--password-stdin')) throw new CliError('--password-stdin and --no-password exclude each other', 2);
+      const identity: ClientIdentityChange = {};
       try {
-        const c = await updateClient(dataDirOf(flags), args[0]!, access);
-        write(`client "${c.name}": permissions ${formatGrants(c.grants)}; groups ${c.groups.length > 0 ? c.groups.join(',') : '(none)'}; addresses ${c.ips.length > 0 ? c.ips.join(',') : 'any'}; rate ${c.rate === undefined ? 'no limit' : `${c.rate}/s`}\n`);
+        const certPem = await pemFile(flags, '--cert');
+        if (certPem !== undefined) identity.certificate = { fingerprint: pinnedCertificate(certPem).fingerprint, imported: true };
+        const caPem = await pemFile(flags, '--ca');
+        const subject = flags.get('--subject');
+        if (caPem !== undefined || subject !== undefined) {
+          const current = (await readClientsDoc(dataDir)).clients.find((c) => c.name === name)?.ca;
+          const pem = caPem ?? current?.pem;
+          if (pem === undefined) throw new CliError(`client "${name}" has no client CA: give --ca FILE with --subject`, 2);
+          const pattern = typeof subject === 'string' ? subject : current?.subject.text;
+          if (pattern === undefined) throw new CliError('--ca FILE needs --subject PATTERN', 2);
+          identity.ca = trustedClientCa(pem, pattern);
+        }
+        const password = await passwordFlags(flags, input);
+        if (password !== undefined) identity.password = await passwordCredential(name, password);
+        if (flags.has('--no-password')) identity.password = null;
+      } catch (e) {
+        throw asCliError(e, 'cannot change the client');
+      }
+      if (Object.keys(access).length === 0 && Object.keys(identity).length === 0) {
+        throw new CliError('nothing to change: give --permissions, --groups, --ip, --rate, --description, --cert, --ca/--subject, --password-stdin or --no-password', 2);
+      }
+      try {
+        const c = await updateClient(dataDir, name, { ...access, ...identity });
+        write(`client "${c.name}": permissions ${formatGrants(c.grants)}; groups ${c.groups.length > 0 ? c.groups.join(',') : '(none)'}; addresses ${c.ips.length > 0 ? c.ips.join(',') : 'any'}; rate ${c.rate === undefined ? 'no limit' : `${c.rate}/s`}; recognised by ${identityText(c)}\n`);
       } catch (e) {
         throw asCliError(e, 'cannot change the client');
       }
@@ -226,13 +304,13 @@ export const SERVER_COMMANDS: Record<string, Command> = {
   },
   'client list': {
     usage: 'keyhold client list [--data-dir DIR]',
-    summary: 'the registered clients (name, certificate fingerprint, permissions, groups, addresses) and the server-wide IP allow-list',
+    summary: 'the registered clients (name, how it is recognised, permissions, groups, addresses) and the server-wide IP allow-list',
     flags: ['--data-dir'],
     valueFlags: ['--data-dir'],
     async run(flags, _input, write) {
       const clients = await readDoc(flags);
       if (clients.clients.length === 0) write('no clients registered\n');
-      for (const c of clients.clients) write(`${c.name}${c.enabled ? '' : ' (disabled)'}\tSHA-256 ${c.fingerprint.slice(0, 16)}…\t${formatGrants(c.grants)}\tgroups ${c.groups.length > 0 ? c.groups.join(',') : '-'}\taddresses ${c.ips.length > 0 ? c.ips.join(',') : 'any'}\trate ${c.rate === undefined ? '-' : `${c.rate}/s`}\n`);
+      for (const c of clients.clients) write(`${c.name}${c.enabled ? '' : ' (disabled)'}\t${c.fingerprint !== undefined ? `SHA-256 ${c.fingerprint.slice(0, 16)}…` : `CA ${c.ca!.fingerprint.slice(0, 16)}… ${c.ca!.subject.text}`}${c.password === undefined ? '' : ' +password'}\t${formatGrants(c.grants)}\tgroups ${c.groups.length > 0 ? c.groups.join(',') : '-'}\taddresses ${c.ips.length > 0 ? c.ips.join(',') : 'any'}\trate ${c.rate === undefined ? '-' : `${c.rate}/s`}\n`);
       write(`server-wide addresses: ${clients.allow.length > 0 ? clients.allow.join(',') : 'any'}\n`);
     },
   },
@@ -254,7 +332,7 @@ export const SERVER_COMMANDS: Record<string, Command> = {
   },
   'client show': {
     usage: 'keyhold client show NAME [--data-dir DIR]',
-    summary: 'one client in full: description, state, certificate fingerprint, permissions, groups, addresses, rate',
+    summary: 'one client in full: description, state, how it is recognised (certificate, client CA, password), permissions, groups, addresses, rate',
     flags: ['--data-dir'],
     valueFlags: ['--data-dir'],
     args: ['NAME'],
@@ -268,7 +346,7 @@ export const SERVER_COMMANDS: Record<string, Command> = {
           `description: ${c.description === '' ? '-' : c.description}`,
           `state:       ${c.enabled ? 'enabled' : 'disabled'}`,
           `added:       ${c.added || '-'}`,
-          `certificate: SHA-256 ${c.fingerprint}`,
+          `recognised:  ${identityText(c)}`,
           `permissions: ${formatGrants(c.grants)}`,
           `groups:      ${c.groups.length > 0 ? c.groups.join(',') : '-'}`,
           `addresses:   ${c.ips.length > 0 ? c.ips.join(',') : 'any'}${doc.allow.length > 0 ? ` (and the server-wide ${doc.allow.join(',')})` : ''}`,

@@ -5,7 +5,7 @@
 // Failure (details go to `log`, never to the client).
 import { objectsFor } from '../access/access-objects.js';
 import { mayRun, type Principal } from '../access/policy.js';
-import type { ProtocolVersion, RequestBatchItem, RequestHeader, ResponseBatchItem } from '../../shared/kmip/message/index.js';
+import type { Authentication, ProtocolVersion, RequestBatchItem, RequestHeader, ResponseBatchItem } from '../../shared/kmip/message/index.js';
 import { enumeration, enumValueName, Enum, Tag, type KmipVersion } from '../../shared/kmip/registry/index.js';
 import { decodeTtlv, struct, TtlvError, type TtlvItem, type TtlvLimits } from '../../shared/kmip/ttlv/index.js';
 import { gateFor } from './batch-gate.js';
@@ -34,6 +34,12 @@ export interface ServerContext {
    * use: tests, replays).
    */
   principal?: Principal;
+  /**
+   * Checks the Request Header's Authentication before any item runs: a string
+   * is why it failed, and every item is answered Authentication Not
+   * Successful with it (a client whose password is required).
+   */
+  authenticate?: (auth: Authentication | undefined) => Promise<string | undefined>;
   /** Answer every item of this request with this failure and run nothing (a client over its request rate). */
   refuse?: { reason: ResultReasonName; message: string };
   /** Told what each batch item of a request came to, once the response is built (the audit log). */
@@ -234,7 +240,11 @@ async function processUnguarded(bytes: Uint8Array, ctx: ServerContext): Promise<
   if (option !== undefined && option !== BECO.Stop && option !== BECO.Continue && option !== BECO.Undo) {
     return encodeResponse(header, [failedItem(env.version, 'InvalidField', `Batch Error Continuation Option ${option} is not a defined value`)]);
   }
-  const items = await runBatch(env.header, env.items, env.version, ctx);
+  const denied = ctx.authenticate === undefined ? undefined : await ctx.authenticate(env.header.authentication);
+  const items =
+    denied === undefined
+      ? await runBatch(env.header, env.items, env.version, ctx)
+      : env.items.map((p) => failedItem(env.version, 'AuthenticationNotSuccessful', denied, p.ok ? p.item : p));
   ctx.onItems?.(outcomes(env.items, items, env.version));
   // The time stamp is taken again: the response is stamped when it is complete.
   return encodeResponse({ ...header, timeStamp: timeStamp(ctx.clock) }, items, env.header.maximumResponseSize);

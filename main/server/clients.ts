@@ -1,5 +1,10 @@
 // Registered KMIP clients: DIR/clients.json, {"clients": [{name, fingerprint,
-// permissions, groups, ips}], "allow": [...]}. permissions is the text form
+// permissions, groups, ips}], "allow": [...]}. A client is recognised by a
+// pinned certificate (`fingerprint`: one Keyhold's CA issued, or one
+// imported with `imported: true`), or by any certificate of an imported
+// client CA (`ca`, PEM) whose subject matches `subject`; either may be
+// combined with a password (`username`, `password`: a scrypt record, see
+// main/access/credentials.ts). permissions is the text form
 // of main/access/policy.ts (absent: the least-privilege defaults); ips is the
 // client's IP allow-list and the top-level allow the server-wide one
 // (main/access/ip-allow.ts; absent or empty: no restriction at that level).
@@ -10,15 +15,28 @@ import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { writeFileAtomic } from '../pki/index.js';
+import { inspectCertificate, type CertificateInfo } from '../pki/inspect.js';
 import { DEFAULT_GRANTS, formatGrants, parseGrants, type Grant, type Principal } from '../access/policy.js';
 import { parseAllowList, type AllowList } from '../access/ip-allow.js';
+import { checkPasswordRecord, type PasswordCredential } from '../access/credentials.js';
+import { formatSubject, parseSubjectPattern, subjectMatches, type Subject, type SubjectPattern } from '../access/subject-pattern.js';
+import { X509Certificate } from 'node:crypto';
 
 export const CLIENTS_FILE = 'clients.json';
 
 export interface ClientEntry {
   name: string;
-  /** SHA-256 of the DER certificate, lowercase hex (pki fingerprintOf). */
-  fingerprint: string;
+  /**
+   * SHA-256 of the DER certificate the client must present, lowercase hex
+   * (pki fingerprintOf); absent for a client recognised by its CA alone.
+   */
+  fingerprint?: string;
+  /** The pinned certificate was imported (made elsewhere), not issued by Keyhold's CA. */
+  imported?: boolean;
+  /** A trusted client CA: any certificate it issued whose subject matches the pattern is this client. */
+  ca?: TrustedClientCa;
+  /** A password the client must also send (KMIP Username and Password credential). */
+  password?: PasswordCredential;
   added: string;
   grants: Grant[];
   /** Groups for sharing: clients with a group in common reach each other's objects with scope `shared`. */
@@ -56,7 +74,49 @@ export interface ClientAccessChange {
   enabled?: boolean;
 }
 
+export interface TrustedClientCa {
+  /** The CA certificate, PEM. */
+  pem: string;
+  /** Its SHA-256, lowercase hex. */
+  fingerprint: string;
+  /** Its subject, for messages ("CN=Corp Issuing CA, O=Corp"). */
+  name: string;
+  /** Which of its certificates are this client. */
+  subject: SubjectPattern;
+}
+
 const FINGERPRINT = /^[0-9a-f]{64}$/;
+
+/**
+ * Checks a client certificate made elsewhere, to be pinned: its SHA-256, or a
+ * one-line reason it cannot serve as a KMIP client certificate.
+ */
+export function pinnedCertificate(pem: string, now = new Date()): { fingerprint: string; subject: string; notAfter: string } {
+  let info: CertificateInfo;
+  try { info = inspectCertificate(pem); } catch (e) { throw new Error(`the client certificate is not a readable PEM certificate: ${(e as Error).message}`); }
+  if (info.isCA) throw new Error(`"${info.subject.replace(/\n/g, ', ')}" is a CA certificate; to trust the certificates it issues, use --ca FILE --subject PATTERN`);
+  if (now < new Date(info.notBefore)) throw new Error(`the client certificate is not valid before ${info.notBefore}`);
+  if (now > new Date(info.notAfter)) throw new Error(`the client certificate expired on ${info.notAfter}; ask for a renewed one`);
+  const eku = info.extendedKeyUsage;
+  if (eku.length > 0 && !eku.includes('clientAuth') && !eku.includes('anyExtendedKeyUsage')) {
+    throw new Error(`the client certificate's extended key usage (${eku.join(', ')}) lacks clientAuth, so TLS clients cannot use it; issue it with clientAuth`);
+  }
+  if (info.publicKey.type === 'rsa' && (info.publicKey.bits ?? 0) < 2048) throw new Error(`the client certificate's RSA key has ${info.publicKey.bits} bits; at least 2048 are needed`);
+  return { fingerprint: info.fingerprintSha256, subject: info.subject.replace(/\n/g, ', '), notAfter: info.notAfter };
+}
+
+/** Reads an imported client CA certificate; throws a one-line reason. */
+export function trustedClientCa(pem: string, subjectPattern: string): TrustedClientCa {
+  let x: X509Certificate;
+  try { x = new X509Certificate(pem); } catch (e) { throw new Error(`the client CA is not a readable PEM certificate: ${(e as Error).message}`); }
+  if (!x.ca) throw new Error(`the client CA certificate "${x.subject.replace(/\n/g, ', ')}" is not a CA certificate (basicConstraints CA:TRUE); to trust one client certificate, import it with --cert instead`);
+  return {
+    pem: x.toString(),
+    fingerprint: x.fingerprint256.replace(/:/g, '').toLowerCase(),
+    name: x.subject.replace(/\n/g, ', '),
+    subject: parseSubjectPattern(subjectPattern),
+  };
+}
 
 export function clientsFile(dataDir: string): string {
   return path.join(dataDir, CLIENTS_FILE);
@@ -86,16 +146,24 @@ export function parseClientsDoc(text: string, file: string): ClientsDoc {
   const list = (doc as { clients?: unknown } | null)?.clients;
   if (!Array.isArray(list)) throw new Error(`${file}: expected {"clients": [...]}`);
   const clients = list.map((c: unknown, i) => {
-    const e = c as Partial<ClientEntry> | null;
-    if (typeof e?.name !== 'string' || typeof e.fingerprint !== 'string' || !FINGERPRINT.test(e.fingerprint)) {
-      throw new Error(`${file}: client #${i + 1} needs a name and a 64-hex-digit SHA-256 fingerprint`);
-    }
-    const raw = e as { permissions?: unknown; groups?: unknown; ips?: unknown; rate?: unknown; description?: unknown; enabled?: unknown };
+    const e = c as { name?: unknown; fingerprint?: unknown; added?: unknown } | null;
+    if (typeof e?.name !== 'string') throw new Error(`${file}: client #${i + 1} needs a name`);
+    const raw = e as { permissions?: unknown; groups?: unknown; ips?: unknown; rate?: unknown; description?: unknown; enabled?: unknown; imported?: unknown; ca?: unknown; subject?: unknown; username?: unknown; password?: unknown };
     try {
+      if (e.fingerprint !== undefined && (typeof e.fingerprint !== 'string' || !FINGERPRINT.test(e.fingerprint))) throw new Error('fingerprint must be a 64-hex-digit SHA-256');
+      if (e.fingerprint === undefined && raw.ca === undefined) throw new Error('needs a certificate fingerprint or a client CA (ca, subject) to be recognised by');
+      if (raw.ca !== undefined && (typeof raw.ca !== 'string' || typeof raw.subject !== 'string')) throw new Error('ca must be a PEM certificate, with subject a pattern such as "CN=esx-*.corp.example"');
+      if (raw.password !== undefined) {
+        if (typeof raw.password !== 'string') throw new Error('password must be a scrypt record');
+        checkPasswordRecord(raw.password);
+      }
       const grants = raw.permissions === undefined ? DEFAULT_GRANTS.map((g) => ({ ...g })) : parseGrants(String(raw.permissions));
       return {
         name: e.name,
-        fingerprint: e.fingerprint,
+        ...(e.fingerprint === undefined ? {} : { fingerprint: e.fingerprint as string }),
+        ...(raw.imported === true ? { imported: true } : {}),
+        ...(raw.ca === undefined ? {} : { ca: trustedClientCa(raw.ca as string, raw.subject as string) }),
+        ...(raw.password === undefined ? {} : { password: { username: typeof raw.username === 'string' ? raw.username : e.name, hash: raw.password as string } }),
         added: typeof e.added === 'string' ? e.added : '',
         grants,
         groups: stringList(raw.groups, 'groups'),
@@ -108,6 +176,13 @@ export function parseClientsDoc(text: string, file: string): ClientsDoc {
       throw new Error(`${file}: client "${e.name}": ${(err as Error).message}`);
     }
   });
+  const seen = new Map<string, string>();
+  for (const c of clients) {
+    if (c.fingerprint === undefined) continue;
+    const other = seen.get(c.fingerprint);
+    if (other !== undefined) throw new Error(`${file}: clients "${other}" and "${c.name}" have the same certificate; each certificate can belong to one client only`);
+    seen.set(c.fingerprint, c.name);
+  }
   let allow: string[];
   try {
     allow = allowEntries(stringList((doc as { allow?: unknown }).allow, 'allow'));
@@ -131,7 +206,10 @@ export function parseClients(text: string, file: string): ClientEntry[] {
 function serialise(c: ClientEntry): object {
   return {
     name: c.name,
-    fingerprint: c.fingerprint,
+    ...(c.fingerprint === undefined ? {} : { fingerprint: c.fingerprint }),
+    ...(c.imported === true ? { imported: true } : {}),
+    ...(c.ca === undefined ? {} : { ca: c.ca.pem, subject: c.ca.subject.text }),
+    ...(c.password === undefined ? {} : { username: c.password.username, password: c.password.hash }),
     added: c.added,
     permissions: formatGrants(c.grants),
     ...(c.groups.length > 0 ? { groups: c.groups } : {}),
@@ -147,16 +225,17 @@ async function writeDoc(dataDir: string, doc: ClientsDoc): Promise<void> {
   await writeFileAtomic(clientsFile(dataDir), JSON.stringify(out, null, 2) + '\n', 0o600);
 }
 
-/** Principals by fingerprint: each client with the names of the clients it shares a group with. */
+/** Principals by client name: each enabled client with the names of the clients it shares a group with. */
 export function principals(clients: readonly ClientEntry[]): Map<string, Principal> {
   return new Map(
     clients.filter((c) => c.enabled).map((c) => [
-      c.fingerprint,
+      c.name,
       {
         name: c.name,
         grants: c.grants,
         sharesWith: clients.filter((o) => o.groups.some((g) => c.groups.includes(g))).map((o) => o.name),
         ...(c.rate === undefined ? {} : { requestsPerSecond: c.rate }),
+        ...(c.password === undefined ? {} : { credential: c.password }),
       },
     ]),
   );
@@ -176,19 +255,49 @@ export async function readClients(dataDir: string): Promise<ClientEntry[]> {
   return (await readClientsDoc(dataDir)).clients;
 }
 
+/** How a new client is recognised: a pinned certificate and/or a trusted client CA, optionally with a password. */
+export interface ClientIdentity {
+  fingerprint?: string;
+  imported?: boolean;
+  ca?: TrustedClientCa;
+  password?: PasswordCredential;
+}
+
+/** What may change in how a client is recognised; null removes (the client must keep a certificate or a CA). */
+export interface ClientIdentityChange {
+  /** A new pinned certificate (e.g. the client's was renewed); null: recognise by the CA alone. */
+  certificate?: { fingerprint: string; imported: boolean } | null;
+  ca?: TrustedClientCa | null;
+  password?: PasswordCredential | null;
+}
+
+/** The identity of a client without its access: what the CLI and the admin UI show. */
+function checkIdentity(name: string, id: ClientIdentity, others: readonly ClientEntry[]): void {
+  if (id.fingerprint === undefined && id.ca === undefined) throw new Error(`client "${name}" needs a certificate or a client CA to be recognised by`);
+  if (id.fingerprint !== undefined) {
+    if (!FINGERPRINT.test(id.fingerprint)) throw new Error('a certificate fingerprint is 64 hex digits (SHA-256)');
+    const holder = others.find((c) => c.name !== name && c.fingerprint === id.fingerprint);
+    if (holder !== undefined) throw new Error(`that certificate already belongs to client "${holder.name}"`);
+  }
+}
+
 /**
  * Adds a client (read, append, atomic replace). A name already registered is
  * refused, so a typo cannot silently replace a live client's certificate.
  * Two `client add` running at the very same moment could lose one entry; an
  * operator enrols clients one at a time, so no cross-process lock is taken.
  */
-export async function addClient(dataDir: string, name: string, fingerprint: string, access: ClientAccessChange = {}): Promise<void> {
+export async function addClient(dataDir: string, name: string, identity: ClientIdentity, access: ClientAccessChange = {}): Promise<void> {
   const doc = await readClientsDoc(dataDir);
   if (doc.clients.some((c) => c.name === name)) throw new Error(`a client named "${name}" is already registered`);
   if (doc.retired.includes(name)) throw new Error(`"${name}" belonged to a removed client whose objects still carry that name; choose another name`);
+  checkIdentity(name, identity, doc.clients);
   doc.clients.push({
     name,
-    fingerprint,
+    ...(identity.fingerprint === undefined ? {} : { fingerprint: identity.fingerprint }),
+    ...(identity.imported === true ? { imported: true } : {}),
+    ...(identity.ca === undefined ? {} : { ca: identity.ca }),
+    ...(identity.password === undefined ? {} : { password: identity.password }),
     added: new Date().toISOString(),
     grants: [...(access.grants ?? DEFAULT_GRANTS)],
     groups: [...(access.groups ?? [])],
@@ -200,8 +309,8 @@ export async function addClient(dataDir: string, name: string, fingerprint: stri
   await writeDoc(dataDir, doc);
 }
 
-/** Changes a registered client's access (read, change, atomic replace); the running server applies it within a second. */
-export async function updateClient(dataDir: string, name: string, change: ClientAccessChange): Promise<ClientEntry> {
+/** Changes a registered client (read, change, atomic replace); the running server applies it within a second. */
+export async function updateClient(dataDir: string, name: string, change: ClientAccessChange & ClientIdentityChange): Promise<ClientEntry> {
   const doc = await readClientsDoc(dataDir);
   const c = doc.clients.find((x) => x.name === name);
   if (c === undefined) throw new Error(`no client named "${name}" is registered`);
@@ -212,6 +321,19 @@ export async function updateClient(dataDir: string, name: string, change: Client
   else if (change.rate !== undefined) c.rate = requestRate(change.rate);
   if (change.description !== undefined) c.description = change.description;
   if (change.enabled !== undefined) c.enabled = change.enabled;
+  if (change.certificate === null) {
+    delete c.fingerprint;
+    delete c.imported;
+  } else if (change.certificate !== undefined) {
+    c.fingerprint = change.certificate.fingerprint;
+    if (change.certificate.imported) c.imported = true;
+    else delete c.imported;
+  }
+  if (change.ca === null) delete c.ca;
+  else if (change.ca !== undefined) c.ca = change.ca;
+  if (change.password === null) delete c.password;
+  else if (change.password !== undefined) c.password = change.password;
+  checkIdentity(name, c, doc.clients);
   await writeDoc(dataDir, doc);
   return c;
 }
@@ -234,40 +356,122 @@ export async function setServerAllowList(dataDir: string, items: readonly string
   return doc.allow;
 }
 
+/** What the TLS layer learned about a client's certificate (main/server/tls-listener.ts). */
+export interface PeerCertificate {
+  /** SHA-256 of the DER certificate, lowercase hex. */
+  fingerprint: string;
+  /** SHA-256 of each certificate above it in the verified chain, up to the trust anchor. */
+  issuers: readonly string[];
+  subject: Subject;
+  /** OpenSSL verified the chain up to a trusted CA (Keyhold's or an imported client CA). */
+  trusted: boolean;
+  /** OpenSSL's reason when not trusted, e.g. DEPTH_ZERO_SELF_SIGNED_CERT. */
+  error: string | null;
+  notBefore: Date;
+  notAfter: Date;
+  /** Extended Key Usage OIDs; absent when the certificate has no such extension (any use). */
+  extendedKeyUsage?: readonly string[];
+}
+
+export type Recognition = { name: string } | { refusal: string };
+
 export interface ClientRegistry {
-  /** The registered client's name, or undefined when the fingerprint is unknown. */
-  lookup(fingerprint: string): string | undefined;
-  /** The client with its current permissions (changes to the file apply within a second), or undefined. */
-  principal(fingerprint: string): Principal | undefined;
+  /** Which client this certificate is, or why it is refused (unknown, untrusted, expired…). */
+  recognise(peer: PeerCertificate, now?: Date): Recognition;
+  /** The enabled client with its current permissions (changes to the file apply within a second), or undefined. */
+  principal(name: string): Principal | undefined;
   /** Why this client may not connect (unknown, disabled, or from an address outside the server-wide or its own list), or undefined when it may. */
-  addressRefusal(fingerprint: string, address: string): string | undefined;
+  addressRefusal(name: string, address: string): string | undefined;
+  /** The imported client CAs (PEM) the TLS layer must trust besides Keyhold's own. */
+  trustedCas(): readonly string[];
+  /** Called after a reload that changed trustedCas(); returns an unsubscribe function. */
+  onTrustChange(listener: () => void): () => void;
   close(): void;
 }
 
+/** Chain errors that only mean "issued by nobody we trust": a pinned certificate does not need a trusted issuer. */
+const UNTRUSTED_ISSUER = new Set([
+  'DEPTH_ZERO_SELF_SIGNED_CERT', 'SELF_SIGNED_CERT_IN_CHAIN', 'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+]);
+const CLIENT_AUTH = '1.3.6.1.5.5.7.3.2';
+const ANY_EKU = '2.5.29.37.0';
+
+/** Why a pinned certificate is unusable now, or undefined. OpenSSL does not check these for a chain it could not build. */
+function pinnedProblem(peer: PeerCertificate, now: Date): string | undefined {
+  if (!peer.trusted && peer.error !== null && !UNTRUSTED_ISSUER.has(peer.error)) return `client certificate not accepted (${peer.error})`;
+  if (now < peer.notBefore) return `client certificate is not valid before ${peer.notBefore.toISOString()}`;
+  if (now > peer.notAfter) return `client certificate expired on ${peer.notAfter.toISOString()}`;
+  const eku = peer.extendedKeyUsage;
+  if (eku !== undefined && !eku.includes(CLIENT_AUTH) && !eku.includes(ANY_EKU)) return 'client certificate lacks the clientAuth extended key usage';
+  return undefined;
+}
+
 interface Loaded {
-  byFp: Map<string, Principal>;
-  /** Every registered client by fingerprint, enabled or not. */
-  entries: Map<string, ClientEntry>;
-  ipsByFp: Map<string, AllowList>;
+  principals: Map<string, Principal>;
+  /** Every registered client by name, enabled or not. */
+  byName: Map<string, ClientEntry>;
+  byFingerprint: Map<string, ClientEntry>;
+  ipsByName: Map<string, AllowList>;
   allow: AllowList;
+  cas: string[];
 }
 
 function load(doc: ClientsDoc): Loaded {
   return {
-    byFp: principals(doc.clients),
-    entries: new Map(doc.clients.map((c) => [c.fingerprint, c])),
-    ipsByFp: new Map(doc.clients.map((c) => [c.fingerprint, parseAllowList(c.ips)])),
+    principals: principals(doc.clients),
+    byName: new Map(doc.clients.map((c) => [c.name, c])),
+    byFingerprint: new Map(doc.clients.flatMap((c) => (c.fingerprint === undefined ? [] : [[c.fingerprint, c] as const]))),
+    ipsByName: new Map(doc.clients.map((c) => [c.name, parseAllowList(c.ips)])),
     allow: parseAllowList(doc.allow),
+    cas: [...new Map(doc.clients.flatMap((c) => (c.ca === undefined ? [] : [[c.ca.fingerprint, c.ca.pem] as const]))).values()],
   };
 }
 
-/**
- * Loads the clients and keeps them current: fs.watch on the directory (the
- * atomic rename replaces the file's inode, so watching the file itself would
- * go deaf after the first write) plus a stat poll, because fs.watch is not
- * reliable on every file system (network shares, some containers). A file
- * that cannot be read or parsed keeps the last good set and is reported.
- */
+function recognise(current: Loaded, peer: PeerCertificate, now: Date): Recognition {
+  const pinned = current.byFingerprint.get(peer.fingerprint);
+  if (pinned !== undefined) {
+    const problem = pinnedProblem(peer, now);
+    return problem === undefined ? { name: pinned.name } : { refusal: `client "${pinned.name}": ${problem}` };
+  }
+  if (!peer.trusted) return { refusal: `client certificate ${peer.fingerprint} is not registered and not from a trusted CA (${String(peer.error)})` };
+  const byCa = [...current.byName.values()].filter((c) => c.ca !== undefined && peer.issuers.includes(c.ca.fingerprint));
+  // Enabled clients first: a disabled one with the same pattern must not shadow a live one.
+  const match = [...byCa.filter((c) => c.enabled), ...byCa.filter((c) => !c.enabled)].find((c) => subjectMatches(c.ca!.subject, peer.subject));
+  if (match !== undefined) return { name: match.name };
+  if (byCa.length > 0) return { refusal: `client certificate "${formatSubject(peer.subject)}" from CA "${byCa[0]!.ca!.name}" matches no client's subject pattern` };
+  return { refusal: `client certificate ${peer.fingerprint} is not registered` };
+}
+
+/** A registry over a fixed set of clients (tests, and the core of watchClients). */
+export function registryOf(doc: ClientsDoc): ClientRegistry & { replace(doc: ClientsDoc): void } {
+  let current = load(doc);
+  const listeners = new Set<() => void>();
+  return {
+    replace(next) {
+      const before = current.cas.join();
+      current = load(next);
+      if (current.cas.join() !== before) for (const l of listeners) l();
+    },
+    recognise: (peer, now = new Date()) => recognise(current, peer, now),
+    principal: (name) => current.principals.get(name),
+    addressRefusal(name, address) {
+      const c = current.byName.get(name);
+      if (c === undefined) return 'not registered';
+      if (!c.enabled) return 'it is disabled';
+      if (!current.allow.allows(address)) return `address ${address} is not in the server's IP allow-list`;
+      if (current.ipsByName.get(name)?.allows(address) === false) return `address ${address} is not in client "${c.name}"'s IP allow-list`;
+      return undefined;
+    },
+    trustedCas: () => current.cas,
+    onTrustChange(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+    close() { listeners.clear(); },
+  };
+}
+
 /** One administrative change between two versions of clients.json, for the audit log. */
 export interface ClientChange {
   action: 'client added' | 'client changed' | 'client removed' | 'allow-list changed';
@@ -278,7 +482,9 @@ export interface ClientChange {
 
 function describe(c: ClientEntry): Record<string, string> {
   return {
-    certificate: c.fingerprint,
+    certificate: c.fingerprint === undefined ? '-' : `${c.fingerprint}${c.imported ? ' (imported)' : ''}`,
+    'client CA': c.ca === undefined ? '-' : `${c.ca.name} (${c.ca.fingerprint.slice(0, 16)}…) subject ${c.ca.subject.text}`,
+    password: c.password === undefined ? 'none' : `set for username ${c.password.username}`,
     permissions: formatGrants(c.grants),
     groups: c.groups.join(',') || '-',
     addresses: c.ips.join(',') || 'any',
@@ -302,6 +508,8 @@ export function clientChanges(before: ClientsDoc, after: ClientsDoc): ClientChan
     const a = describe(was);
     const b = describe(c);
     const diffs = Object.keys(b).filter((k) => a[k] !== b[k]).map((k) => `${k} ${a[k]} → ${b[k]}`);
+    // Never the hash itself: only that it changed.
+    if (was.password !== undefined && c.password !== undefined && was.password.hash !== c.password.hash) diffs.push('password replaced');
     if (diffs.length > 0) out.push({ action: 'client changed', client: c.name, detail: diffs.join('; ') });
   }
   for (const name of old.keys()) out.push({ action: 'client removed', client: name, detail: '' });
@@ -311,13 +519,20 @@ export function clientChanges(before: ClientsDoc, after: ClientsDoc): ClientChan
   return out;
 }
 
+/**
+ * Loads the clients and keeps them current: fs.watch on the directory (the
+ * atomic rename replaces the file's inode, so watching the file itself would
+ * go deaf after the first write) plus a stat poll, because fs.watch is not
+ * reliable on every file system (network shares, some containers). A file
+ * that cannot be read or parsed keeps the last good set and is reported.
+ */
 export async function watchClients(
   dataDir: string,
   opts: { pollMs?: number; onError?: (e: unknown) => void; onChange?: (changes: ClientChange[]) => void } = {},
 ): Promise<ClientRegistry> {
   const file = clientsFile(dataDir);
   let doc = await readClientsDoc(dataDir);
-  let current = load(doc);
+  const registry = registryOf(doc);
   let lastStamp = stamp(file);
   let reloading = false;
   let again = false;
@@ -330,7 +545,7 @@ export async function watchClients(
         lastStamp = stamp(file);
         try {
           const next = await readClientsDoc(dataDir);
-          current = load(next);
+          registry.replace(next);
           const changes = clientChanges(doc, next);
           doc = next;
           if (changes.length > 0) opts.onChange?.(changes);
@@ -348,17 +563,12 @@ export async function watchClients(
   const poll = setInterval(() => { if (stamp(file) !== lastStamp) void reload(); }, opts.pollMs ?? 250);
   poll.unref();
   return {
-    lookup: (fp) => current.entries.get(fp)?.name,
-    principal: (fp) => current.byFp.get(fp),
-    addressRefusal(fp, address) {
-      const c = current.entries.get(fp);
-      if (c === undefined) return 'not registered';
-      if (!c.enabled) return 'it is disabled';
-      if (!current.allow.allows(address)) return `address ${address} is not in the server's IP allow-list`;
-      if (current.ipsByFp.get(fp)?.allows(address) === false) return `address ${address} is not in client "${c.name}"'s IP allow-list`;
-      return undefined;
-    },
-    close() { clearInterval(poll); watcher?.close(); },
+    recognise: registry.recognise,
+    principal: registry.principal,
+    addressRefusal: registry.addressRefusal,
+    trustedCas: registry.trustedCas,
+    onTrustChange: registry.onTrustChange,
+    close() { clearInterval(poll); watcher?.close(); registry.close(); },
   };
 }
 

@@ -10,7 +10,9 @@ import { ensurePki, issueClientCert, validateClientName, writeFileAtomic } from 
 import { openStore } from '../store/index.js';
 import { createRouter, storeObjectsPort } from '../kmip/index.js';
 import type { Logger } from '../admin/log.js';
-import { addClient, readClientsDoc, watchClients, type ClientAccessChange } from './clients.js';
+import { addClient, pinnedCertificate, readClientsDoc, trustedClientCa, watchClients, type ClientAccessChange, type ClientIdentity } from './clients.js';
+import { hashPassword, type PasswordCredential } from '../access/credentials.js';
+import { fingerprintOf } from '../pki/index.js';
 import { AuditLog } from '../audit/audit-log.js';
 import { acquireLock } from './lock.js';
 import { EngineHost } from '../engine/host.js';
@@ -205,12 +207,58 @@ export interface EnrolResult {
 /** Access of a new client; absent fields: least privilege (DEFAULT_GRANTS), no groups, any address, no rate limit. */
 export type ClientAccess = Omit<ClientAccessChange, 'enabled'>;
 
-/** Issues a client certificate from DIR's CA, writes NAME.crt/NAME.key/ca.crt to outDir, registers it. */
-export async function enrolClient(dataDir: string, name: string, outDir: string, access: ClientAccess = {}): Promise<EnrolResult> {
+/** A password for a client: Username (default: the client's name) and the password, hashed here. */
+export interface PasswordInput {
+  username?: string;
+  password: string;
+}
+
+export async function passwordCredential(name: string, input: PasswordInput): Promise<PasswordCredential> {
+  const username = input.username ?? name;
+  if (username === '' || username.length > 256) throw new Error('the username must have 1 to 256 characters');
+  return { username, hash: await hashPassword(input.password) };
+}
+
+async function checkNewName(dataDir: string, name: string): Promise<void> {
   validateClientName(name);
   const doc = await readClientsDoc(dataDir);
   if (doc.clients.some((c) => c.name === name)) throw new Error(`a client named "${name}" is already registered`);
   if (doc.retired.includes(name)) throw new Error(`"${name}" belonged to a removed client whose objects still carry that name; choose another name`);
+}
+
+/** How `client add --cert` / `--ca` recognise a client whose certificate was made elsewhere. */
+export type ImportedIdentity = { certPem: string } | { caPem: string; subject: string };
+
+/**
+ * Registers a client with a certificate made elsewhere (pinned by its
+ * SHA-256) or with every certificate of a trusted client CA whose subject
+ * matches a pattern. Keyhold's own CA cannot be a client CA: removing a
+ * client issued by it must refuse that client's certificate.
+ */
+export async function importClient(dataDir: string, name: string, how: ImportedIdentity, access: ClientAccess = {}, password?: PasswordInput): Promise<{ fingerprint: string; describe: string }> {
+  await checkNewName(dataDir, name);
+  let identity: ClientIdentity;
+  let describe: string;
+  if ('certPem' in how) {
+    const cert = pinnedCertificate(how.certPem);
+    identity = { fingerprint: cert.fingerprint, imported: true };
+    describe = `certificate "${cert.subject}", valid until ${cert.notAfter}`;
+  } else {
+    const ca = trustedClientCa(how.caPem, how.subject);
+    const pki = await ensurePki(dataDir);
+    if (ca.fingerprint === fingerprintOf(pki.ca.certPem)) throw new Error("that is Keyhold's own CA: issue this client a certificate with `keyhold client add NAME --out DIR` instead");
+    identity = { ca };
+    describe = `certificates of CA "${ca.name}" whose subject matches ${ca.subject.text}`;
+  }
+  if (password !== undefined) identity.password = await passwordCredential(name, password);
+  await addClient(dataDir, name, identity, access);
+  return { fingerprint: identity.fingerprint ?? identity.ca!.fingerprint, describe };
+}
+
+/** Issues a client certificate from DIR's CA, writes NAME.crt/NAME.key/ca.crt to outDir, registers it. */
+export async function enrolClient(dataDir: string, name: string, outDir: string, access: ClientAccess = {}, password?: PasswordInput): Promise<EnrolResult> {
+  await checkNewName(dataDir, name);
+  const credential = password === undefined ? undefined : await passwordCredential(name, password);
   const pki = await ensurePki(dataDir);
   const issued = await issueClientCert(pki.ca, { name });
   await fs.mkdir(outDir, { recursive: true, mode: 0o700 });
@@ -219,6 +267,6 @@ export async function enrolClient(dataDir: string, name: string, outDir: string,
   await writeFileAtomic(files.cert, issued.certPem, 0o644);
   await writeFileAtomic(files.ca, pki.ca.certPem, 0o644);
   // Last: the server accepts the client only once its files are complete.
-  await addClient(dataDir, name, issued.fingerprint, access);
+  await addClient(dataDir, name, { fingerprint: issued.fingerprint, ...(credential === undefined ? {} : { password: credential }) }, access);
   return { fingerprint: issued.fingerprint, files };
 }

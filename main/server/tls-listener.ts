@@ -11,8 +11,12 @@
 // Client authentication is checked by hand (requestCert, but not
 // rejectUnauthorized): OpenSSL would otherwise drop a bad client inside the
 // handshake and we could not log *why* (no certificate, wrong CA, expired,
-// not registered). A refused client is disconnected before a single byte of
-// KMIP is read.
+// not registered), and a pinned certificate made elsewhere (self-signed, or
+// from a CA we do not trust as a whole) could not be accepted at all. The
+// registry decides who the certificate is (clients.ts recognise). A refused
+// client is disconnected before a single byte of KMIP is read. The imported
+// client CAs are part of the TLS context, swapped when clients.json changes.
+// A client with a password must also send it in each request's header.
 import { createHash } from 'node:crypto';
 import tls from 'node:tls';
 import type { AddressInfo } from 'node:net';
@@ -21,7 +25,8 @@ import type { ItemOutcome } from '../kmip/pipeline.js';
 import type { AuditLog } from '../audit/audit-log.js';
 import { TtlvFramer, type TtlvLimits } from '../../shared/kmip/ttlv/index.js';
 import { silentLogger, type Logger } from '../admin/log.js';
-import type { ClientRegistry } from './clients.js';
+import type { ClientRegistry, PeerCertificate } from './clients.js';
+import { ConnectionCredentials } from '../access/credentials.js';
 import type { Durable } from '../store/durability.js';
 import type { Principal } from '../access/policy.js';
 
@@ -35,7 +40,7 @@ export interface KmipTlsOptions {
   certPem: string;
   keyPem: string;
   caCertPem: string;
-  clients: Pick<ClientRegistry, 'lookup' | 'principal' | 'addressRefusal'>;
+  clients: Pick<ClientRegistry, 'recognise' | 'principal' | 'addressRefusal'> & Partial<Pick<ClientRegistry, 'trustedCas' | 'onTrustChange'>>;
   context: ServerContext;
   /** The store's durability barrier; absent: every commit is already durable when it returns. */
   durable?: Pick<Durable, 'sync'>;
@@ -85,15 +90,24 @@ export async function startKmipTlsServer(opts: KmipTlsOptions): Promise<KmipTlsS
   const connection = (client: string | null, address: string | undefined, result: 'accepted' | 'refused' | 'closed', reason: string | null) =>
     audit?.record({ kind: 'connection', client, address: address ?? null, operation: null, objects: [], result, reason, message: null });
 
+  const secure = () => ({ cert: opts.certPem, key: opts.keyPem, ca: [opts.caCertPem, ...(opts.clients.trustedCas?.() ?? [])] });
   const server = tls.createServer({
-    cert: opts.certPem,
-    key: opts.keyPem,
-    ca: [opts.caCertPem],
+    ...secure(),
     requestCert: true,
     rejectUnauthorized: false,
     minVersion,
     maxVersion: 'TLSv1.3',
     handshakeTimeout: opts.handshakeTimeoutMs ?? 10_000,
+  });
+
+  // Client CAs imported or removed while running: new handshakes use the new set.
+  const offTrust = opts.clients.onTrustChange?.(() => {
+    try {
+      server.setSecureContext(secure());
+      log.info('kmip: trusted client CAs changed; new connections use the new set');
+    } catch (e) {
+      log.error(`kmip: the changed client CAs could not be loaded; keeping the previous set: ${(e as Error).message}`);
+    }
   });
 
   server.on('tlsClientError', (err, socket) => {
@@ -105,23 +119,23 @@ export async function startKmipTlsServer(opts: KmipTlsOptions): Promise<KmipTlsS
     const who = peer(socket);
     // Attach before anything else: an unhandled socket error would crash the process.
     socket.on('error', (err) => log.warn(`kmip: connection ${who}: ${err.message}`));
-    const refusal = refuse(socket, opts.clients);
-    if (typeof refusal === 'string') {
-      log.warn(`kmip: refused ${who}: ${refusal}`);
-      connection(null, socket.remoteAddress, 'refused', refusal);
+    const peerCert = peerCertificate(socket);
+    const known = typeof peerCert === 'string' ? { refusal: peerCert } : opts.clients.recognise(peerCert);
+    if ('refusal' in known) {
+      log.warn(`kmip: refused ${who}: ${known.refusal}`);
+      connection(null, socket.remoteAddress, 'refused', known.refusal);
       socket.destroy();
       return;
     }
-    const fingerprint = refusal.fingerprint;
+    const name = known.name;
     const address = socket.remoteAddress ?? '';
-    const fromWrongPlace = opts.clients.addressRefusal(fingerprint, address);
+    const fromWrongPlace = opts.clients.addressRefusal(name, address);
     if (fromWrongPlace !== undefined) {
-      log.warn(`kmip: refused ${who}: client "${refusal.name}": ${fromWrongPlace}`);
-      connection(refusal.name, address, 'refused', fromWrongPlace);
+      log.warn(`kmip: refused ${who}: client "${name}": ${fromWrongPlace}`);
+      connection(name, address, 'refused', fromWrongPlace);
       socket.destroy();
       return;
     }
-    const name = refusal.name;
     if (conns.size >= maxConnections) {
       log.warn(`kmip: refused ${who}: client "${name}": the server's limit of ${maxConnections} connections is reached`);
       connection(name, address, 'refused', `the server's limit of ${maxConnections} connections is reached`);
@@ -157,6 +171,7 @@ export async function startKmipTlsServer(opts: KmipTlsOptions): Promise<KmipTlsS
       if (!conn.busy) socket.destroy();
     });
     const framer = new TtlvFramer(limits);
+    const credentials = new ConnectionCredentials();
 
     // Takes messages off the framer one by one. Reading pauses while a request
     // runs: KMIP is request/response, and this also bounds what a client that
@@ -178,17 +193,24 @@ export async function startKmipTlsServer(opts: KmipTlsOptions): Promise<KmipTlsS
           }
           if (msg === undefined) break;
           // Looked up per request: permission changes apply to open connections too.
-          const gone = opts.clients.addressRefusal(fingerprint, address);
-          const principal = gone === undefined ? opts.clients.principal(fingerprint) : undefined;
+          const gone = opts.clients.addressRefusal(name, address);
+          const principal = gone === undefined ? opts.clients.principal(name) : undefined;
           if (principal === undefined) {
-            log.warn(`kmip: closing ${who}: client "${refusal.name}" may no longer connect: ${gone ?? 'not registered'}`);
-            connection(refusal.name, address, 'closed', gone ?? 'not registered');
+            log.warn(`kmip: closing ${who}: client "${name}" may no longer connect: ${gone ?? 'not registered'}`);
+            connection(name, address, 'closed', gone ?? 'not registered');
             socket.destroy();
             return;
           }
           const overRate = rates.take(principal);
           if (overRate !== undefined && overRate.log) log.warn(`kmip: ${who}: client "${principal.name}" is over its rate of ${principal.requestsPerSecond} requests/s; refusing requests (logged once a second)`);
-          const perRequest: ServerContext = { ...ctx, principal, ...(onItems === undefined ? {} : { onItems }), ...(overRate === undefined ? {} : { refuse: overRate.refuse }) };
+          const required = principal.credential;
+          const perRequest: ServerContext = {
+            ...ctx,
+            principal,
+            ...(onItems === undefined ? {} : { onItems }),
+            ...(overRate === undefined ? {} : { refuse: overRate.refuse }),
+            ...(required === undefined ? {} : { authenticate: (auth) => credentials.check(required, auth) }),
+          };
           const result = await processRequest(msg, perRequest);
           if (socket.destroyed) return;
           if (isClose(result)) {
@@ -246,6 +268,7 @@ export async function startKmipTlsServer(opts: KmipTlsOptions): Promise<KmipTlsS
     },
     close(graceMs = 5_000) {
       closing ??= (async () => {
+        offTrust?.();
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));
         for (const c of conns) {
           c.draining = true;
@@ -271,15 +294,27 @@ function peer(socket: { remoteAddress?: string | undefined; remotePort?: number 
   return `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`;
 }
 
-/** The reason to refuse this client, or its registered name. */
-function refuse(socket: tls.TLSSocket, clients: Pick<ClientRegistry, 'lookup'>): string | { name: string; fingerprint: string } {
-  const cert = socket.getPeerCertificate();
+/** The facts the registry recognises a client by, or why there are none. */
+function peerCertificate(socket: tls.TLSSocket): PeerCertificate | string {
+  const cert = socket.getPeerCertificate(true);
   if (cert === null || Object.keys(cert).length === 0 || cert.raw === undefined) return 'no client certificate';
-  if (!socket.authorized) return `client certificate not trusted (${String(socket.authorizationError)})`;
-  const fp = clientFingerprint(cert.raw);
-  const name = clients.lookup(fp);
-  if (name === undefined) return `client certificate ${fp} is not registered`;
-  return { name, fingerprint: fp };
+  const issuers: string[] = [];
+  // The detailed form links each certificate to its issuer; the anchor links to itself.
+  for (let c = cert.issuerCertificate; c !== undefined && c.raw !== undefined && issuers.length < 10; c = c.issuerCertificate) {
+    issuers.push(clientFingerprint(c.raw));
+    if (c.issuerCertificate === c) break;
+  }
+  const eku = (cert as { ext_key_usage?: string[] }).ext_key_usage;
+  return {
+    fingerprint: clientFingerprint(cert.raw),
+    issuers,
+    subject: cert.subject as unknown as PeerCertificate['subject'],
+    trusted: socket.authorized,
+    error: socket.authorized ? null : String(socket.authorizationError),
+    notBefore: new Date(cert.valid_from),
+    notAfter: new Date(cert.valid_to),
+    ...(eku === undefined ? {} : { extendedKeyUsage: eku }),
+  };
 }
 
 /** The client identity: SHA-256 of the DER certificate, as pki fingerprintOf computes it. */

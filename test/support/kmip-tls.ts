@@ -9,6 +9,8 @@ import tls from 'node:tls';
 import { TtlvFramer, type TtlvItem } from '../../shared/kmip/ttlv/index.js';
 import { enrolClient, type ClientAccess } from '../../main/server/serve.js';
 import type { Logger } from '../../main/admin/log.js';
+import { registryOf } from '../../main/server/clients.js';
+import { ALL_GRANTS } from '../../main/access/policy.js';
 
 /** A client's PEMs; cert/key are left out to test a client without a certificate. */
 export interface Creds {
@@ -134,4 +136,9 @@ export function capturingLogger(): { log: Logger; lines: string[] } {
   const lines: string[] = [];
   const keep = (...a: unknown[]) => void lines.push(a.join(' '));
   return { log: { info: () => {}, warn: keep, error: keep }, lines };
+}
+
+/** A client registry holding one client with every permission, recognised by its certificate's fingerprint (listener tests). */
+export function soleClient(fingerprint: string, name = 'c1') {
+  return registryOf({ clients: [{ name, fingerprint, added: '', grants: [...ALL_GRANTS], groups: [], ips: [], description: '', enabled: true }], allow: [], retired: [] });
 }
