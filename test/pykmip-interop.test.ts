@@ -45,7 +45,12 @@ const ACCESS_STEPS = [
   'reader get of a missing key denied',
   'both denials read the same',
   'reader locate finds nothing',
+  'password client without credential refused',
+  'password client with a wrong password refused',
+  'password client with its password served',
 ];
+/** The password of the client that must also send a Username and Password credential (test only). */
+const PW_PASSWORD = 'pykmip interop password 42';
 const run = promisify(execFile);
 
 /** The steps the driver reports at every version, in order; each must be present and ok. */
@@ -165,6 +170,9 @@ describe('PyKMIP client interop', { timeout: 240_000 }, () => {
     await run(process.execPath, [BIN, 'client', 'add', 'pykmip', '--data-dir', dir, '--out', out, '--permissions', 'all'], { timeout: 60_000 });
     // A second client with the least-privilege defaults (no --permissions), for the access test.
     await run(process.execPath, [BIN, 'client', 'add', 'reader', '--data-dir', dir, '--out', out], { timeout: 60_000 });
+    // A third that must also authenticate with a username and password (as vSphere can).
+    const pw = spawnSync(process.execPath, [BIN, 'client', 'add', 'vsphere', '--data-dir', dir, '--out', out, '--password-stdin', '--username', 'kms-user'], { input: `${PW_PASSWORD}\n`, encoding: 'utf8', timeout: 60_000 });
+    if (pw.status !== 0) throw new Error(`client add vsphere: ${pw.stderr}`);
     serve = await startServe(BIN, dir);
     server = serve.child;
     port = serve.port;
@@ -179,10 +187,11 @@ describe('PyKMIP client interop', { timeout: 240_000 }, () => {
     assert.equal(prereqError, undefined, prereqError);
   });
 
-  test('PyKMIP as a least-privilege client: Permission Denied for Create, for another client\'s key and for a missing key alike; Locate finds nothing', async (t) => {
+  test('PyKMIP as a least-privilege client: Permission Denied for Create, for another client\'s key and for a missing key alike; Locate finds nothing; a password client is refused without its password and served with it', async (t) => {
     assert.equal(prereqError, undefined, prereqError);
     const r = await runDriver(
-      ['--port', String(port), '--ca', join(out, 'ca.crt'), '--owner-cert', join(out, 'pykmip.crt'), '--owner-key', join(out, 'pykmip.key'), '--reader-cert', join(out, 'reader.crt'), '--reader-key', join(out, 'reader.key')],
+      ['--port', String(port), '--ca', join(out, 'ca.crt'), '--owner-cert', join(out, 'pykmip.crt'), '--owner-key', join(out, 'pykmip.key'), '--reader-cert', join(out, 'reader.crt'), '--reader-key', join(out, 'reader.key'),
+       '--pw-cert', join(out, 'vsphere.crt'), '--pw-key', join(out, 'vsphere.key'), '--pw-username', 'kms-user', '--pw-password', PW_PASSWORD],
       ACCESS_DRIVER,
     );
     const context = `exit ${r.code}\nstdout:\n${r.stdout}\nstderr:\n${r.stderr.slice(-3000)}`;

@@ -6,7 +6,10 @@ defaults then probes with PyKMIP's own client. Prints one JSON line per step:
 
 A step is ok when the server answered as the access rules require: Permission
 Denied for the reader's Create, for the owner's key and for a missing key
-(with the same message apart from the identifier), and an empty Locate.
+(with the same message apart from the identifier), and an empty Locate. With
+--pw-*, a client that must also send a Username and Password credential
+(PyKMIP's username/password settings) is refused without it or with a wrong
+password (Authentication Not Successful) and served with it.
 Exit status 0 only when every step passed; 2 when PyKMIP cannot be imported.
 Run with /usr/bin/python3 (Debian python3-pykmip); see pykmip_client.py for
 the TLS settings.
@@ -36,12 +39,13 @@ def emit(step, ok, detail):
     print(json.dumps({"step": step, "ok": bool(ok), "detail": detail}, default=str), flush=True)
 
 
-def client_for(args, prefix, conf):
+def client_for(args, prefix, conf, username=None, password=None):
     c = ProxyKmipClient(
         hostname=args.host, port=args.port,
         cert=getattr(args, prefix + "_cert"), key=getattr(args, prefix + "_key"), ca=args.ca,
         ssl_version="PROTOCOL_TLS", config="client", config_file=conf,
         kmip_version=enums.KMIPVersion.KMIP_1_2,
+        username=username, password=password,
     )
     c.proxy.timeout = 20
     return c
@@ -56,6 +60,32 @@ def denial(fn):
         return e.reason == enums.ResultReason.PERMISSION_DENIED, "%s: %s" % (e.reason, e.message)
 
 
+def refused_auth(fn):
+    """(refused, message): whether fn failed with Authentication Not Successful."""
+    try:
+        fn()
+        return False, "succeeded"
+    except pie_exceptions.KmipOperationFailure as e:
+        return e.reason == enums.ResultReason.AUTHENTICATION_NOT_SUCCESSFUL, "%s: %s" % (e.reason, e.message)
+
+
+def password_steps(args, conf):
+    for step, username, password in (
+        ("password client without credential refused", None, None),
+        ("password client with a wrong password refused", args.pw_username, args.pw_password + "x"),
+    ):
+        c = client_for(args, "pw", conf, username, password)
+        c.open()
+        refused, msg = refused_auth(lambda: c.locate())
+        emit(step, refused, msg)
+        c.close()
+    c = client_for(args, "pw", conf, args.pw_username, args.pw_password)
+    c.open()
+    found = c.locate()
+    emit("password client with its password served", found == [], found)
+    c.close()
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--host", default="127.0.0.1")
@@ -65,6 +95,10 @@ def main():
     ap.add_argument("--owner-key", required=True)
     ap.add_argument("--reader-cert", required=True)
     ap.add_argument("--reader-key", required=True)
+    ap.add_argument("--pw-cert")
+    ap.add_argument("--pw-key")
+    ap.add_argument("--pw-username")
+    ap.add_argument("--pw-password")
     args = ap.parse_args()
     conf = tempfile.NamedTemporaryFile("w", suffix=".conf", delete=False)
     conf.close()
@@ -88,6 +122,8 @@ def main():
     found = reader.locate()
     emit("reader locate finds nothing", found == [], found)
     reader.close()
+    if args.pw_cert:
+        password_steps(args, conf.name)
     return 0 if all(results) else 1
 
 
