@@ -104,6 +104,17 @@ describe('decisions', () => {
     assert.equal(reachableOwners(all, g(all)), undefined);
   });
 
+  it('objects the operator shared reach a shared grant through the client or one of its groups, never an own grant', () => {
+    const shared = { ...who('get:shared'), groups: ['ops'] };
+    const own = { ...who('get:own'), groups: ['ops'] };
+    const obj = (sharedWith: string[]) => ({ owner: 'zed', objectType: T.SymmetricKey, sharedWith });
+    assert.equal(mayTouch(shared, shared.grants[0]!, obj([])), false);
+    assert.equal(mayTouch(shared, shared.grants[0]!, obj(['client:alice'])), true);
+    assert.equal(mayTouch(shared, shared.grants[0]!, obj(['group:ops'])), true);
+    assert.equal(mayTouch(shared, shared.grants[0]!, obj(['group:dev', 'client:bob'])), false);
+    assert.equal(mayTouch(own, own.grants[0]!, obj(['client:alice', 'group:ops'])), false);
+  });
+
   it('Object Type restrictions apply to reaching and creating', () => {
     const p = who('create:own:SymmetricKey,get:all:SecretData');
     const [create, get] = p.grants;

@@ -96,17 +96,18 @@ describe('open and migrations', () => {
     assert.ok(existsSync(join(dir, DB_FILE)));
   });
 
-  it('migration 2 rebuilds the key indexes of a version-1 database, keeping its objects findable', () => {
+  it('migrations 2 and 3 bring a version-1 database up to date: key indexes rebuilt, objects findable, shares table added', () => {
     const dir = freshDir();
     const s = openStore(dir);
     const id = s.createObject({ objectType: SymmetricKey, state: ObjectState.Active, attributes: [{ name: 'Name', value: nameValue('old') }, { name: 'Fresh', value: { type: 'Boolean', value: true } }], material: randomBytes(16) });
-    // Back to version 1: its indexes (every name), and no row for migration 2.
+    // Back to version 1: its indexes (every name), no shares table, and no rows for migrations 2 and 3.
     s.connection.exec(`
       DROP INDEX attributes_text; DROP INDEX attributes_int; DROP INDEX attributes_date;
       CREATE INDEX attributes_text ON attributes (name, text_value, object_seq) WHERE text_value IS NOT NULL;
       CREATE INDEX attributes_int  ON attributes (name, int_value, object_seq)  WHERE int_value IS NOT NULL;
       CREATE INDEX attributes_date ON attributes (name, date_value, object_seq) WHERE date_value IS NOT NULL;
-      DELETE FROM schema_version WHERE version = 2;
+      DROP TABLE object_shares;
+      DELETE FROM schema_version WHERE version >= 2;
     `);
     s.close();
     const s2 = openStore(dir);
@@ -114,6 +115,9 @@ describe('open and migrations', () => {
     assert.match(sql, /name NOT IN \('AlwaysSensitive'/);
     assert.deepEqual(s2.locate({ attributes: [{ name: 'Name', text: 'old' }] }), [id]);
     assert.deepEqual(s2.locate({ attributes: [{ name: 'Fresh', int: 1 }] }), [id]);
+    assert.deepEqual(s2.getObject(id).sharedWith, []);
+    assert.equal(s2.share([id], ['group:ops']), 1);
+    assert.deepEqual(s2.getObject(id).sharedWith, ['group:ops']);
     assert.equal(s2.connection.pragma('integrity_check', { simple: true }), 'ok');
     s2.close();
   });
@@ -388,6 +392,46 @@ describe('objects and attributes', () => {
     assert.ok(e instanceof StoreError);
     assert.equal(e.code, 'INTERNAL');
     assert.ok(!e.message.includes('SELECT'));
+  });
+});
+
+describe('ownership and shares (operator actions)', () => {
+  let store: SqliteKeyStore;
+  before(() => {
+    store = openStore(freshDir());
+  });
+  after(() => store.close());
+  const make = (owner: string | null) => store.createObject({ objectType: SymmetricKey, state: ObjectState.Active, owner });
+
+  it('setOwner is all or none; reassignOwner moves every object of one owner, unowned ones included', () => {
+    const a = make('alice');
+    const b = make('alice');
+    const u = make(null);
+    assert.throws(() => store.setOwner([a, 'no-such-id'], 'bob'), (e: unknown) => e instanceof StoreError && e.code === 'NOT_FOUND');
+    assert.equal(store.getObject(a).owner, 'alice');
+    assert.equal(store.setOwner([a], 'bob'), 1);
+    assert.equal(store.getObject(a).owner, 'bob');
+    assert.equal(store.reassignOwner('alice', 'carol'), 1);
+    assert.equal(store.getObject(b).owner, 'carol');
+    assert.equal(store.reassignOwner(null, 'carol'), 1);
+    assert.equal(store.getObject(u).owner, 'carol');
+    assert.deepEqual(store.ownerCounts(), [{ owner: 'bob', count: 1 }, { owner: 'carol', count: 2 }]);
+  });
+
+  it('share / unshare count what changed; Locate by owners also finds objects shared with a grantee', () => {
+    const mine = make('dave');
+    const theirs = make('erin');
+    const other = make('erin');
+    assert.equal(store.share([theirs], ['client:dave', 'group:ops']), 2);
+    assert.equal(store.share([theirs], ['client:dave']), 0);
+    assert.deepEqual(store.getObject(theirs).sharedWith, ['client:dave', 'group:ops']);
+    assert.throws(() => store.share([theirs], ['dave']), /client:NAME" or "group:NAME/);
+    assert.deepEqual(store.locate({ owners: ['dave'] }), [mine]);
+    assert.deepEqual(store.locate({ owners: ['dave'], sharedWith: ['client:dave'] }), [mine, theirs]);
+    assert.deepEqual(store.locate({ owners: ['nobody'], sharedWith: ['group:ops'] }), [theirs]);
+    assert.equal(store.unshare([theirs], ['client:dave', 'client:never']), 1);
+    assert.deepEqual(store.locate({ owners: ['dave'], sharedWith: ['client:dave'] }), [mine]);
+    assert.deepEqual(store.getObject(other).sharedWith, []);
   });
 });
 

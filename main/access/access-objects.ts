@@ -13,7 +13,7 @@ import type { Attribute } from '../../shared/kmip/message/index.js';
 import type { BatchTransaction, LocateFilter, NewObject, StoredObject } from '../store/types.js';
 import type { ManagedObjects } from '../kmip/context.js';
 import { KmipOperationError } from '../kmip/errors.js';
-import { mayCreate, mayTouch, reachableOwners, type Grant, type Principal } from './policy.js';
+import { mayCreate, mayTouch, reachableOwners, shareGrantees, type Grant, type Principal } from './policy.js';
 
 /** The view for one operation: the store itself when the grant reaches everything. */
 export function objectsFor(inner: ManagedObjects, principal: Principal, grant: Grant): ManagedObjects {
@@ -154,11 +154,12 @@ class AccessObjects implements ManagedObjects {
   }
   locate(filter: LocateFilter): string[] {
     const owners = reachableOwners(this.principal, this.grant);
+    const sharedWith = shareGrantees(this.principal, this.grant);
     const types = this.grant.objectTypes;
     if (types !== undefined && filter.objectType !== undefined && !types.includes(filter.objectType)) return [];
     return this.inner.locate({
       ...filter,
-      ...(owners === undefined ? {} : { owners }),
+      ...(owners === undefined ? {} : { owners, ...(sharedWith.length === 0 ? {} : { sharedWith }) }),
       ...(types === undefined || filter.objectType !== undefined ? {} : { objectTypes: types }),
     });
   }

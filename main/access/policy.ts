@@ -5,7 +5,8 @@
 // A grant opens one permission group (operation-groups.ts) over a scope of
 // objects:
 //   own     objects this client created or registered;
-//   shared  also objects owned by clients that share a group with it;
+//   shared  also objects owned by clients that share a group with it, and
+//           objects the operator shared with it or with one of its groups;
 //   all     every object, including those with no recorded owner.
 // optionally only for some Object Types. Nothing is allowed without a grant
 // (deny by default) except Discover Versions, which every registered client
@@ -36,6 +37,8 @@ export interface Principal {
   grants: readonly Grant[];
   /** Clients whose objects `shared` reaches: those sharing a group with this one, itself included. */
   sharesWith: readonly string[];
+  /** The client's own groups: objects the operator shared with one of them are reachable with scope `shared`. */
+  groups?: readonly string[];
   /** Requests per second this client may send (over all its connections); absent: no limit. */
   requestsPerSecond?: number;
   /** A password every request must carry besides the certificate (main/access/credentials.ts); absent: none. */
@@ -111,11 +114,19 @@ export function reachableOwners(p: Principal, grant: Grant): readonly string[] |
   return p.sharesWith.includes(p.name) ? p.sharesWith : [p.name, ...p.sharesWith];
 }
 
+/** The share grantees ("client:NAME", "group:NAME") through which a `shared` grant reaches objects; empty for other scopes. */
+export function shareGrantees(p: Principal, grant: Grant): string[] {
+  if (grant.scope !== 'shared') return [];
+  return [`client:${p.name}`, ...(p.groups ?? []).map((g) => `group:${g}`)];
+}
+
 /** May the grant touch this object? */
-export function mayTouch(p: Principal, grant: Grant, object: { owner: string | null; objectType: number }): boolean {
+export function mayTouch(p: Principal, grant: Grant, object: { owner: string | null; objectType: number; sharedWith?: readonly string[] }): boolean {
   if (grant.objectTypes !== undefined && !grant.objectTypes.includes(object.objectType)) return false;
   const owners = reachableOwners(p, grant);
-  return owners === undefined || (object.owner !== null && owners.includes(object.owner));
+  if (owners === undefined || (object.owner !== null && owners.includes(object.owner))) return true;
+  const shared = object.sharedWith ?? [];
+  return shared.length > 0 && shareGrantees(p, grant).some((g) => shared.includes(g));
 }
 
 /** May the grant create an object of this type? */

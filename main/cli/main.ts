@@ -6,6 +6,7 @@ import { ttlvDecode } from './ttlv-decode.js';
 import { ttlvEncode } from './ttlv-encode.js';
 import { SERVER_COMMANDS } from './server-commands.js';
 import { LOG_COMMANDS } from './log-commands.js';
+import { OBJECT_COMMANDS } from './object-commands.js';
 
 export interface CliIo {
   stdin: AsyncIterable<Uint8Array | string>;
@@ -53,6 +54,7 @@ const COMMANDS: Record<string, Command> = {
   },
   ...SERVER_COMMANDS,
   ...LOG_COMMANDS,
+  ...OBJECT_COMMANDS,
 };
 
 /** Every flag that takes a value, whatever the command: the value is never mistaken for a command word. */

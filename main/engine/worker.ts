@@ -77,6 +77,11 @@ async function stopServer(graceMs: number): Promise<void> {
   setStatus({ state: 'stopped', endpoint: null });
 }
 
+function running(): RunningServer {
+  if (server === null) throw new Error('the KMIP server is not running');
+  return server;
+}
+
 const info = (): EngineInfo => ({ uptimeMs: Math.floor(performance.now() - loadedAt), sqliteVersion });
 
 type Handler<M extends MethodName> = {
@@ -121,6 +126,11 @@ const handlers: { [M in MethodName]: Handler<M> } = {
     },
   },
   stopServer: { queued: true, run: async ({ graceMs }) => (await stopServer(graceMs), null) },
+  // Operator actions on the running server's objects (they write to its store, so queued).
+  listObjects: { queued: true, run: (p) => running().objects.list(p) },
+  objectOwners: { queued: true, run: () => running().objects.owners() },
+  transferObjects: { queued: true, run: (p) => running().objects.transfer(p) },
+  shareObjects: { queued: true, run: (p) => running().objects.share(p) },
   shutdown: {
     // Queued, so work already accepted finishes before the database closes.
     queued: true,

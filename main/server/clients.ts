@@ -234,6 +234,7 @@ export function principals(clients: readonly ClientEntry[]): Map<string, Princip
         name: c.name,
         grants: c.grants,
         sharesWith: clients.filter((o) => o.groups.some((g) => c.groups.includes(g))).map((o) => o.name),
+        groups: c.groups,
         ...(c.rate === undefined ? {} : { requestsPerSecond: c.rate }),
         ...(c.password === undefined ? {} : { credential: c.password }),
       },

@@ -15,6 +15,8 @@ import { hashPassword, type PasswordCredential } from '../access/credentials.js'
 import { fingerprintOf } from '../pki/index.js';
 import { AuditLog } from '../audit/audit-log.js';
 import { acquireLock } from './lock.js';
+import { ObjectAdmin } from './object-admin.js';
+import { startControlSocket, type ControlServer } from './control-socket.js';
 import { EngineHost } from '../engine/host.js';
 import { startKmipTlsServer, type TlsMinVersion } from './tls-listener.js';
 
@@ -22,6 +24,8 @@ export const DEFAULT_KMIP_PORT = 5696;
 
 export interface RunningServer {
   readonly address: { host: string; port: number };
+  /** Operator actions on the server's objects (transfer, share, list). */
+  readonly objects: ObjectAdmin;
   /** Graceful: stop accepting, finish in-flight requests (bounded), stop watching, close the store. */
   stop(graceMs?: number): Promise<void>;
 }
@@ -90,7 +94,8 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
       log: opts.log,
     });
     cleanups.push((graceMs?: number) => server.close(graceMs));
-    return { address: server.address, stop };
+    const objects = new ObjectAdmin({ store, clients: () => readClientsDoc(opts.dataDir), audit: (r) => audit.record(r) });
+    return { address: server.address, objects, stop };
   } catch (e) {
     await stop();
     throw e;
@@ -134,6 +139,7 @@ export async function serve(opts: ServeOptions): Promise<void> {
   // connection is an in-memory one that only answers ping.
   const host = new EngineHost({ log: opts.log, stopGraceMs: graceMs + 5_000, allowCrashForTests: opts.faults !== undefined });
   const offLog = host.on('log', ({ level, message }) => opts.log[level](message));
+  let control: ControlServer | undefined;
   try {
     await host.start();
     // First start may create a CA and a server key: allow time for key generation.
@@ -155,6 +161,8 @@ export async function serve(opts: ServeOptions): Promise<void> {
     const offCrash = host.onCrash((r) =>
       opts.log.error(`kmip: the engine died (${r.reason}); ${r.restartInMs === null ? 'giving up' : `restarting in ${r.restartInMs} ms`}`),
     );
+    // `keyhold object …` from another process reaches the engine through this (the store is exclusive to it).
+    control = await startControlSocket(opts.dataDir, (method, params) => host.request(method, params as never), opts.log);
     opts.onListening(address);
     if (opts.faults) void injectFaults(host, opts.faults, opts.log);
     await Promise.race([opts.stopSignal, failed(host)]);
@@ -163,6 +171,7 @@ export async function serve(opts: ServeOptions): Promise<void> {
     if (host.state === 'failed') throw new Error('the engine crashed too often and was not restarted');
     await host.request('stopServer', { graceMs }, { timeoutMs: graceMs + 5_000 }).catch((e: unknown) => opts.log.error(`kmip: stop: ${(e as Error).message}`));
   } finally {
+    await control?.close();
     await host.stop();
     offLog();
     release();

@@ -183,8 +183,14 @@ export function buildLocateQuery(filter: LocateFilter): BuiltQuery {
     params.push(filter.owner);
   }
   if (filter.owners !== undefined) {
-    where.push(`${col('owner')} IN (${filter.owners.map(() => '?').join(', ')})`);
+    const owned = `${col('owner')} IN (${filter.owners.map(() => '?').join(', ')})`;
     params.push(...filter.owners);
+    const shared = filter.sharedWith ?? [];
+    if (shared.length === 0) where.push(owned);
+    else {
+      where.push(`(${owned} OR EXISTS (SELECT 1 FROM object_shares s WHERE s.object_seq = o.seq AND s.grantee IN (${shared.map(() => '?').join(', ')})))`);
+      params.push(...shared);
+    }
   }
   if (filter.objectTypes !== undefined) {
     where.push(`${col('object_type')} IN (${filter.objectTypes.map(() => '?').join(', ')})`);

@@ -50,6 +50,8 @@ interface ObjectRow {
 
 interface ObjectRowWithMaterial extends ObjectRow {
   has_material: number;
+  /** Grantees joined by newlines, or null. */
+  shared_with: string | null;
 }
 
 interface AttributeRow {
@@ -150,6 +152,11 @@ function verifyKeyCheck(db: Database.Database, cipher: MaterialCipher): void {
   }
 }
 
+function checkGrantee(g: string): string {
+  if (!/^(client|group):[^\n]{1,200}$/.test(g)) throw new StoreError('INVALID', `a share goes to "client:NAME" or "group:NAME", not ${JSON.stringify(g.slice(0, 80))}`);
+  return g;
+}
+
 export class SqliteKeyStore implements KeyStore, Durable {
   private readonly s;
   /** One wrapper for every transaction: db.transaction(fn) builds a new one per call, a visible cost in a Get profile. */
@@ -169,7 +176,8 @@ export class SqliteKeyStore implements KeyStore, Durable {
     this.s = {
       insertObject: p('INSERT INTO objects (uid, object_type, state, owner, created_at, modified_at) VALUES (?, ?, ?, ?, ?, ?)'),
       objectByUid: p(
-        'SELECT seq, uid, object_type, state, owner, created_at, modified_at, EXISTS (SELECT 1 FROM object_material WHERE object_seq = objects.seq) AS has_material FROM objects WHERE uid = ?',
+        'SELECT seq, uid, object_type, state, owner, created_at, modified_at, EXISTS (SELECT 1 FROM object_material WHERE object_seq = objects.seq) AS has_material, ' +
+          "(SELECT group_concat(grantee, char(10)) FROM object_shares WHERE object_seq = objects.seq) AS shared_with FROM objects WHERE uid = ?",
       ),
       materialByUid: p('SELECT m.key_version, m.nonce, m.ciphertext FROM objects o LEFT JOIN object_material m ON m.object_seq = o.seq WHERE o.uid = ?'),
       seqByUid: p('SELECT seq, state FROM objects WHERE uid = ?'),
@@ -186,6 +194,11 @@ export class SqliteKeyStore implements KeyStore, Durable {
       deleteAttr: p('DELETE FROM attributes WHERE object_seq = ? AND name = ? AND idx = ?'),
       deleteAttrAll: p('DELETE FROM attributes WHERE object_seq = ? AND name = ?'),
       totalChanges: p('SELECT total_changes()').pluck(),
+      setOwner: p('UPDATE objects SET owner = ? WHERE seq = ?'),
+      reassignOwner: p('UPDATE objects SET owner = ? WHERE owner IS ?'),
+      addShare: p('INSERT OR IGNORE INTO object_shares (object_seq, grantee) VALUES (?, ?)'),
+      removeShare: p('DELETE FROM object_shares WHERE object_seq = ? AND grantee = ?'),
+      ownerCounts: p('SELECT owner, count(*) AS n FROM objects GROUP BY owner ORDER BY owner'),
     };
   }
 
@@ -364,6 +377,7 @@ export class SqliteKeyStore implements KeyStore, Durable {
         modifiedAt: row.modified_at,
         attributes: (rows as AttributeRow[]).map((r) => this.rowToAttribute(r)),
         hasMaterial: row.has_material === 1,
+        sharedWith: row.shared_with === null ? [] : row.shared_with.split('\n').sort(),
       };
     }, 'deferred');
   }
@@ -457,6 +471,45 @@ export class SqliteKeyStore implements KeyStore, Durable {
       const next = state === ObjectState.Compromised || state === ObjectState.DestroyedCompromised ? ObjectState.DestroyedCompromised : ObjectState.Destroyed;
       this.s.setState.run(next, this.now(), seq);
     });
+  }
+
+  // -- ownership and shares (operator actions, not KMIP) ----------------------
+
+  setOwner(ids: readonly string[], owner: string | null): number {
+    return this.tx(() => {
+      for (const id of ids) this.s.setOwner.run(owner, this.object(id).seq);
+      return ids.length;
+    });
+  }
+
+  reassignOwner(from: string | null, to: string | null): number {
+    return this.tx(() => this.s.reassignOwner.run(to, from).changes);
+  }
+
+  share(ids: readonly string[], grantees: readonly string[]): number {
+    return this.tx(() => {
+      let n = 0;
+      for (const id of ids) {
+        const seq = this.object(id).seq;
+        for (const g of grantees) n += this.s.addShare.run(seq, checkGrantee(g)).changes;
+      }
+      return n;
+    });
+  }
+
+  unshare(ids: readonly string[], grantees: readonly string[]): number {
+    return this.tx(() => {
+      let n = 0;
+      for (const id of ids) {
+        const seq = this.object(id).seq;
+        for (const g of grantees) n += this.s.removeShare.run(seq, g).changes;
+      }
+      return n;
+    });
+  }
+
+  ownerCounts(): { owner: string | null; count: number }[] {
+    return this.tx(() => (this.s.ownerCounts.all() as { owner: string | null; n: number }[]).map((r) => ({ owner: r.owner, count: r.n })), 'deferred');
   }
 
   locate(filter: LocateFilter): string[] {

@@ -28,7 +28,7 @@ export interface NewObject {
   objectType: number;
   /** KMIP State enumeration value. */
   state: number;
-  /** Client that owns the object (certificate fingerprint); null until the authorization model lands. */
+  /** Name of the client that owns the object (main/access); null: nobody (created in-process or before access control). */
   owner?: string | null;
   /**
    * Attributes other than Unique Identifier, Object Type and State, which are
@@ -51,6 +51,8 @@ export interface StoredObject {
   /** Every stored instance, with its index, ordered by name then index. */
   attributes: Required<Attribute>[];
   hasMaterial: boolean;
+  /** Whom the operator shared the object with: "client:NAME" and "group:NAME", sorted. */
+  sharedWith: readonly string[];
 }
 
 /** One Locate criterion on an attribute; an object matches when some instance of `name` matches. */
@@ -90,6 +92,8 @@ export interface LocateFilter {
   owner?: string;
   /** Only objects owned by one of these clients (an empty list matches nothing; unowned objects never match). */
   owners?: readonly string[];
+  /** With owners: also objects shared with one of these grantees ("client:NAME", "group:NAME"), whoever owns them. */
+  sharedWith?: readonly string[];
   /** Only objects of one of these Object Types (an empty list matches nothing). */
   objectTypes?: readonly number[];
   attributes?: readonly AttributeFilter[];
@@ -139,6 +143,18 @@ export interface KeyStore {
 
   /** Identifiers of matching objects, oldest first (a stable order), after offset, at most maxItems. */
   locate(filter: LocateFilter): string[];
+
+  // Operator actions (never reachable from KMIP): ownership and shares.
+  /** Give these objects to `owner` (null: nobody), all or none (NOT_FOUND); returns how many. */
+  setOwner(ids: readonly string[], owner: string | null): number;
+  /** Give every object of `from` (null: unowned ones) to `to`; returns how many. */
+  reassignOwner(from: string | null, to: string | null): number;
+  /** Share these objects with grantees ("client:NAME", "group:NAME"), all or none; returns how many shares were new. */
+  share(ids: readonly string[], grantees: readonly string[]): number;
+  /** Withdraw shares; returns how many there were. */
+  unshare(ids: readonly string[], grantees: readonly string[]): number;
+  /** How many objects each owner has (null: unowned). */
+  ownerCounts(): { owner: string | null; count: number }[];
 
   close(): void;
 }

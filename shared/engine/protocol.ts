@@ -16,7 +16,7 @@
 // admin contract's validators.
 
 import type { EngineState, EngineStatus } from '../ipc/contract.js';
-import { boolean, integer, noArgs, object, oneOf, optional, string, type Validation, type Validator } from '../ipc/validate.js';
+import { array, boolean, integer, noArgs, object, oneOf, optional, string, type Validation, type Validator } from '../ipc/validate.js';
 
 // --- validators the ipc set lacks -------------------------------------------------
 
@@ -92,6 +92,33 @@ const startServerParams: Validator<StartServerParams> = object({
   maxConnectionsPerClient: optional(integer({ min: 1, max: 1_000_000 })),
 });
 
+// --- operator actions on objects (main/server/object-admin.ts) ---------------------
+
+const clientName = string({ minLength: 1, maxLength: 200 });
+const objectId = string({ minLength: 1, maxLength: 1000 });
+const MAX_OBJECTS_PER_CALL = 10_000;
+
+/** One managed object as `keyhold object list` shows it: never its material. */
+export interface ObjectSummary {
+  id: string;
+  objectType: string;
+  state: string;
+  owner: string | null;
+  names: string[];
+  sharedWith: string[];
+}
+
+const objectSummary: Validator<ObjectSummary> = object({
+  id: objectId,
+  objectType: string({ maxLength: 100 }),
+  state: string({ maxLength: 100 }),
+  owner: nullable(clientName),
+  names: array(string({ maxLength: 10_000 }), { maxLength: 1000 }),
+  sharedWith: array(string({ maxLength: 300 }), { maxLength: 10_000 }),
+});
+
+const countResult = object({ count: integer({ min: 0, max: Number.MAX_SAFE_INTEGER }) });
+
 /** A diagnostic line from the worker (refused clients, closed connections): the main thread decides where it goes. */
 export interface EngineLog {
   level: 'info' | 'warn' | 'error';
@@ -117,6 +144,25 @@ export const engineMethods = {
   startServer: method(startServerParams, listenAddress),
   /** Stops accepting, lets requests in progress finish (at most graceMs), closes the store. */
   stopServer: method(object({ graceMs: integer({ min: 0, max: 600_000 }) }), nullValue),
+  /** The running server's objects, oldest first: page by offset (operator listing; `keyhold object list`). */
+  listObjects: method(
+    object({ owner: optional(clientName), limit: optional(integer({ min: 1, max: MAX_OBJECTS_PER_CALL })), offset: optional(integer({ min: 0, max: Number.MAX_SAFE_INTEGER })) }),
+    array(objectSummary, { maxLength: MAX_OBJECTS_PER_CALL }),
+  ),
+  /** How many objects each client owns (owner null: nobody). */
+  objectOwners: method(noArgs, array(object({ owner: nullable(clientName), count: integer({ min: 0, max: Number.MAX_SAFE_INTEGER }) }), { maxLength: 1_000_000 })),
+  /** Gives objects (by id, or every object of `from`) to client `to`; recorded in the audit log. */
+  transferObjects: method(object({ ids: optional(array(objectId, { minLength: 1, maxLength: MAX_OBJECTS_PER_CALL })), from: optional(clientName), to: clientName }), countResult),
+  /** Shares objects with clients and/or groups (their `shared` grants then reach them), or withdraws such shares. */
+  shareObjects: method(
+    object({
+      ids: array(objectId, { minLength: 1, maxLength: MAX_OBJECTS_PER_CALL }),
+      clients: optional(array(clientName, { maxLength: 1000 })),
+      groups: optional(array(clientName, { maxLength: 1000 })),
+      withdraw: optional(boolean),
+    }),
+    countResult,
+  ),
   /** Stops the server if running, finishes queued work, closes the database, lets the thread end. */
   shutdown: method(noArgs, nullValue),
   /**

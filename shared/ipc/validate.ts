@@ -52,6 +52,22 @@ export function oneOf<const T extends readonly (string | number)[]>(...options: 
       : fail(path, `expected one of ${options.map((o) => JSON.stringify(o)).join(', ')}`);
 }
 
+/** A list of at most maxLength items, each checked (and rebuilt) by `item`. */
+export function array<T>(item: Validator<T>, opts: { maxLength: number; minLength?: number }): Validator<T[]> {
+  return (value, path = 'args') => {
+    if (!Array.isArray(value)) return fail(path, `expected array, got ${describe(value)}`);
+    if (value.length < (opts.minLength ?? 0)) return fail(path, `fewer than ${opts.minLength} items`);
+    if (value.length > opts.maxLength) return fail(path, `more than ${opts.maxLength} items`);
+    const out: T[] = [];
+    for (let i = 0; i < value.length; i++) {
+      const r = item(value[i], `${path}[${i}]`);
+      if (!r.ok) return r;
+      out.push(r.value);
+    }
+    return ok(out);
+  };
+}
+
 /** Marks an object field as optional (absent or undefined both allowed). */
 export interface Optional<T> {
   optional: Validator<T>;

@@ -8,6 +8,7 @@ import type Database from 'better-sqlite3';
 import { StoreError } from '../errors.js';
 import * as m001 from './001_initial.js';
 import * as m002 from './002_selective_indexes.js';
+import * as m003 from './003_object_shares.js';
 
 interface Migration {
   version: number;
@@ -15,7 +16,7 @@ interface Migration {
   up(db: Database.Database): void;
 }
 
-export const MIGRATIONS: readonly Migration[] = [m001, m002];
+export const MIGRATIONS: readonly Migration[] = [m001, m002, m003];
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
 
 function currentVersion(db: Database.Database): number {
