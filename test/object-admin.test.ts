@@ -5,7 +5,8 @@
 // store directly.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -161,7 +162,36 @@ describe('operator transfer and share of objects', { timeout: 180_000 }, () => {
     assert.deepEqual(admin()[0]!.objects, [k1]);
   });
 
-  it('O06 with the server stopped, the same commands work on the store directly (and are audited)', async () => {
+  it('O06 the control socket is owner-only and answers nothing but the object methods', async () => {
+    const sock = join(dir, 'control.sock');
+    assert.equal(statSync(sock).mode & 0o777, 0o600);
+    const exchange = (line: string) =>
+      new Promise<{ ok: boolean; seq: number | null; error?: { code: string; message: string } }>((resolve, reject) => {
+        const c = net.connect(sock);
+        let buf = '';
+        c.setEncoding('utf8');
+        c.on('data', (d: string) => {
+          buf += d;
+          if (buf.includes('\n')) {
+            c.destroy();
+            resolve(JSON.parse(buf.slice(0, buf.indexOf('\n'))));
+          }
+        });
+        c.on('error', reject);
+        c.write(`${line}\n`);
+      });
+    for (const method of ['stopServer', 'shutdown', 'crashForTests', 'startServer']) {
+      const r = await exchange(JSON.stringify({ kind: 'request', seq: 7, method, params: {} }));
+      assert.equal(r.ok, false);
+      assert.equal(r.seq, 7);
+      assert.match(r.error!.message, /unknown method/);
+    }
+    assert.equal((await exchange('{not json')).error!.code, 'bad_request');
+    assert.match((await exchange(JSON.stringify({ kind: 'request', seq: 8, method: 'transferObjects', params: { to: 5 } }))).error!.message, /params\.to: expected string/);
+    await okGet('alice', k2); // still serving
+  });
+
+  it('O07 with the server stopped, the same commands work on the store directly (and are audited)', async () => {
     for (const s of conns.values()) s.destroy();
     conns.clear();
     await stopChild(serve.child);
