@@ -148,7 +148,10 @@ describe('operator transfer and share of objects', { timeout: 180_000 }, () => {
     await okGet('alice', k2);
   });
 
-  it('O05 every change is an admin record in the audit log', async () => {
+  it('O05 every change is an admin record in the audit log (clients enrolled before the first start too)', async () => {
+    const added = queryAudit(dir).filter((r) => r.operation === 'client added');
+    assert.deepEqual(added.map((r) => r.client).sort(), ['alice', 'bob', 'carol', 'erin']);
+    assert.match(added[0]!.message ?? '', /; made while no server was running$/);
     const until = Date.now() + 3000;
     const admin = () => queryAudit(dir).filter((r) => r.kind === 'admin' && r.operation !== null && /^(objects|shares)/.test(r.operation));
     while (admin().length < 4 && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
@@ -198,7 +201,13 @@ describe('operator transfer and share of objects', { timeout: 180_000 }, () => {
     assert.match(await ok('object', 'transfer', '--from', 'alice', '--to', 'bob'), /^1 object now owned by "bob"$/m);
     assert.equal(await ok('object', 'owners'), 'bob\t2\n');
     assert.ok(queryAudit(dir).some((r) => r.operation === 'objects transferred' && r.message === 'every object of "alice" (1) to "bob"'));
+    // A client change while no server runs is recorded when the next one starts.
+    assert.equal((await cli('client', 'set', 'erin', '--description', 'auditor', '--data-dir', dir)).code, 0);
     serve = await startServe(BIN, dir);
+    const until = Date.now() + 3000;
+    const late = () => queryAudit(dir).find((r) => r.operation === 'client changed' && r.client === 'erin');
+    while (late() === undefined && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
+    assert.equal(late()?.message, 'description - → auditor; made while no server was running');
     await okGet('bob', k2);
     await deniedGet('alice', k2);
   });

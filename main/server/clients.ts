@@ -220,9 +220,35 @@ function serialise(c: ClientEntry): object {
   };
 }
 
-async function writeDoc(dataDir: string, doc: ClientsDoc): Promise<void> {
+function docText(doc: ClientsDoc): string {
   const out = { clients: doc.clients.map(serialise), ...(doc.allow.length > 0 ? { allow: doc.allow } : {}), ...(doc.retired.length > 0 ? { retired: doc.retired } : {}) };
-  await writeFileAtomic(clientsFile(dataDir), JSON.stringify(out, null, 2) + '\n', 0o600);
+  return JSON.stringify(out, null, 2) + '\n';
+}
+
+async function writeDoc(dataDir: string, doc: ClientsDoc): Promise<void> {
+  await writeFileAtomic(clientsFile(dataDir), docText(doc), 0o600);
+}
+
+/**
+ * The clients as the audit log last recorded them (DIR/clients.audited.json).
+ * Changes made while no server ran (`keyhold client …` on a stopped server,
+ * or an edit by hand) are the difference between this and clients.json at
+ * the next start, and are recorded then.
+ */
+export const AUDITED_CLIENTS_FILE = 'clients.audited.json';
+
+/** The last recorded clients; an empty set when none was recorded yet (or the file is unreadable: everything is recorded again). */
+export async function readAuditedClients(dataDir: string): Promise<ClientsDoc> {
+  const file = path.join(dataDir, AUDITED_CLIENTS_FILE);
+  try {
+    return parseClientsDoc(await fsp.readFile(file, 'utf8'), file);
+  } catch {
+    return { clients: [], allow: [], retired: [] };
+  }
+}
+
+export async function writeAuditedClients(dataDir: string, doc: ClientsDoc): Promise<void> {
+  await writeFileAtomic(path.join(dataDir, AUDITED_CLIENTS_FILE), docText(doc), 0o600);
 }
 
 /** Principals by client name: each enabled client with the names of the clients it shares a group with. */
@@ -529,11 +555,22 @@ export function clientChanges(before: ClientsDoc, after: ClientsDoc): ClientChan
  */
 export async function watchClients(
   dataDir: string,
-  opts: { pollMs?: number; onError?: (e: unknown) => void; onChange?: (changes: ClientChange[]) => void } = {},
+  opts: {
+    pollMs?: number;
+    onError?: (e: unknown) => void;
+    /** Told each change, with the file as it is after it; atStart: the difference from `since`. */
+    onChange?: (changes: ClientChange[], doc: ClientsDoc, atStart: boolean) => void;
+    /** What the file held before (the last audited version): the difference is reported at once. Absent: nothing is. */
+    since?: ClientsDoc;
+  } = {},
 ): Promise<ClientRegistry> {
   const file = clientsFile(dataDir);
   let doc = await readClientsDoc(dataDir);
   const registry = registryOf(doc);
+  if (opts.since !== undefined) {
+    const changes = clientChanges(opts.since, doc);
+    if (changes.length > 0) opts.onChange?.(changes, doc, true);
+  }
   let lastStamp = stamp(file);
   let reloading = false;
   let again = false;
@@ -549,7 +586,7 @@ export async function watchClients(
           registry.replace(next);
           const changes = clientChanges(doc, next);
           doc = next;
-          if (changes.length > 0) opts.onChange?.(changes);
+          if (changes.length > 0) opts.onChange?.(changes, next, false);
         } catch (e) { opts.onError?.(e); }
       } while (again);
     } finally { reloading = false; }

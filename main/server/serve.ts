@@ -10,7 +10,7 @@ import { ensurePki, issueClientCert, validateClientName, writeFileAtomic } from 
 import { openStore } from '../store/index.js';
 import { createRouter, storeObjectsPort } from '../kmip/index.js';
 import type { Logger } from '../admin/log.js';
-import { addClient, pinnedCertificate, readClientsDoc, trustedClientCa, watchClients, type ClientAccessChange, type ClientIdentity } from './clients.js';
+import { addClient, pinnedCertificate, readAuditedClients, readClientsDoc, trustedClientCa, watchClients, writeAuditedClients, type ClientAccessChange, type ClientIdentity } from './clients.js';
 import { hashPassword, type PasswordCredential } from '../access/credentials.js';
 import { fingerprintOf } from '../pki/index.js';
 import { AuditLog } from '../audit/audit-log.js';
@@ -62,14 +62,27 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
     // Opened before the listener and closed after it (cleanups run in reverse), so the last requests are recorded.
     const audit = await AuditLog.open(opts.dataDir, (message) => opts.log.error(`kmip: ${message}`));
     cleanups.push(() => audit.close());
+    // Changes made with `keyhold client …` (or by hand) reach the server through the file: it records them,
+    // including those made while no server ran (the difference from the last recorded version, at start).
+    let recorded = Promise.resolve();
     const clients = await watchClients(opts.dataDir, {
       onError: (e) => opts.log.warn(`kmip: client list not reloaded: ${(e as Error).message}`),
-      // Changes made with `keyhold client …` (or by hand) reach the server through the file: it records them.
-      onChange: (changes) => {
-        for (const c of changes) audit.record({ kind: 'admin', client: c.client, address: null, operation: c.action, objects: [], result: 'applied', reason: null, message: c.detail || null });
+      since: await readAuditedClients(opts.dataDir),
+      onChange: (changes, doc, atStart) => {
+        const when = atStart ? 'made while no server was running' : '';
+        for (const c of changes) {
+          const message = [c.detail, when].filter((x) => x !== '').join('; ');
+          audit.record({ kind: 'admin', client: c.client, address: null, operation: c.action, objects: [], result: 'applied', reason: null, message: message || null });
+        }
+        recorded = recorded
+          .then(() => writeAuditedClients(opts.dataDir, doc))
+          .catch((e: unknown) => opts.log.warn(`kmip: could not note the recorded client list: ${(e as Error).message}`));
       },
     });
-    cleanups.push(() => clients.close());
+    cleanups.push(async () => {
+      clients.close();
+      await recorded;
+    });
     const server = await startKmipTlsServer({
       ...(opts.host === undefined ? {} : { host: opts.host }),
       port: opts.port,
