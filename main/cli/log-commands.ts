@@ -83,10 +83,14 @@ export const LOG_COMMANDS: Record<string, Command> = {
     summary: 'check the audit log\'s hash chain: exit 0 when intact, 1 naming the first record that was altered, removed or inserted',
     flags: ['--data-dir'],
     valueFlags: ['--data-dir'],
-    async run(flags, _input, write) {
+    async run(flags, _input, write, { io }) {
       const r = verifyAudit(auditDirOf(flags));
+      // Warnings (no audit.head) limit what was checked; they are not tampering.
+      for (const w of r.warnings) io.stderr.write(`keyhold: warning: ${w}\n`);
       if (!r.ok) throw new CliError(`the audit log is not intact: ${r.problem} (${r.records} records before it verify)`);
-      write(`audit log intact: ${r.records} records\n`);
+      const p = r.pruned;
+      const pruned = p === null ? '' : `; records 1 to ${p.through} (${p.oldestAt} to ${p.newestAt}) were removed by retention in ${p.prunes} prune${p.prunes === 1 ? '' : 's'}, the last at ${p.lastAt}`;
+      write(`audit log intact: ${r.records} records${pruned}\n`);
     },
   },
 };
