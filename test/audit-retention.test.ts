@@ -229,13 +229,25 @@ describe('audit anchors: forged and tampered prunes fail', { timeout: 60_000 }, 
     assert.match(failure(verifyAudit(d)), /^anchor 1 \(the prune of records 1 to 5\) was altered$/);
   });
 
-  it('old rows deleted without an anchor', () => {
+  /** `keyhold log verify` exits 1 with exactly one line on stderr. */
+  async function cliFails(d: string, expect: RegExp): Promise<void> {
+    await assert.rejects(cli('log', 'verify', '--data-dir', d), (e: { code: number; stdout: string; stderr: string }) => {
+      assert.equal(e.code, 1);
+      assert.equal(e.stdout, '');
+      assert.match(e.stderr, /^keyhold: the audit log is not intact: [^\n]+\n$/);
+      assert.match(e.stderr, expect);
+      return true;
+    });
+  }
+
+  it('old rows deleted without an anchor', async () => {
     const d = copyOf(plain);
     sql(d, 'DROP TRIGGER audit_no_delete; DELETE FROM audit_batches WHERE batch < 3');
     assert.match(failure(verifyAudit(d)), /^records 1 to 10 are missing$/);
+    await cliFails(d, /: records 1 to 10 are missing \(0 records before it verify\)\n$/);
   });
 
-  it('an anchor with the right hash but no prune record in the chain', () => {
+  it('an anchor with the right hash but no prune record in the chain', async () => {
     for (const [record, expect] of [
       [15, /is not confirmed by the chain: record 15 is not its 'audit pruned' record/],
       [16, /is not confirmed by the chain: record 16 is missing/],
@@ -252,6 +264,9 @@ describe('audit anchors: forged and tampered prunes fail', { timeout: 60_000 }, 
         db.close();
       }
       assert.match(failure(verifyAudit(d)), expect);
+      // Without audit.head too: still the one line (the warning is left out of a failure).
+      rmSync(join(d, AUDIT_HEAD_FILE));
+      await cliFails(d, expect);
     }
   });
 

@@ -85,9 +85,9 @@ export const LOG_COMMANDS: Record<string, Command> = {
     valueFlags: ['--data-dir'],
     async run(flags, _input, write, { io }) {
       const r = verifyAudit(auditDirOf(flags));
-      // Warnings (no audit.head) limit what was checked; they are not tampering.
-      for (const w of r.warnings) io.stderr.write(`keyhold: warning: ${w}\n`);
+      // A failure is one line; otherwise warnings (no audit.head) say what could not be checked.
       if (!r.ok) throw new CliError(`the audit log is not intact: ${r.problem} (${r.records} records before it verify)`);
+      for (const w of r.warnings) io.stderr.write(`keyhold: warning: ${w}\n`);
       const p = r.pruned;
       const pruned = p === null ? '' : `; records 1 to ${p.through} (${p.oldestAt} to ${p.newestAt}) were removed by retention in ${p.prunes} prune${p.prunes === 1 ? '' : 's'}, the last at ${p.lastAt}`;
       write(`audit log intact: ${r.records} records${pruned}\n`);
