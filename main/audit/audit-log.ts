@@ -49,7 +49,8 @@
 // off the machine.
 //
 // Live view: subscribe() sees every record as it is queued, and the writer's
-// own 'audit pruned' records.
+// own 'audit pruned' records; the engine worker forwards them to the main
+// thread as `audit` events (main/engine/worker.ts).
 //
 // Never key material, passwords or private keys: records carry names,
 // addresses, operation names, identifiers, result codes and Result Messages,

@@ -13,7 +13,7 @@ import type { Logger } from '../admin/log.js';
 import { addClient, pinnedCertificate, readAuditedClients, readClientsDoc, trustedClientCa, watchClients, writeAuditedClients, type ClientAccessChange, type ClientIdentity } from './clients.js';
 import { hashPassword, type PasswordCredential } from '../access/credentials.js';
 import { fingerprintOf } from '../pki/index.js';
-import { AuditLog } from '../audit/audit-log.js';
+import { AuditLog, type AuditRecord } from '../audit/audit-log.js';
 import { acquireLock } from './lock.js';
 import { ObjectAdmin } from './object-admin.js';
 import { startControlSocket, type ControlServer } from './control-socket.js';
@@ -40,6 +40,8 @@ export interface StartServerOptions {
   maxConnections?: number;
   maxConnectionsPerClient?: number;
   log: Logger;
+  /** Told every audit record as it is logged (the engine worker forwards them as `audit` events). */
+  onAuditRecord?: (r: AuditRecord) => void;
 }
 
 /**
@@ -62,6 +64,7 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
     // Opened before the listener and closed after it (cleanups run in reverse), so the last requests are recorded.
     const audit = await AuditLog.open(opts.dataDir, (message) => opts.log.error(`kmip: ${message}`));
     cleanups.push(() => audit.close());
+    if (opts.onAuditRecord) audit.subscribe(opts.onAuditRecord);
     // Changes made with `keyhold client …` (or by hand) reach the server through the file: it records them,
     // including those made while no server ran (the difference from the last recorded version, at start).
     let recorded = Promise.resolve();

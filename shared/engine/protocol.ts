@@ -174,6 +174,69 @@ export const engineMethods = {
   crashForTests: method(object({ how: oneOf('throw', 'exit', 'hang', 'reject') }), nullValue),
 } as const;
 
+/** One audit record as the log stores it (main/audit/audit-log.ts AuditRecord). */
+export interface AuditEventRecord {
+  at: string;
+  kind: 'connection' | 'request' | 'admin';
+  client: string | null;
+  address: string | null;
+  operation: string | null;
+  objects: string[];
+  result: string;
+  reason: string | null;
+  message: string | null;
+}
+
+/** Live audit records, in the order they were logged. */
+export interface AuditEventPayload {
+  records: AuditEventRecord[];
+  /** Records left out after these because more came than the events carry (see main/engine/worker.ts); the log has them all. */
+  dropped: number;
+}
+
+export const AUDIT_EVENT_MAX_RECORDS = 500;
+/** Longest strings (and most objects) an `audit` event carries: the worker cuts longer ones (clipAuditRecord). */
+export const AUDIT_EVENT_LIMITS = { at: 40, client: 300, address: 100, operation: 100, objects: 16, object: 300, result: 100, reason: 1000, message: 1000 } as const;
+
+const auditEventRecord: Validator<AuditEventRecord> = object({
+  at: string({ maxLength: AUDIT_EVENT_LIMITS.at }),
+  kind: oneOf('connection', 'request', 'admin'),
+  client: nullable(string({ maxLength: AUDIT_EVENT_LIMITS.client })),
+  address: nullable(string({ maxLength: AUDIT_EVENT_LIMITS.address })),
+  operation: nullable(string({ maxLength: AUDIT_EVENT_LIMITS.operation })),
+  objects: array(string({ maxLength: AUDIT_EVENT_LIMITS.object }), { maxLength: AUDIT_EVENT_LIMITS.objects }),
+  result: string({ maxLength: AUDIT_EVENT_LIMITS.result }),
+  reason: nullable(string({ maxLength: AUDIT_EVENT_LIMITS.reason })),
+  message: nullable(string({ maxLength: AUDIT_EVENT_LIMITS.message })),
+});
+
+const cut = (s: string, max: number) => (s.length > max ? `${s.slice(0, max - 1)}…` : s);
+const cutOrNull = (s: string | null, max: number) => (s === null ? null : cut(s, max));
+
+const within = (s: string | null, max: number) => s === null || s.length <= max;
+
+/** The record within AUDIT_EVENT_LIMITS (itself when it is), so that one long Result Message or identifier never gets a whole event refused. */
+export function clipAuditRecord(r: AuditEventRecord): AuditEventRecord {
+  const L = AUDIT_EVENT_LIMITS;
+  if (
+    within(r.at, L.at) && within(r.client, L.client) && within(r.address, L.address) && within(r.operation, L.operation) && within(r.result, L.result) &&
+    within(r.reason, L.reason) && within(r.message, L.message) && r.objects.length <= L.objects && r.objects.every((o) => o.length <= L.object)
+  ) {
+    return r;
+  }
+  return {
+    at: cut(r.at, L.at),
+    kind: r.kind,
+    client: cutOrNull(r.client, L.client),
+    address: cutOrNull(r.address, L.address),
+    operation: cutOrNull(r.operation, L.operation),
+    objects: r.objects.slice(0, L.objects).map((o) => cut(o, L.object)),
+    result: cut(r.result, L.result),
+    reason: cutOrNull(r.reason, L.reason),
+    message: cutOrNull(r.message, L.message),
+  };
+}
+
 export const engineEvents = {
   /** Sent once, when the database is open and requests are being answered. */
   ready: engineInfo,
@@ -181,6 +244,11 @@ export const engineEvents = {
   /** Sent when startServer's listener is bound. */
   listening: listenAddress,
   log: object({ level: oneOf('info', 'warn', 'error'), message: shortText }) as Validator<EngineLog>,
+  /** The running server's audit records as they are logged (the live view), batched: see main/engine/worker.ts. */
+  audit: object({
+    records: array(auditEventRecord, { maxLength: AUDIT_EVENT_MAX_RECORDS }),
+    dropped: integer({ min: 0, max: Number.MAX_SAFE_INTEGER }),
+  }) as Validator<AuditEventPayload>,
 } as const;
 
 export type MethodName = keyof typeof engineMethods;
