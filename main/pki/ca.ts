@@ -1,13 +1,16 @@
-import { generateKeyPair, randomBytes } from 'node:crypto';
-import { promisify } from 'node:util';
+import { createPrivateKey } from 'node:crypto';
 import forge from 'node-forge';
+import { checkKeySpec, generateKey, type KeySpec } from './keys.js';
+import { buildCertificate, nameDer } from './x509-builder.js';
+
+export { randomSerialHex } from './x509-builder.js';
 
 /**
- * Key choice: RSA everywhere. RSA-2048+ is what old KMIP clients (vSphere 6.x,
- * tape libraries, older DSM) are known to accept, and node-forge, which does our
- * X.509 encoding, can only sign with RSA. 3072 bits gives ~128-bit security
- * (NIST SP 800-57) with headroom past 2030; keys come from Node's crypto, which
- * is several times faster than forge's pure-JS generator.
+ * Key choice: RSA by default. RSA-2048+ is what old KMIP clients (vSphere 6.x,
+ * tape libraries, older DSM) are known to accept. 3072 bits gives ~128-bit
+ * security (NIST SP 800-57) with headroom past 2030; keys come from Node's
+ * crypto, which is several times faster than forge's pure-JS generator. An EC
+ * CA (P-384, or P-256) is available for sites whose clients all speak ECDSA.
  */
 export const CA_RSA_BITS = 3072;
 export type RsaBits = 2048 | 3072 | 4096;
@@ -20,29 +23,14 @@ export interface CaMaterial {
 
 export interface CreateCaOptions {
   commonName: string;
+  /** Default RSA-3072. */
+  key?: KeySpec;
   validityDays?: number;
 }
 
-const genKeyPair = promisify(generateKeyPair);
-
+/** Kept for existing callers; generateKey() covers EC too. */
 export async function generateRsaKey(bits: RsaBits): Promise<{ publicKeyPem: string; privateKeyPem: string }> {
-  const { publicKey, privateKey } = await genKeyPair('rsa', {
-    modulusLength: bits,
-    publicKeyEncoding: { type: 'spki', format: 'pem' },
-    privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
-  });
-  return { publicKeyPem: publicKey, privateKeyPem: privateKey };
-}
-
-/**
- * A random positive serial of exactly 16 bytes: top bit cleared (DER INTEGERs
- * are signed) and the next one set so the encoding is minimal and always 16
- * bytes long; 126 random bits, well above the 64 that CA/B rules ask for.
- */
-export function randomSerialHex(): string {
-  const b = randomBytes(16);
-  b[0] = ((b[0] ?? 0) & 0x7f) | 0x40;
-  return b.toString('hex');
+  return generateKey({ type: 'rsa', bits });
 }
 
 export function checkValidityDays(days: number, what: string): number {
@@ -73,22 +61,19 @@ export function validityWindow(days: number, now = Date.now()): { notBefore: Dat
 export async function createCa(opts: CreateCaOptions): Promise<CaMaterial> {
   const cn = checkCommonName(opts.commonName, 'CA');
   const days = checkValidityDays(opts.validityDays ?? 3650, 'CA');
-  const { publicKeyPem, privateKeyPem } = await generateRsaKey(CA_RSA_BITS);
-
-  const cert = forge.pki.createCertificate();
-  cert.publicKey = forge.pki.publicKeyFromPem(publicKeyPem);
-  cert.serialNumber = randomSerialHex();
-  const { notBefore, notAfter } = validityWindow(days);
-  cert.validity.notBefore = notBefore;
-  cert.validity.notAfter = notAfter;
-  cert.setSubject(cnAttrs(cn));
-  cert.setIssuer(cnAttrs(cn));
-  cert.setExtensions([
+  const spec = checkKeySpec(opts.key ?? { type: 'rsa', bits: CA_RSA_BITS });
+  const { privateKeyPem } = await generateKey(spec);
+  const key = createPrivateKey(privateKeyPem);
+  const name = nameDer(cn);
+  const certPem = buildCertificate({
+    subjectName: name,
+    issuerName: name,
+    subjectPublicKey: key,
+    issuerKey: key,
+    ...validityWindow(days),
     // pathlen 0: this CA signs leaf certificates only, never another CA.
-    { name: 'basicConstraints', cA: true, pathLenConstraint: 0, critical: true },
-    { name: 'keyUsage', keyCertSign: true, cRLSign: true, critical: true },
-    { name: 'subjectKeyIdentifier' },
-  ]);
-  cert.sign(forge.pki.privateKeyFromPem(privateKeyPem), forge.md.sha256.create());
-  return { certPem: forge.pki.certificateToPem(cert), keyPem: privateKeyPem };
+    basicConstraints: { ca: true, pathLength: 0 },
+    keyUsage: ['keyCertSign', 'cRLSign'],
+  });
+  return { certPem, keyPem: privateKeyPem };
 }

@@ -1,8 +1,9 @@
 export { createCa, type CaMaterial, type CreateCaOptions, type RsaBits } from './ca.js';
 export {
   issueServerCert, issueClientCert, validateClientName, fingerprintOf, serverSubjectAltNames,
-  type IssuedCert, type ServerCertOptions, type ClientCertOptions,
+  type IssuedCert, type SignedCert, type ServerCertOptions, type ClientCertOptions,
 } from './issue.js';
+export { generateKey, describeKey, type KeySpec, type KeyDescription } from './keys.js';
 export { inspectCertificate, type CertificateInfo } from './inspect.js';
 export { ensurePki, pkiFiles, writeFileAtomic, readPrivateKeyFile, type EnsurePkiOptions, type PkiState, type PkiFiles } from './store-files.js';
 export { machineAddresses, type InterfaceMap } from './addresses.js';
