@@ -4,6 +4,7 @@ export {
   type IssuedCert, type SignedCert, type ServerCertOptions, type ClientCertOptions,
 } from './issue.js';
 export { generateKey, describeKey, type KeySpec, type KeyDescription } from './keys.js';
+export { createCsr, readCsr, signClientCsr, type CreateCsrOptions, type CsrInfo, type SignCsrOptions } from './csr.js';
 export { inspectCertificate, type CertificateInfo } from './inspect.js';
 export { ensurePki, pkiFiles, writeFileAtomic, readPrivateKeyFile, type EnsurePkiOptions, type PkiState, type PkiFiles } from './store-files.js';
 export { machineAddresses, type InterfaceMap } from './addresses.js';

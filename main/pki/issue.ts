@@ -63,6 +63,11 @@ export function validateClientName(name: unknown): string {
   return name;
 }
 
+export function validateDnsName(name: unknown, what: string): string {
+  if (typeof name !== 'string' || !DNS_NAME.test(name)) throw new Error(`Invalid DNS name for ${what}: ${JSON.stringify(name)}`);
+  return name;
+}
+
 export function fingerprintOf(certPem: string): string {
   return createHash('sha256').update(new X509Certificate(certPem).raw).digest('hex');
 }
@@ -130,9 +135,7 @@ export function serverSubjectAltNames(opts: ServerCertOptions = {}): { dns: stri
     ...(host === undefined ? [] : [host]), ...(opts.extraNames ?? []), ...(opts.dnsNames ?? []), ...(auto ? ['localhost'] : []),
   ];
   const dns = [...new Set(names.map((n) => n.toLowerCase()))];
-  for (const n of dns) {
-    if (!DNS_NAME.test(n)) throw new Error(`Invalid DNS name for the server certificate: ${JSON.stringify(n)}`);
-  }
+  for (const n of dns) validateDnsName(n, 'the server certificate');
   const ips = [...new Set([
     ...(auto ? ['127.0.0.1', '::1'] : []), ...(opts.ipAddresses ?? []), ...(auto ? machineAddresses(opts.interfaces) : []),
   ])];

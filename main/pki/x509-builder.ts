@@ -1,7 +1,7 @@
 import { createHash, createPublicKey, randomBytes, type KeyObject } from 'node:crypto';
-import net from 'node:net';
 import forge from 'node-forge';
 import { asn, derToPem, rawChildren, readTlv, toDer, type Asn1 } from './der.js';
+import { ipBytes } from './names.js';
 import { publicKeyDer, type SignatureHash } from './keys.js';
 import { algorithmIdentifier, signDer } from './sig-algs.js';
 
@@ -70,7 +70,23 @@ export function keyIdentifier(spkiDer: Buffer): Buffer {
   return createHash('sha1').update(bitString.subarray(t.contentStart + 1, t.end)).digest();
 }
 
-/** The extension list as forge encodes it; forge fills each value from the flags. */
+/** Extensions (forge's object form: { name, critical?, …flags }) as DER Extension SEQUENCEs; forge fills each value from the flags. */
+export function encodeExtensions(exts: object[]): Asn1[] {
+  const holder = forge.pki.createCertificate();
+  holder.setExtensions(exts);
+  const one = (forge.pki as unknown as { certificateExtensionToAsn1(e: unknown): Asn1 }).certificateExtensionToAsn1;
+  return (holder.extensions as unknown[]).map((e) => one(e));
+}
+
+export function subjectAltNameExtension(dns: string[], ips: string[]): object {
+  const ipValues = ips.map((ip) => {
+    const b = ipBytes(ip);
+    if (!b) throw new Error(`Invalid IP address for a certificate: ${JSON.stringify(ip)}`);
+    return { type: 7, value: b.toString('binary') }; // our own parser: forge's misreads "::ffff:192.0.2.1"
+  });
+  return { name: 'subjectAltName', altNames: [...dns.map((value) => ({ type: 2, value })), ...ipValues] };
+}
+
 function extensionsAsn1(spec: CertificateSpec, spki: Buffer): Asn1 {
   const exts: object[] = [];
   if (spec.basicConstraints) {
@@ -83,19 +99,13 @@ function extensionsAsn1(spec: CertificateSpec, spki: Buffer): Asn1 {
   if (spec.extKeyUsage?.length) exts.push({ name: 'extKeyUsage', ...Object.fromEntries(spec.extKeyUsage.map((u) => [u, true])) });
   const dns = spec.dnsNames ?? [];
   const ips = spec.ipAddresses ?? [];
-  for (const ip of ips) if (net.isIP(ip) === 0) throw new Error(`Invalid IP address for a certificate: ${JSON.stringify(ip)}`);
-  if (dns.length || ips.length) {
-    exts.push({ name: 'subjectAltName', altNames: [...dns.map((value) => ({ type: 2, value })), ...ips.map((ip) => ({ type: 7, ip }))] });
-  }
+  if (dns.length || ips.length) exts.push(subjectAltNameExtension(dns, ips));
   // Values given directly: forge would derive them from an RSA-only key object.
   exts.push({ name: 'subjectKeyIdentifier', value: asn.octets(keyIdentifier(spki)) });
   if (spec.authorityKeyId) {
     exts.push({ name: 'authorityKeyIdentifier', value: asn.seq([implicitOctets(0, spec.authorityKeyId)]) });
   }
-  const holder = forge.pki.createCertificate();
-  holder.setExtensions(exts);
-  const toAsn1 = (forge.pki as unknown as { certificateExtensionsToAsn1(e: unknown[]): Asn1 }).certificateExtensionsToAsn1;
-  return toAsn1(holder.extensions);
+  return asn.explicit(3, [asn.seq(encodeExtensions(exts))]);
 }
 
 /** [n] IMPLICIT OCTET STRING, as keyIdentifier in AuthorityKeyIdentifier. */
