@@ -33,12 +33,8 @@ export const asn = {
   bits: (b: Buffer): Asn1 => forge.asn1.create(Class.UNIVERSAL, Type.BITSTRING, false, '\x00' + bin(b)),
   nul: (): Asn1 => forge.asn1.create(Class.UNIVERSAL, Type.NULL, false, ''),
   utf8: (s: string): Asn1 => forge.asn1.create(Class.UNIVERSAL, Type.UTF8, false, forge.util.encodeUtf8(s)),
-  /** BMPString is UTF-16BE; forge would copy a JS string's low bytes only, so it is encoded here. */
-  bmp: (s: string): Asn1 => {
-    const b = Buffer.alloc(s.length * 2);
-    for (let i = 0; i < s.length; i++) b.writeUInt16BE(s.charCodeAt(i), i * 2);
-    return forge.asn1.create(Class.UNIVERSAL, Type.BMPSTRING, false, bin(b));
-  },
+  /** BMPString: forge's encoder writes each UTF-16 code unit as two bytes itself (and its decoder reverses it). */
+  bmp: (s: string): Asn1 => forge.asn1.create(Class.UNIVERSAL, Type.BMPSTRING, false, s),
   /** [n] EXPLICIT / constructed context-specific wrapper. */
   explicit: (n: number, items: Asn1[]): Asn1 => forge.asn1.create(Class.CONTEXT_SPECIFIC, n as forge.asn1.Type, true, items),
   /** RFC 5280 4.1.2.5: UTCTime through 2049, GeneralizedTime from 2050. */

@@ -80,10 +80,9 @@ const SHORT: Record<string, string> = {
 };
 
 function stringValue(node: forge.asn1.Asn1): string {
+  if (node.type === forge.asn1.Type.BMPSTRING && typeof node.value === 'string') return node.value; // forge decoded it already
   const b = bytesOf(node);
-  if (node.type === forge.asn1.Type.UTF8) return b.toString('utf8');
-  if (node.type === forge.asn1.Type.BMPSTRING) return b.swap16().toString('utf16le');
-  return b.toString('latin1');
+  return node.type === forge.asn1.Type.UTF8 ? b.toString('utf8') : b.toString('latin1');
 }
 
 /** The attributes of a DER Name in encoding order, e.g. [['O', 'Example'], ['CN', 'host']]. */
