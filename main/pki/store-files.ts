@@ -4,11 +4,14 @@ import os from 'node:os';
 import { randomBytes, createPrivateKey, X509Certificate } from 'node:crypto';
 import { createCa, type CaMaterial } from './ca.js';
 import { issueServerCert, type ServerCertOptions } from './issue.js';
+import type { KeySpec } from './keys.js';
 
 export interface EnsurePkiOptions extends ServerCertOptions {
   /** Defaults to "Keyhold CA (<hostname>)". */
   caCommonName?: string;
   caValidityDays?: number;
+  /** Key of a new CA; default RSA-3072. (`key` is the server certificate's.) */
+  caKey?: KeySpec;
   serverValidityDays?: number;
 }
 
@@ -121,6 +124,7 @@ export async function ensurePki(dataDir: string, opts: EnsurePkiOptions = {}): P
     ca = await createCa({
       commonName: opts.caCommonName ?? `Keyhold CA (${os.hostname()})`.slice(0, 64),
       validityDays: opts.caValidityDays ?? 3650,
+      ...(opts.caKey ? { key: opts.caKey } : {}),
     });
     // Key first: a crash between the renames leaves an orphan key (refused, recoverable), never a cert without key.
     await writeFileAtomic(files.caKey, ca.keyPem, 0o600);
