@@ -27,6 +27,7 @@ import { TtlvFramer, type TtlvLimits } from '../../shared/kmip/ttlv/index.js';
 import { silentLogger, type Logger } from '../admin/log.js';
 import type { ClientRegistry, PeerCertificate } from './clients.js';
 import { ConnectionCredentials } from '../access/credentials.js';
+import { cipherList, type TlsProfile } from './tls-profile.js';
 import type { Durable } from '../store/durability.js';
 import type { Principal } from '../access/policy.js';
 
@@ -46,6 +47,8 @@ export interface KmipTlsOptions {
   durable?: Pick<Durable, 'sync'>;
   /** Nothing older than TLS 1.2 is ever offered. Default TLSv1.2. */
   minVersion?: TlsMinVersion;
+  /** Cipher suites (tls-profile.ts): modern (default, forward-secret AEAD only) or compatible (adds the KMIP 1.x profile suites). */
+  tlsProfile?: TlsProfile;
   limits?: Partial<TtlvLimits>;
   /** A connection idle this long (no request in progress) is closed. Default 10 min. */
   idleTimeoutMs?: number;
@@ -59,8 +62,21 @@ export interface KmipTlsOptions {
   log?: Logger;
 }
 
+/** The server's certificate chain and key and the CA that issues client certificates (PEM). */
+export interface TlsCredentials {
+  certPem: string;
+  keyPem: string;
+  caCertPem: string;
+}
+
 export interface KmipTlsServer {
   readonly address: { host: string; port: number };
+  /**
+   * New server certificate, key or CA for new connections from now on; open
+   * connections keep theirs. Throws (and changes nothing) when the pair is
+   * unusable, e.g. the key does not match the certificate.
+   */
+  replaceCredentials(next: TlsCredentials): void;
   /** Connections currently open. */
   readonly connections: number;
   /** Stop accepting, let requests in progress finish (at most graceMs), then close everything. */
@@ -90,7 +106,9 @@ export async function startKmipTlsServer(opts: KmipTlsOptions): Promise<KmipTlsS
   const connection = (client: string | null, address: string | undefined, result: 'accepted' | 'refused' | 'closed', reason: string | null) =>
     audit?.record({ kind: 'connection', client, address: address ?? null, operation: null, objects: [], result, reason, message: null });
 
-  const secure = () => ({ cert: opts.certPem, key: opts.keyPem, ca: [opts.caCertPem, ...(opts.clients.trustedCas?.() ?? [])] });
+  let creds: TlsCredentials = { certPem: opts.certPem, keyPem: opts.keyPem, caCertPem: opts.caCertPem };
+  const ciphers = cipherList(opts.tlsProfile ?? 'modern');
+  const secure = (c: TlsCredentials = creds) => ({ cert: c.certPem, key: c.keyPem, ca: [c.caCertPem, ...(opts.clients.trustedCas?.() ?? [])], ciphers, honorCipherOrder: true });
   const server = tls.createServer({
     ...secure(),
     requestCert: true,
@@ -263,6 +281,12 @@ export async function startKmipTlsServer(opts: KmipTlsOptions): Promise<KmipTlsS
   let closing: Promise<void> | undefined;
   return {
     address: { host: a.address, port: a.port },
+    replaceCredentials(next) {
+      // Built first: a bad pair throws here and the running context stays.
+      tls.createSecureContext({ ...secure(next), minVersion, maxVersion: 'TLSv1.3' });
+      creds = next;
+      server.setSecureContext(secure());
+    },
     get connections() {
       return conns.size;
     },
