@@ -166,7 +166,7 @@ describe('keyhold serve', { timeout: 120_000 }, () => {
       );
     }
     // The log lines cross from the worker thread to stderr asynchronously: wait for them (bounded).
-    for (const reason of [/refused .*is not registered/, /refused .*not trusted/, /refused .*no client certificate/]) {
+    for (const reason of [/refused .*is not registered$/m, /refused .*is not registered and not from a trusted CA/, /refused .*no client certificate/]) {
       const deadline = Date.now() + 3000;
       while (!reason.test(serve!.stderr) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
       assert.match(serve!.stderr, reason);
