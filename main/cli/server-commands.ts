@@ -193,14 +193,16 @@ function nameCommand(verb: string, summary: string, change: (dataDir: string, na
 
 export const SERVER_COMMANDS: Record<string, Command> = {
   serve: {
-    usage: 'keyhold serve [--data-dir DIR] [--host H] [--port P] [--tls-min 1.2|1.3] [--max-connections N] [--max-client-connections N]',
-    summary: `run the KMIP server (mutual TLS; default DIR ${defaultDataDir()}, all interfaces, port ${DEFAULT_KMIP_PORT})`,
-    flags: ['--data-dir', '--host', '--port', '--tls-min', '--max-connections', '--max-client-connections'],
-    valueFlags: ['--data-dir', '--host', '--port', '--tls-min', '--max-connections', '--max-client-connections'],
+    usage: 'keyhold serve [--data-dir DIR] [--host H] [--port P] [--tls-min 1.2|1.3] [--tls-profile modern|compatible] [--max-connections N] [--max-client-connections N]',
+    summary: `run the KMIP server (mutual TLS; default DIR ${defaultDataDir()}, all interfaces, port ${DEFAULT_KMIP_PORT}); --tls-profile compatible also offers the KMIP 1.x suites (RSA key exchange, CBC) for old clients that need them, modern (default) only forward-secret AEAD suites`,
+    flags: ['--data-dir', '--host', '--port', '--tls-min', '--tls-profile', '--max-connections', '--max-client-connections'],
+    valueFlags: ['--data-dir', '--host', '--port', '--tls-min', '--tls-profile', '--max-connections', '--max-client-connections'],
     async run(flags, _input, write, { io }) {
       const host = flags.get('--host');
       const tlsMin = flags.get('--tls-min') ?? '1.2';
       if (tlsMin !== '1.2' && tlsMin !== '1.3') throw new CliError('--tls-min must be 1.2 or 1.3', 2);
+      const tlsProfile = flags.get('--tls-profile') ?? 'modern';
+      if (tlsProfile !== 'modern' && tlsProfile !== 'compatible') throw new CliError('--tls-profile must be modern or compatible', 2);
       const port = portOf(flags);
       const maxConnections = countOf(flags, '--max-connections');
       const maxConnectionsPerClient = countOf(flags, '--max-client-connections');
@@ -214,6 +216,7 @@ export const SERVER_COMMANDS: Record<string, Command> = {
           ...(typeof host === 'string' ? { host } : {}),
           port,
           minVersion: tlsMin === '1.3' ? 'TLSv1.3' : 'TLSv1.2',
+          tlsProfile,
           ...(maxConnections === undefined ? {} : { maxConnections }),
           ...(maxConnectionsPerClient === undefined ? {} : { maxConnectionsPerClient }),
           log,

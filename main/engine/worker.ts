@@ -143,7 +143,7 @@ const handlers: { [M in MethodName]: Handler<M> } = {
   status: { queued: false, run: () => ({ ...status }) },
   startServer: {
     queued: true,
-    run: async ({ dataDir, host, port, minVersion, maxConnections, maxConnectionsPerClient }) => {
+    run: async ({ dataDir, host, port, minVersion, tlsProfile, maxConnections, maxConnectionsPerClient }) => {
       if (server !== null) throw new Error(`the server is already running on ${status.endpoint ?? '?'}`);
       setStatus({ state: 'starting', lastError: null });
       try {
@@ -152,6 +152,7 @@ const handlers: { [M in MethodName]: Handler<M> } = {
           ...(host === null ? {} : { host }),
           port,
           minVersion,
+          ...(tlsProfile === undefined ? {} : { tlsProfile }),
           ...(maxConnections === undefined ? {} : { maxConnections }),
           ...(maxConnectionsPerClient === undefined ? {} : { maxConnectionsPerClient }),
           log,

@@ -19,6 +19,7 @@ import { ObjectAdmin } from './object-admin.js';
 import { startControlSocket, type ControlServer } from './control-socket.js';
 import { EngineHost } from '../engine/host.js';
 import { startKmipTlsServer, type TlsMinVersion } from './tls-listener.js';
+import type { TlsProfile } from './tls-profile.js';
 
 export const DEFAULT_KMIP_PORT = 5696;
 
@@ -36,6 +37,8 @@ export interface StartServerOptions {
   host?: string;
   port: number;
   minVersion?: TlsMinVersion;
+  /** Cipher suites (main/server/tls-profile.ts); default modern. */
+  tlsProfile?: TlsProfile;
   /** See KmipTlsOptions. */
   maxConnections?: number;
   maxConnectionsPerClient?: number;
@@ -96,6 +99,7 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
       durable: store,
       audit,
       ...(opts.minVersion === undefined ? {} : { minVersion: opts.minVersion }),
+      ...(opts.tlsProfile === undefined ? {} : { tlsProfile: opts.tlsProfile }),
       ...(opts.maxConnections === undefined ? {} : { maxConnections: opts.maxConnections }),
       ...(opts.maxConnectionsPerClient === undefined ? {} : { maxConnectionsPerClient: opts.maxConnectionsPerClient }),
       context: {
@@ -124,6 +128,8 @@ export interface ServeOptions {
   host?: string;
   port: number;
   minVersion?: TlsMinVersion;
+  /** Cipher suites (main/server/tls-profile.ts); default modern. */
+  tlsProfile?: TlsProfile;
   maxConnections?: number;
   maxConnectionsPerClient?: number;
   log: Logger;
@@ -164,6 +170,7 @@ export async function serve(opts: ServeOptions): Promise<void> {
       host: opts.host ?? null,
       port: opts.port,
       minVersion: opts.minVersion ?? 'TLSv1.2',
+      ...(opts.tlsProfile === undefined ? {} : { tlsProfile: opts.tlsProfile }),
       ...(opts.maxConnections === undefined ? {} : { maxConnections: opts.maxConnections }),
       ...(opts.maxConnectionsPerClient === undefined ? {} : { maxConnectionsPerClient: opts.maxConnectionsPerClient }),
     } as const;

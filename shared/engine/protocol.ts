@@ -77,6 +77,8 @@ export interface StartServerParams {
   /** 0: any free port. */
   port: number;
   minVersion: 'TLSv1.2' | 'TLSv1.3';
+  /** Cipher suites: modern (forward-secret AEAD only, the default) or compatible (adds the KMIP 1.x profile suites). */
+  tlsProfile?: 'modern' | 'compatible';
   /** Open KMIP connections at most, all clients together (default 1024). */
   maxConnections?: number;
   /** Open KMIP connections at most per client (default 64), so one client cannot take them all. */
@@ -88,6 +90,7 @@ const startServerParams: Validator<StartServerParams> = object({
   host: nullable(string({ minLength: 1, maxLength: 300 })),
   port: integer({ min: 0, max: 65535 }),
   minVersion: oneOf('TLSv1.2', 'TLSv1.3'),
+  tlsProfile: optional(oneOf('modern', 'compatible')),
   maxConnections: optional(integer({ min: 1, max: 1_000_000 })),
   maxConnectionsPerClient: optional(integer({ min: 1, max: 1_000_000 })),
 });
