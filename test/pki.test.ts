@@ -264,12 +264,12 @@ test('ensurePki: creates 0600 keys, reloads, refuses loose permissions, mismatch
   await assert.rejects(ensurePki(dataDir), /server\.key does not match .*server\.crt/);
   fs.writeFileSync(files.serverKey, serverKey);
 
-  // A server cert from another CA is refused, not silently trusted.
+  // A server cert from another CA (without that CA in server-ca.crt) is refused, not silently trusted, with the check's sentence.
   const foreign = await issueServerCert(ca, { hostName: 'x.test', interfaces: {}, rsaBits: 2048 });
   const ownCert = fs.readFileSync(files.serverCert, 'utf8');
   fs.writeFileSync(files.serverCert, foreign.certPem);
   fs.writeFileSync(files.serverKey, foreign.keyPem);
-  await assert.rejects(ensurePki(dataDir), /was not issued by/);
+  await assert.rejects(ensurePki(dataDir), /server\.crt: The chain is incomplete: the certificate of "CN=Keyhold Test CA", which issued "CN=x\.test", is missing/);
   fs.writeFileSync(files.serverCert, ownCert);
   fs.writeFileSync(files.serverKey, serverKey);
 

@@ -7,6 +7,7 @@ import { ttlvEncode } from './ttlv-encode.js';
 import { SERVER_COMMANDS } from './server-commands.js';
 import { LOG_COMMANDS } from './log-commands.js';
 import { OBJECT_COMMANDS } from './object-commands.js';
+import { CERT_COMMANDS } from './cert-commands.js';
 
 export interface CliIo {
   stdin: AsyncIterable<Uint8Array | string>;
@@ -55,6 +56,7 @@ const COMMANDS: Record<string, Command> = {
   ...SERVER_COMMANDS,
   ...LOG_COMMANDS,
   ...OBJECT_COMMANDS,
+  ...CERT_COMMANDS,
 };
 
 /** Every flag that takes a value, whatever the command: the value is never mistaken for a command word. */

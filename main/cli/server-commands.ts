@@ -78,12 +78,12 @@ async function* faultRequests(stdin: CliIo['stdin'], log: Logger): AsyncGenerato
 }
 
 /** Operational failures (lock held, port in use, broken data dir) are one line for the operator, not "internal". */
-function asCliError(e: unknown, what: string): CliError {
+export function asCliError(e: unknown, what: string): CliError {
   return e instanceof CliError ? e : new CliError(`${what}: ${e instanceof Error ? e.message : String(e)}`);
 }
 
 /** Parses an --ip list; wide ranges are accepted with a warning on stderr (the issue: wider than /16 or /48). */
-function ipList(text: string, flag: string, warn: (line: string) => void): string[] {
+export function ipList(text: string, flag: string, warn: (line: string) => void): string[] {
   const items = text === 'any' ? [] : text.split(',').map((x) => x.trim()).filter((x) => x !== '');
   let parsed;
   try {
@@ -96,7 +96,7 @@ function ipList(text: string, flag: string, warn: (line: string) => void): strin
 }
 
 /** --permissions / --groups / --ip of client add and client set. */
-function accessFlags(flags: Map<string, string | true>, warn: (line: string) => void): ClientAccess {
+export function accessFlags(flags: Map<string, string | true>, warn: (line: string) => void): ClientAccess {
   const access: ClientAccess = {};
   const perms = flags.get('--permissions');
   if (perms !== undefined) {
@@ -125,7 +125,7 @@ function accessFlags(flags: Map<string, string | true>, warn: (line: string) => 
 }
 
 /** A PEM file named by a flag; a missing or unreadable file is one line. */
-async function pemFile(flags: Map<string, string | true>, flag: string): Promise<string | undefined> {
+export async function pemFile(flags: Map<string, string | true>, flag: string): Promise<string | undefined> {
   const file = flags.get(flag);
   if (file === undefined) return undefined;
   if (typeof file !== 'string') throw new CliError(`${flag} needs a file name`, 2);

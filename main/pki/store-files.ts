@@ -5,6 +5,7 @@ import { randomBytes, createPrivateKey, X509Certificate } from 'node:crypto';
 import { createCa, type CaMaterial } from './ca.js';
 import { issueServerCert, type ServerCertOptions } from './issue.js';
 import type { KeySpec } from './keys.js';
+import { checkCertificate, firstProblem } from './checks.js';
 
 export interface EnsurePkiOptions extends ServerCertOptions {
   /** Defaults to "Keyhold CA (<hostname>)". */
@@ -19,14 +20,22 @@ export interface PkiFiles {
   dir: string;
   caCert: string;
   caKey: string;
+  /** The server certificate followed by its intermediates (what the server sends). */
   serverCert: string;
   serverKey: string;
+  /** Present only when the server certificate comes from another CA: the root clients must trust. */
+  serverCa: string;
+  /** A key waiting for the certificate a CA will sign from its CSR (`keyhold cert csr`). */
+  pendingKey: string;
+  pendingCsr: string;
 }
 
 export interface PkiState {
   files: PkiFiles;
   ca: CaMaterial;
   server: { certPem: string; keyPem: string };
+  /** The root of a server certificate from another CA (server-ca.crt), else null: the internal CA issued it. */
+  serverCaPem: string | null;
   created: { ca: boolean; server: boolean };
 }
 
@@ -38,6 +47,9 @@ export function pkiFiles(dataDir: string): PkiFiles {
     caKey: path.join(dir, 'ca.key'),
     serverCert: path.join(dir, 'server.crt'),
     serverKey: path.join(dir, 'server.key'),
+    serverCa: path.join(dir, 'server-ca.crt'),
+    pendingKey: path.join(dir, 'pending.key'),
+    pendingCsr: path.join(dir, 'pending.csr'),
   };
 }
 
@@ -48,7 +60,7 @@ const POSIX = process.platform !== 'win32';
  * Write temp file + fsync + rename + fsync(dir): a crash leaves either the old
  * file or the complete new one, never a truncated key or certificate.
  */
-export async function writeFileAtomic(file: string, data: string, mode: number): Promise<void> {
+export async function writeFileAtomic(file: string, data: string | Uint8Array, mode: number): Promise<void> {
   const dir = path.dirname(file);
   const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
   const fh = await fs.open(tmp, 'wx', mode);
@@ -141,21 +153,55 @@ export async function ensurePki(dataDir: string, opts: EnsurePkiOptions = {}): P
     if (!new X509Certificate(ca.certPem).ca) throw new Error(`${files.caCert} is not a CA certificate`);
   }
 
+  await finishServerInstall(files);
   const [srvCrt, srvKey] = [await exists(files.serverCert), await exists(files.serverKey)];
   let server: { certPem: string; keyPem: string };
+  let serverCaPem: string | null = null;
   if (created.ca || !srvCrt || !srvKey) {
     const issued = await issueServerCert(ca, { ...opts, validityDays: opts.serverValidityDays ?? opts.validityDays ?? 825 });
-    await writeFileAtomic(files.serverKey, issued.keyPem, 0o600);
-    await writeFileAtomic(files.serverCert, issued.certPem, 0o644);
+    await installServerPair(files, issued.keyPem, issued.certPem, null);
     server = { certPem: issued.certPem, keyPem: issued.keyPem };
     created.server = true;
   } else {
     server = await loadPair(files.serverCert, files.serverKey);
-    const caX = new X509Certificate(ca.certPem);
-    const srvX = new X509Certificate(server.certPem);
-    if (!srvX.checkIssued(caX) || !srvX.verify(caX.publicKey)) {
-      throw new Error(`${files.serverCert} was not issued by ${files.caCert}; remove server.crt and server.key to re-issue it`);
-    }
+    serverCaPem = (await exists(files.serverCa)) ? await fs.readFile(files.serverCa, 'utf8') : null;
+    // Every check that makes a certificate unusable stops the start, with the sentence that says how to fix it.
+    const problem = firstProblem(checkCertificate({ role: 'server', certPem: server.certPem, keyPem: server.keyPem, trustedCaPems: [serverCaPem ?? ca.certPem] }));
+    if (problem !== null) throw new Error(`${files.serverCert}: ${problem}`);
   }
-  return { files, ca, server, created };
+  return { files, ca, server, serverCaPem, created };
+}
+
+/**
+ * Replaces the server key and certificate (and server-ca.crt: written when
+ * given, removed when null) so that a crash at any point leaves either the
+ * old pair or the new one: both are staged as *.next files first, the
+ * certificate last, and finishServerInstall completes a staged install.
+ */
+export async function installServerPair(files: PkiFiles, keyPem: string, certPem: string, serverCaPem: string | null): Promise<void> {
+  const next = (f: string) => `${f}.next`;
+  await writeFileAtomic(next(files.serverKey), keyPem, 0o600);
+  // Empty: "no server-ca.crt" (the internal CA issued the certificate).
+  await writeFileAtomic(next(files.serverCa), serverCaPem ?? '', 0o644);
+  // Written last: its presence means the whole set is staged.
+  await writeFileAtomic(next(files.serverCert), certPem, 0o644);
+  await finishServerInstall(files);
+}
+
+/** Completes a staged install (see installServerPair), or discards an incomplete one. */
+export async function finishServerInstall(files: PkiFiles): Promise<void> {
+  const next = (f: string) => `${f}.next`;
+  if (!(await exists(next(files.serverCert)))) {
+    await fs.rm(next(files.serverKey), { force: true });
+    await fs.rm(next(files.serverCa), { force: true });
+    return;
+  }
+  if (await exists(next(files.serverKey))) await fs.rename(next(files.serverKey), files.serverKey);
+  if (await exists(next(files.serverCa))) {
+    if ((await fs.readFile(next(files.serverCa), 'utf8')) === '') {
+      await fs.rm(files.serverCa, { force: true });
+      await fs.rm(next(files.serverCa), { force: true });
+    } else await fs.rename(next(files.serverCa), files.serverCa);
+  }
+  await fs.rename(next(files.serverCert), files.serverCert);
 }

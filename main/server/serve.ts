@@ -16,6 +16,7 @@ import { fingerprintOf } from '../pki/index.js';
 import { AuditLog, type AuditRecord } from '../audit/audit-log.js';
 import { acquireLock } from './lock.js';
 import { ObjectAdmin } from './object-admin.js';
+import { watchPki } from './pki-watch.js';
 import { startControlSocket, type ControlServer } from './control-socket.js';
 import { EngineHost } from '../engine/host.js';
 import { startKmipTlsServer, type TlsMinVersion } from './tls-listener.js';
@@ -114,6 +115,15 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
       log: opts.log,
     });
     cleanups.push((graceMs?: number) => server.close(graceMs));
+    // A certificate replaced with `keyhold cert …` (or by hand) serves new connections without a restart.
+    const pkiWatch = watchPki(opts.dataDir, (creds) => server.replaceCredentials(creds), {
+      changed(message, fingerprint) {
+        opts.log.info(`kmip: ${message}`);
+        audit.record({ kind: 'admin', client: null, address: null, operation: 'certificate replaced', objects: [], result: 'applied', reason: null, message: `${message}; SHA-256 ${fingerprint}` });
+      },
+      failed: (message) => opts.log.warn(`kmip: the changed certificate files are not used (the running certificate stays): ${message}`),
+    });
+    cleanups.push(() => pkiWatch.close());
     const objects = new ObjectAdmin({ store, clients: () => readClientsDoc(opts.dataDir), audit: (r) => audit.record(r) });
     return { address: server.address, objects, stop };
   } catch (e) {

@@ -1,0 +1,185 @@
+// The server certificate, three ways (issue 5): issued by Keyhold's internal
+// CA with chosen names and key type; a CSR whose key never leaves the data
+// dir, then the signed certificate imported when it comes back; or a
+// certificate and key made elsewhere (PEM or PKCS#12). Every certificate is
+// checked before it is installed (main/pki/checks.ts); the first error stops
+// the change with its one-sentence explanation, warnings are returned.
+//
+// These work on the files in DIR/pki whether or not a server runs: a running
+// server watches them (pki-watch.ts) and serves new connections with the new
+// certificate within a second, without dropping open ones.
+import fs from 'node:fs/promises';
+import { X509Certificate } from 'node:crypto';
+import {
+  checkCertificate, createCsr, ensurePki, firstProblem, importPkcs12, inspectCertificate, issueServerCert, pkiFiles,
+  readPrivateKeyFile, writeFileAtomic, type CertificateCheck, type CertificateInfo, type KeySpec,
+} from '../pki/index.js';
+import { installServerPair } from '../pki/store-files.js';
+
+export interface ServerCertSpec {
+  commonName?: string;
+  dnsNames?: string[];
+  ipAddresses?: string[];
+  key?: KeySpec;
+  validityDays?: number;
+}
+
+/** "rsa-3072", "ec-p256"… as the CLI takes them. */
+export function parseKeySpec(text: string): KeySpec {
+  const m = /^(rsa)-(2048|3072|4096)$|^(ec)-p(256|384)$/i.exec(text.trim());
+  if (m === null) throw new Error(`key type must be rsa-2048, rsa-3072, rsa-4096, ec-p256 or ec-p384, not "${text}"`);
+  return m[1] !== undefined ? { type: 'rsa', bits: Number(m[2]) as 2048 | 3072 | 4096 } : { type: 'ec', curve: m[4] === '256' ? 'P-256' : 'P-384' };
+}
+
+const errorsOf = (checks: CertificateCheck[]) => checks.filter((c) => !c.ok && c.severity === 'error');
+const warningsOf = (checks: CertificateCheck[]) => checks.filter((c) => !c.ok && c.severity === 'warning').map((c) => c.message);
+
+export interface Installed {
+  info: CertificateInfo;
+  warnings: string[];
+}
+
+/** A new server certificate from the internal CA, with exactly the names given (at least one). */
+export async function issueInternalServerCert(dataDir: string, spec: ServerCertSpec): Promise<Installed> {
+  if ((spec.dnsNames?.length ?? 0) + (spec.ipAddresses?.length ?? 0) === 0) throw new Error('give the host names (--dns) and/or IP addresses (--ip) clients will use to reach the server');
+  const pki = await ensurePki(dataDir);
+  const issued = await issueServerCert(pki.ca, {
+    includeMachineNames: false,
+    ...(spec.commonName === undefined ? {} : { commonName: spec.commonName }),
+    dnsNames: spec.dnsNames ?? [],
+    ipAddresses: spec.ipAddresses ?? [],
+    ...(spec.key === undefined ? {} : { key: spec.key }),
+    validityDays: spec.validityDays ?? 825,
+  });
+  const checks = checkCertificate({ role: 'server', certPem: issued.certPem, keyPem: issued.keyPem, trustedCaPems: [pki.ca.certPem], names: [...(spec.dnsNames ?? []), ...(spec.ipAddresses ?? [])] });
+  const problem = firstProblem(checks);
+  if (problem !== null) throw new Error(problem);
+  await installServerPair(pki.files, issued.keyPem, issued.certPem, null);
+  return { info: inspectCertificate(issued.certPem), warnings: warningsOf(checks) };
+}
+
+/** A CSR for another CA; its key waits in DIR/pki/pending.key until the signed certificate is imported. */
+export async function createServerCsr(dataDir: string, spec: ServerCertSpec): Promise<{ csrPem: string }> {
+  if ((spec.dnsNames?.length ?? 0) + (spec.ipAddresses?.length ?? 0) === 0) throw new Error('give the host names (--dns) and/or IP addresses (--ip) clients will use to reach the server');
+  const files = pkiFiles(dataDir);
+  await ensurePki(dataDir);
+  const { csrPem, keyPem } = await createCsr({
+    commonName: spec.commonName ?? spec.dnsNames?.[0] ?? spec.ipAddresses![0]!,
+    dnsNames: spec.dnsNames ?? [],
+    ipAddresses: spec.ipAddresses ?? [],
+    key: spec.key ?? { type: 'rsa', bits: 3072 },
+  });
+  await writeFileAtomic(files.pendingKey, keyPem, 0o600);
+  await writeFileAtomic(files.pendingCsr, csrPem, 0o644);
+  return { csrPem };
+}
+
+export interface ImportServerCert {
+  /** The certificate, optionally followed by its chain (PEM). */
+  certPem?: string;
+  /** Its key (PEM); absent: the key of the last `cert csr`. */
+  keyPem?: string;
+  /** The issuing CA's chain up to its root (PEM), if not already after the certificate. */
+  chainPem?: string;
+  pkcs12?: { data: Buffer; passphrase: string };
+  /** Names clients will use, checked against the certificate's SANs. */
+  names?: string[];
+}
+
+function splitPem(text: string): string[] {
+  return text.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
+}
+
+const selfSigned = (pem: string) => {
+  const x = new X509Certificate(pem);
+  return x.checkIssued(x) && x.verify(x.publicKey);
+};
+
+/**
+ * Installs a server certificate made elsewhere: the key is the one given, or
+ * the CSR's pending key. The chain is split into what the server sends (the
+ * certificate and its intermediates) and the root clients trust (server-ca.crt;
+ * Keyhold's own CA when it issued the certificate).
+ */
+export async function importServerCert(dataDir: string, input: ImportServerCert): Promise<Installed> {
+  const pki = await ensurePki(dataDir);
+  const files = pki.files;
+  let certs: string[];
+  let keyPem: string | undefined = input.keyPem;
+  if (input.pkcs12 !== undefined) {
+    const p12 = importPkcs12(input.pkcs12.data, input.pkcs12.passphrase);
+    certs = [p12.certPem, ...p12.chainPems];
+    keyPem = p12.keyPem;
+  } else {
+    certs = splitPem(input.certPem ?? '');
+    if (certs.length === 0) throw new Error('the certificate file holds no PEM certificate ("-----BEGIN CERTIFICATE-----")');
+  }
+  certs.push(...splitPem(input.chainPem ?? ''));
+  let fromCsr = false;
+  if (keyPem === undefined) {
+    try {
+      keyPem = await readPrivateKeyFile(files.pendingKey);
+      fromCsr = true;
+    } catch {
+      throw new Error('no key was given and no CSR is waiting for its certificate; give --key FILE, or use a PKCS#12 file');
+    }
+  }
+  const [leaf, ...rest] = certs;
+  const root = rest.find(selfSigned);
+  const intermediates = rest.filter((c) => !selfSigned(c));
+  const internal = new X509Certificate(leaf!).checkIssued(new X509Certificate(pki.ca.certPem));
+  const trusted = internal ? pki.ca.certPem : root;
+  if (trusted === undefined) {
+    throw new Error("the certificate's chain does not reach a root CA: add the issuing CA's certificates, up to and including its root, with --chain FILE");
+  }
+  const certPem = [leaf!, ...intermediates].join('\n') + '\n';
+  const checks = checkCertificate({ role: 'server', certPem, keyPem, trustedCaPems: [trusted], ...(input.names === undefined ? {} : { names: input.names }) });
+  const errors = errorsOf(checks);
+  if (errors.length > 0) {
+    if (fromCsr && errors.some((c) => c.id === 'key-match')) throw new Error('this certificate was not made from the last `keyhold cert csr` (its key does not match); import the certificate the CA issued for that request, or give --key FILE');
+    throw new Error(errors[0]!.message);
+  }
+  await installServerPair(files, keyPem, certPem, internal ? null : trusted);
+  if (fromCsr) {
+    await fs.rm(files.pendingKey, { force: true });
+    await fs.rm(files.pendingCsr, { force: true });
+  }
+  return { info: inspectCertificate(leaf!), warnings: warningsOf(checks) };
+}
+
+export interface CertificateReport {
+  server: CertificateInfo;
+  /** Intermediates the server sends after its certificate. */
+  intermediates: CertificateInfo[];
+  /** The CA clients must trust for the server certificate. */
+  serverCa: CertificateInfo;
+  /** Keyhold's internal CA (it signs client certificates). */
+  internalCa: CertificateInfo;
+  checks: CertificateCheck[];
+  /** A CSR is waiting for its signed certificate. */
+  pendingCsr: boolean;
+}
+
+/** What `keyhold cert show` prints: the certificates in use and every check, with names clients use if given. */
+export async function certificateReport(dataDir: string, names?: string[]): Promise<CertificateReport> {
+  const pki = await ensurePki(dataDir);
+  const [leaf, ...intermediates] = splitPem(pki.server.certPem);
+  const serverCaPem = pki.serverCaPem ?? pki.ca.certPem;
+  const checks = checkCertificate({ role: 'server', certPem: pki.server.certPem, keyPem: pki.server.keyPem, trustedCaPems: [serverCaPem], ...(names === undefined ? {} : { names }) });
+  let pendingCsr = false;
+  try { await fs.access(pki.files.pendingCsr); pendingCsr = true; } catch { /* none */ }
+  return {
+    server: inspectCertificate(leaf!),
+    intermediates: intermediates.map(inspectCertificate),
+    serverCa: inspectCertificate(serverCaPem),
+    internalCa: inspectCertificate(pki.ca.certPem),
+    checks,
+    pendingCsr,
+  };
+}
+
+/** The CA certificate clients must trust to verify the server (PEM). */
+export async function serverTrustPem(dataDir: string): Promise<string> {
+  const pki = await ensurePki(dataDir);
+  return pki.serverCaPem ?? pki.ca.certPem;
+}
