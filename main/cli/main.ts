@@ -8,6 +8,7 @@ import { SERVER_COMMANDS } from './server-commands.js';
 import { LOG_COMMANDS } from './log-commands.js';
 import { OBJECT_COMMANDS } from './object-commands.js';
 import { CERT_COMMANDS } from './cert-commands.js';
+import { CONNECTION_TEST_COMMANDS } from './connection-test.js';
 
 export interface CliIo {
   stdin: AsyncIterable<Uint8Array | string>;
@@ -57,6 +58,7 @@ const COMMANDS: Record<string, Command> = {
   ...LOG_COMMANDS,
   ...OBJECT_COMMANDS,
   ...CERT_COMMANDS,
+  ...CONNECTION_TEST_COMMANDS,
 };
 
 /** Every flag that takes a value, whatever the command: the value is never mistaken for a command word. */
