@@ -187,6 +187,24 @@ describe('certificates', { timeout: 240_000 }, () => {
     s.destroy();
   });
 
+  it('C09 status: where the server listens, and certificates expiring within 30 days; audited at start', async () => {
+    const r = await keyhold('status');
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, new RegExp(`^server: running on 127\\.0\\.0\\.1:${serve.port} since `, 'm'));
+    // The imported certificate (20 days) and the enterprise root (30 days) are both within the window.
+    assert.match(r.stdout, /^warning: the server certificate expires on \d{4}-\d\d-\d\d \(in 1\d days\)$/m);
+    assert.match(r.stdout, /^warning: the server certificate's CA expires on /m);
+    assert.doesNotMatch(r.stdout, /Keyhold's CA certificate/);
+    await stopChild(serve.child);
+    const stopped = await keyhold('status');
+    assert.match(stopped.stdout, /^server: not running$/m);
+    serve = await startServe(BIN, dir);
+    const until = Date.now() + 3000;
+    const soon = () => queryAudit(dir).filter((x) => x.operation === 'certificate expires soon').map((x) => x.message ?? '');
+    while (!soon().some((m) => /the server certificate expires/.test(m)) && Date.now() < until) await new Promise((res) => setTimeout(res, 50));
+    assert.ok(soon().some((m) => /^the server certificate expires on /.test(m)), JSON.stringify(soon()));
+  });
+
   it('C08 a server start with an unusable certificate fails with the sentence that says why', async () => {
     await stopChild(serve.child);
     // A certificate from the enterprise CA, but its root removed: the chain cannot be verified.

@@ -6,6 +6,8 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { certificateReport, createServerCsr, importServerCert, issueInternalServerCert, parseKeySpec, serverTrustPem, type ServerCertSpec } from '../server/certificates.js';
 import { reissueClientCert, signClientRequest } from '../server/client-certs.js';
+import { controlRequest } from '../server/control-socket.js';
+import { EXPIRY_WARNING_DAYS, expiryWarnings } from '../server/expiry.js';
 import { importClient } from '../server/serve.js';
 import type { CertificateInfo } from '../pki/index.js';
 import { formatGrants, DEFAULT_GRANTS } from '../access/policy.js';
@@ -63,6 +65,22 @@ function describe(label: string, c: CertificateInfo): string[] {
 const SPEC_FLAGS = ['--cn', '--dns', '--ip', '--key', '--days'];
 
 export const CERT_COMMANDS: Record<string, Command> = {
+  status: {
+    usage: 'keyhold status [--data-dir DIR]',
+    summary: `whether a server runs on DIR and where it listens, and every certificate that expires within ${EXPIRY_WARNING_DAYS} days (server, its CA, Keyhold's CA, clients)`,
+    flags: ['--data-dir'],
+    valueFlags: ['--data-dir'],
+    async run(flags, _input, write) {
+      const dir = dataDirOf(flags);
+      let reply;
+      try { reply = await controlRequest(dir, 'status', {}, 10_000); } catch (e) { throw asCliError(e, 'cannot ask the server'); }
+      const state = reply.reached ? `server: ${reply.value.state}${reply.value.endpoint ? ` on ${reply.value.endpoint}` : ''} since ${reply.value.since}` : 'server: not running';
+      let warnings;
+      try { warnings = await expiryWarnings(dir); } catch (e) { throw asCliError(e, 'cannot read the certificates'); }
+      const lines = [state, ...(warnings.length === 0 ? [`certificates: none expires within ${EXPIRY_WARNING_DAYS} days`] : warnings.map((w) => `warning: ${w.message}`))];
+      write(lines.join('\n') + '\n');
+    },
+  },
   'cert show': {
     usage: 'keyhold cert show [--data-dir DIR] [--names LIST]',
     summary: 'the server certificate, its chain and CA, and every check (with --names: also that the certificate covers those host names and addresses)',

@@ -17,7 +17,8 @@ import { dataDirOf } from './server-commands.js';
 import { CliError } from './errors.js';
 import type { Command } from './main.js';
 
-type Offline = { [M in ControlMethod]: (admin: ObjectAdmin, params: ParamsOf<M>) => ResultOf<M> | Promise<ResultOf<M>> };
+type ObjectMethod = Exclude<ControlMethod, 'status'>;
+type Offline = { [M in ObjectMethod]: (admin: ObjectAdmin, params: ParamsOf<M>) => ResultOf<M> | Promise<ResultOf<M>> };
 const OFFLINE: Offline = {
   listObjects: (a, p) => a.list(p),
   objectOwners: (a) => a.owners(),
@@ -26,7 +27,7 @@ const OFFLINE: Offline = {
 };
 
 /** Runs one operator action: through the running server if there is one, else on the store directly. */
-async function objectAction<M extends ControlMethod>(dataDir: string, method: M, params: ParamsOf<M>): Promise<ResultOf<M>> {
+async function objectAction<M extends ObjectMethod>(dataDir: string, method: M, params: ParamsOf<M>): Promise<ResultOf<M>> {
   let reply;
   try {
     reply = await controlRequest(dataDir, method, params);

@@ -277,7 +277,10 @@ export const SERVER_COMMANDS: Record<string, Command> = {
       const identity: ClientIdentityChange = {};
       try {
         const certPem = await pemFile(flags, '--cert');
-        if (certPem !== undefined) identity.certificate = { fingerprint: pinnedCertificate(certPem).fingerprint, imported: true };
+        if (certPem !== undefined) {
+          const pinned = pinnedCertificate(certPem);
+          identity.certificate = { fingerprint: pinned.fingerprint, imported: true, expires: pinned.notAfter };
+        }
         const caPem = await pemFile(flags, '--ca');
         const subject = flags.get('--subject');
         if (caPem !== undefined || subject !== undefined) {

@@ -6,7 +6,7 @@
 // clients that import one file.
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { ensurePki, exportPkcs12, issueClientCert, readCsr, signClientCsr, validateClientName, writeFileAtomic } from '../pki/index.js';
+import { ensurePki, exportPkcs12, inspectCertificate, issueClientCert, readCsr, signClientCsr, validateClientName, writeFileAtomic } from '../pki/index.js';
 import { addClient, readClientsDoc, updateClient, type ClientAccessChange } from './clients.js';
 
 export interface ClientFiles {
@@ -41,7 +41,7 @@ export async function reissueClientCert(dataDir: string, name: string, outDir: s
   const pki = await ensurePki(dataDir);
   const issued = await issueClientCert(pki.ca, { name });
   const files = await writeBundle(outDir, name, issued.certPem, pki.ca.certPem, issued.keyPem, p12Passphrase);
-  await updateClient(dataDir, name, { certificate: { fingerprint: issued.fingerprint, imported: false } });
+  await updateClient(dataDir, name, { certificate: { fingerprint: issued.fingerprint, imported: false, expires: inspectCertificate(issued.certPem).notAfter } });
   return { fingerprint: issued.fingerprint, files };
 }
 
@@ -60,7 +60,8 @@ export async function signClientRequest(dataDir: string, name: string, csrPem: s
   const pki = await ensurePki(dataDir);
   const signed = signClientCsr(pki.ca, csrPem, { name });
   const files = await writeBundle(outDir, name, signed.certPem, pki.ca.certPem);
-  if (existing === undefined) await addClient(dataDir, name, { fingerprint: signed.fingerprint }, access);
-  else await updateClient(dataDir, name, { certificate: { fingerprint: signed.fingerprint, imported: false } });
+  const expires = inspectCertificate(signed.certPem).notAfter;
+  if (existing === undefined) await addClient(dataDir, name, { fingerprint: signed.fingerprint, certificateExpires: expires }, access);
+  else await updateClient(dataDir, name, { certificate: { fingerprint: signed.fingerprint, imported: false, expires } });
   return { fingerprint: signed.fingerprint, files, registered: existing === undefined };
 }

@@ -33,6 +33,8 @@ export interface ClientEntry {
   fingerprint?: string;
   /** The pinned certificate was imported (made elsewhere), not issued by Keyhold's CA. */
   imported?: boolean;
+  /** When the pinned certificate expires (ISO 8601), for the expiry warnings; absent for entries older than this field. */
+  certificateExpires?: string;
   /** A trusted client CA: any certificate it issued whose subject matches the pattern is this client. */
   ca?: TrustedClientCa;
   /** A password the client must also send (KMIP Username and Password credential). */
@@ -162,6 +164,7 @@ export function parseClientsDoc(text: string, file: string): ClientsDoc {
         name: e.name,
         ...(e.fingerprint === undefined ? {} : { fingerprint: e.fingerprint as string }),
         ...(raw.imported === true ? { imported: true } : {}),
+        ...(typeof (raw as { certificateExpires?: unknown }).certificateExpires === 'string' ? { certificateExpires: (raw as { certificateExpires: string }).certificateExpires } : {}),
         ...(raw.ca === undefined ? {} : { ca: trustedClientCa(raw.ca as string, raw.subject as string) }),
         ...(raw.password === undefined ? {} : { password: { username: typeof raw.username === 'string' ? raw.username : e.name, hash: raw.password as string } }),
         added: typeof e.added === 'string' ? e.added : '',
@@ -208,6 +211,7 @@ function serialise(c: ClientEntry): object {
     name: c.name,
     ...(c.fingerprint === undefined ? {} : { fingerprint: c.fingerprint }),
     ...(c.imported === true ? { imported: true } : {}),
+    ...(c.certificateExpires === undefined ? {} : { certificateExpires: c.certificateExpires }),
     ...(c.ca === undefined ? {} : { ca: c.ca.pem, subject: c.ca.subject.text }),
     ...(c.password === undefined ? {} : { username: c.password.username, password: c.password.hash }),
     added: c.added,
@@ -286,6 +290,8 @@ export async function readClients(dataDir: string): Promise<ClientEntry[]> {
 export interface ClientIdentity {
   fingerprint?: string;
   imported?: boolean;
+  /** When the pinned certificate expires (ISO 8601). */
+  certificateExpires?: string;
   ca?: TrustedClientCa;
   password?: PasswordCredential;
 }
@@ -293,7 +299,7 @@ export interface ClientIdentity {
 /** What may change in how a client is recognised; null removes (the client must keep a certificate or a CA). */
 export interface ClientIdentityChange {
   /** A new pinned certificate (e.g. the client's was renewed); null: recognise by the CA alone. */
-  certificate?: { fingerprint: string; imported: boolean } | null;
+  certificate?: { fingerprint: string; imported: boolean; expires?: string } | null;
   ca?: TrustedClientCa | null;
   password?: PasswordCredential | null;
 }
@@ -323,6 +329,7 @@ export async function addClient(dataDir: string, name: string, identity: ClientI
     name,
     ...(identity.fingerprint === undefined ? {} : { fingerprint: identity.fingerprint }),
     ...(identity.imported === true ? { imported: true } : {}),
+    ...(identity.certificateExpires === undefined ? {} : { certificateExpires: identity.certificateExpires }),
     ...(identity.ca === undefined ? {} : { ca: identity.ca }),
     ...(identity.password === undefined ? {} : { password: identity.password }),
     added: new Date().toISOString(),
@@ -351,10 +358,13 @@ export async function updateClient(dataDir: string, name: string, change: Client
   if (change.certificate === null) {
     delete c.fingerprint;
     delete c.imported;
+    delete c.certificateExpires;
   } else if (change.certificate !== undefined) {
     c.fingerprint = change.certificate.fingerprint;
     if (change.certificate.imported) c.imported = true;
     else delete c.imported;
+    if (change.certificate.expires !== undefined) c.certificateExpires = change.certificate.expires;
+    else delete c.certificateExpires;
   }
   if (change.ca === null) delete c.ca;
   else if (change.ca !== undefined) c.ca = change.ca;

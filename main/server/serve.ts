@@ -12,11 +12,12 @@ import { createRouter, storeObjectsPort } from '../kmip/index.js';
 import type { Logger } from '../admin/log.js';
 import { addClient, pinnedCertificate, readAuditedClients, readClientsDoc, trustedClientCa, watchClients, writeAuditedClients, type ClientAccessChange, type ClientIdentity } from './clients.js';
 import { hashPassword, type PasswordCredential } from '../access/credentials.js';
-import { fingerprintOf } from '../pki/index.js';
+import { fingerprintOf, inspectCertificate } from '../pki/index.js';
 import { AuditLog, type AuditRecord } from '../audit/audit-log.js';
 import { acquireLock } from './lock.js';
 import { ObjectAdmin } from './object-admin.js';
 import { watchPki } from './pki-watch.js';
+import { expiryWarnings } from './expiry.js';
 import { startControlSocket, type ControlServer } from './control-socket.js';
 import { EngineHost } from '../engine/host.js';
 import { startKmipTlsServer, type TlsMinVersion } from './tls-listener.js';
@@ -124,6 +125,20 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
       failed: (message) => opts.log.warn(`kmip: the changed certificate files are not used (the running certificate stays): ${message}`),
     });
     cleanups.push(() => pkiWatch.close());
+    // Certificates about to expire: logged and audited at start, then once a day.
+    const checkExpiry = () =>
+      expiryWarnings(opts.dataDir)
+        .then((warnings) => {
+          for (const w of warnings) {
+            opts.log.warn(`kmip: ${w.message}`);
+            audit.record({ kind: 'admin', client: null, address: null, operation: 'certificate expires soon', objects: [], result: 'warning', reason: null, message: w.message });
+          }
+        })
+        .catch((e: unknown) => opts.log.warn(`kmip: could not check certificate expiry: ${(e as Error).message}`));
+    void checkExpiry();
+    const expiryTimer = setInterval(() => void checkExpiry(), 86_400_000);
+    expiryTimer.unref();
+    cleanups.push(() => clearInterval(expiryTimer));
     const objects = new ObjectAdmin({ store, clients: () => readClientsDoc(opts.dataDir), audit: (r) => audit.record(r) });
     return { address: server.address, objects, stop };
   } catch (e) {
@@ -283,7 +298,7 @@ export async function importClient(dataDir: string, name: string, how: ImportedI
   let describe: string;
   if ('certPem' in how) {
     const cert = pinnedCertificate(how.certPem);
-    identity = { fingerprint: cert.fingerprint, imported: true };
+    identity = { fingerprint: cert.fingerprint, imported: true, certificateExpires: cert.notAfter };
     describe = `certificate "${cert.subject}", valid until ${cert.notAfter}`;
   } else {
     const ca = trustedClientCa(how.caPem, how.subject);
@@ -309,6 +324,7 @@ export async function enrolClient(dataDir: string, name: string, outDir: string,
   await writeFileAtomic(files.cert, issued.certPem, 0o644);
   await writeFileAtomic(files.ca, pki.ca.certPem, 0o644);
   // Last: the server accepts the client only once its files are complete.
-  await addClient(dataDir, name, { fingerprint: issued.fingerprint, ...(credential === undefined ? {} : { password: credential }) }, access);
+  const expires = inspectCertificate(issued.certPem).notAfter;
+  await addClient(dataDir, name, { fingerprint: issued.fingerprint, certificateExpires: expires, ...(credential === undefined ? {} : { password: credential }) }, access);
   return { fingerprint: issued.fingerprint, files };
 }
