@@ -4,7 +4,7 @@
 // server picks the changes up within a second (pki-watch.ts, clients.ts).
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { certificateReport, createServerCsr, importServerCert, issueInternalServerCert, parseKeySpec, serverTrustPem, type ServerCertSpec } from '../server/certificates.js';
+import { certificateReport, createServerCsr, importServerCert, issueInternalServerCert, parseKeySpec, replaceInternalCa, serverTrustPem, type ServerCertSpec } from '../server/certificates.js';
 import { reissueClientCert, signClientRequest } from '../server/client-certs.js';
 import { controlRequest } from '../server/control-socket.js';
 import { EXPIRY_WARNING_DAYS, expiryWarnings } from '../server/expiry.js';
@@ -173,6 +173,39 @@ export const CERT_COMMANDS: Record<string, Command> = {
         await fs.writeFile(out, pem);
         write(`CA certificate written to ${path.resolve(out)}\n`);
       } else write(pem);
+    },
+  },
+  'cert new-ca': {
+    usage: 'keyhold cert new-ca [--key rsa-3072|rsa-4096|ec-p384] [--cn NAME] [--days N] [--data-dir DIR]',
+    summary: "replace Keyhold's internal CA with a new one (e.g. EC P-384; run it before the first start to begin with one); a server certificate it issued is re-issued for the same names; registered clients keep working but must be given the new CA (keyhold cert export-ca)",
+    flags: ['--data-dir', '--key', '--cn', '--days'],
+    valueFlags: ['--data-dir', '--key', '--cn', '--days'],
+    async run(flags, _input, write, { io }) {
+      const spec = specOf(flags);
+      try {
+        const r = await replaceInternalCa(dataDirOf(flags), { create: { ...(spec.key ? { key: spec.key } : {}), ...(spec.commonName ? { commonName: spec.commonName } : {}), ...(spec.validityDays ? { validityDays: spec.validityDays } : {}) } });
+        for (const w of r.warnings) io.stderr.write(`keyhold: warning: ${w}\n`);
+        write(`new internal CA: ${r.info.subject.replace(/\n/g, ', ')} (${r.info.publicKey.type}${r.info.publicKey.bits ? ` ${r.info.publicKey.bits}` : ''}${r.info.publicKey.curve ? ` ${r.info.publicKey.curve}` : ''}), valid until ${r.info.notAfter.slice(0, 10)}${r.serverReissued ? '; server certificate re-issued from it' : ''}; give clients the new CA (keyhold cert export-ca)\n`);
+      } catch (e) {
+        throw asCliError(e, 'cannot create the CA');
+      }
+    },
+  },
+  'cert import-ca': {
+    usage: 'keyhold cert import-ca --cert FILE --key FILE [--data-dir DIR]',
+    summary: "use an existing CA (certificate and key, PEM) as Keyhold's internal CA: it signs client certificates and, unless one was imported, the server certificate (re-issued for the same names)",
+    flags: ['--data-dir', '--cert', '--key'],
+    valueFlags: ['--data-dir', '--cert', '--key'],
+    async run(flags, _input, write) {
+      const certPem = await pemFile(flags, '--cert');
+      const keyPem = await pemFile(flags, '--key');
+      if (certPem === undefined || keyPem === undefined) throw new CliError('--cert FILE and --key FILE are required', 2);
+      try {
+        const r = await replaceInternalCa(dataDirOf(flags), { ca: { certPem, keyPem } });
+        write(`internal CA is now ${r.info.subject.replace(/\n/g, ', ')}, valid until ${r.info.notAfter.slice(0, 10)}${r.serverReissued ? '; server certificate re-issued from it' : ''}\n`);
+      } catch (e) {
+        throw asCliError(e, 'cannot import the CA');
+      }
     },
   },
   'client cert': {

@@ -130,6 +130,7 @@ export async function ensurePki(dataDir: string, opts: EnsurePkiOptions = {}): P
   await fs.mkdir(files.dir, { recursive: true, mode: 0o700 });
   const created = { ca: false, server: false };
 
+  await finishCaInstall(files);
   const [caCrt, caKey] = [await exists(files.caCert), await exists(files.caKey)];
   let ca: CaMaterial;
   if (!caCrt && !caKey) {
@@ -204,4 +205,20 @@ export async function finishServerInstall(files: PkiFiles): Promise<void> {
     } else await fs.rename(next(files.serverCa), files.serverCa);
   }
   await fs.rename(next(files.serverCert), files.serverCert);
+}
+
+/** Replaces the internal CA's key and certificate, staged like installServerPair (a crash leaves the old pair or the new one). */
+export async function installCaPair(files: PkiFiles, keyPem: string, certPem: string): Promise<void> {
+  await writeFileAtomic(`${files.caKey}.next`, keyPem, 0o600);
+  await writeFileAtomic(`${files.caCert}.next`, certPem, 0o644);
+  await finishCaInstall(files);
+}
+
+async function finishCaInstall(files: PkiFiles): Promise<void> {
+  if (!(await exists(`${files.caCert}.next`))) {
+    await fs.rm(`${files.caKey}.next`, { force: true });
+    return;
+  }
+  if (await exists(`${files.caKey}.next`)) await fs.rename(`${files.caKey}.next`, files.caKey);
+  await fs.rename(`${files.caCert}.next`, files.caCert);
 }

@@ -14,7 +14,8 @@ import {
   checkCertificate, createCsr, ensurePki, firstProblem, importPkcs12, inspectCertificate, issueServerCert, pkiFiles,
   readPrivateKeyFile, writeFileAtomic, type CertificateCheck, type CertificateInfo, type KeySpec,
 } from '../pki/index.js';
-import { installServerPair } from '../pki/store-files.js';
+import { installCaPair, installServerPair } from '../pki/store-files.js';
+import { createCa, type CaMaterial } from '../pki/index.js';
 
 export interface ServerCertSpec {
   commonName?: string;
@@ -182,4 +183,40 @@ export async function certificateReport(dataDir: string, names?: string[]): Prom
 export async function serverTrustPem(dataDir: string): Promise<string> {
   const pki = await ensurePki(dataDir);
   return pki.serverCaPem ?? pki.ca.certPem;
+}
+
+/**
+ * Replaces Keyhold's internal CA: a new one (RSA-3072 or EC P-384…) or an
+ * existing CA's certificate and key. A server certificate the old CA issued
+ * is re-issued from the new one for the same names. Clients already
+ * registered keep working (they are recognised by their pinned certificate),
+ * but every client must be given the new CA to verify the server.
+ */
+export async function replaceInternalCa(dataDir: string, next: { create: { key?: KeySpec; commonName?: string; validityDays?: number } } | { ca: CaMaterial }): Promise<{ info: CertificateInfo; serverReissued: boolean; warnings: string[] }> {
+  const pki = await ensurePki(dataDir);
+  const ca = 'ca' in next
+    ? next.ca
+    : await createCa({ commonName: next.create.commonName ?? inspectCertificate(pki.ca.certPem).commonName ?? 'Keyhold CA', ...(next.create.key ? { key: next.create.key } : {}), ...(next.create.validityDays ? { validityDays: next.create.validityDays } : {}) });
+  const checks = checkCertificate({ role: 'ca', certPem: ca.certPem, keyPem: ca.keyPem, trustedCaPems: [ca.certPem] });
+  const problem = firstProblem(checks);
+  if (problem !== null) throw new Error(problem);
+  const serverReissued = pki.serverCaPem === null;
+  let server: { keyPem: string; certPem: string } | undefined;
+  if (serverReissued) {
+    const now = inspectCertificate(pki.server.certPem);
+    const issued = await issueServerCert(ca, {
+      includeMachineNames: false,
+      ...(now.commonName === null ? {} : { commonName: now.commonName }),
+      dnsNames: now.dnsNames,
+      ipAddresses: now.ipAddresses,
+      key: now.publicKey.type === 'ec' ? { type: 'ec', curve: now.publicKey.curve === 'prime256v1' || now.publicKey.curve === 'P-256' ? 'P-256' : 'P-384' } : { type: 'rsa', bits: (now.publicKey.bits === 2048 || now.publicKey.bits === 4096 ? now.publicKey.bits : 3072) },
+    });
+    server = { keyPem: issued.keyPem, certPem: issued.certPem };
+  }
+  // Two staged installs, not one: a crash between them leaves the new CA with the old server
+  // certificate, which the next start refuses with "the chain is incomplete"; `keyhold cert
+  // selfsigned` then issues the server certificate from the new CA. Nothing else is lost.
+  await installCaPair(pki.files, ca.keyPem, ca.certPem);
+  if (server !== undefined) await installServerPair(pki.files, server.keyPem, server.certPem, null);
+  return { info: inspectCertificate(ca.certPem), serverReissued, warnings: warningsOf(checks) };
 }
