@@ -3,7 +3,7 @@
 // client certificate, and replacing the server certificate while a
 // connection stays open. Checked with openssl s_client and node:tls.
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,7 +16,8 @@ import { createRouter } from '../main/kmip/index.js';
 import { createCa, issueClientCert, issueServerCert, type IssuedCert } from '../main/pki/index.js';
 import { startKmipTlsServer, type KmipTlsServer } from '../main/server/tls-listener.js';
 import type { TlsProfile } from '../main/server/tls-profile.js';
-import { call, capturingLogger, soleClient } from './support/kmip-tls.js';
+import { call, capturingLogger, enrolCreds, firstLine, soleClient, stopChild } from './support/kmip-tls.js';
+import { REPO_ROOT } from './support/reference.js';
 
 const DISCOVER = encodeTtlv(
   buildRequestMessage({ header: { protocolVersion: { major: 1, minor: 4 } }, batchItems: [{ operation: Enum.Operation.DiscoverVersions, requestPayload: struct(Tag.RequestPayload, []) }] }),
@@ -136,6 +137,27 @@ describe('TLS settings', { timeout: 120_000 }, () => {
       again.destroy();
     });
   }
+
+  it('T06 keyhold serve --tls-profile compatible reaches the listener; the default serve refuses the same client', async () => {
+    const bin = join(REPO_ROOT, 'bin', 'keyhold.mjs');
+    for (const profile of ['compatible', undefined] as const) {
+      const dir = join(root, `serve-${profile ?? 'default'}`);
+      const child = spawn(process.execPath, [bin, 'serve', '--data-dir', dir, '--host', '127.0.0.1', '--port', '0', ...(profile ? ['--tls-profile', profile] : [])], { stdio: ['ignore', 'pipe', 'pipe'] });
+      try {
+        const m = /listening on 127\.0\.0\.1:(\d+)/.exec(await firstLine(child, 60_000));
+        assert.ok(m);
+        const creds = await enrolCreds(join(REPO_ROOT, 'bin', 'keyhold.mjs'), dir, 'old-tape', join(dir, 'out'));
+        f('c.crt', creds.cert!);
+        f('c.key', creds.key!);
+        f('ca.crt', creds.ca);
+        const text = await sClient(Number(m[1]), '-tls1_2', '-cipher', 'AES256-SHA256');
+        if (profile === 'compatible') assert.equal(cipherOf(text), 'AES256-SHA256', text);
+        else assert.match(text, /Cipher is \(NONE\)/, text);
+      } finally {
+        await stopChild(child);
+      }
+    }
+  });
 
   it('T05 a replaced server certificate serves new connections at once; an open connection keeps working', async () => {
     const s = await start();
