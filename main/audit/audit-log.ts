@@ -60,6 +60,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
+import type { AuditEventRecord } from '../../shared/engine/protocol.js';
 
 export const AUDIT_FILE = 'audit.db';
 /** The chain head outside the database: `{"record":N,"batch":B,"hash":"hex"}`, written by the writer after each batch. */
@@ -94,24 +95,8 @@ export interface AuditLogOptions {
   pruneEveryMs?: number;
 }
 
-export interface AuditRecord {
-  /** ISO 8601 time. */
-  at: string;
-  /** connection: a TLS client connected, was refused or closed; request: one batch item; admin: a change to clients or allow-lists, or an audit prune. */
-  kind: 'connection' | 'request' | 'admin';
-  client: string | null;
-  address: string | null;
-  /** The KMIP operation name (requests). */
-  operation: string | null;
-  /** Unique Identifiers the item named or returned (at most MAX_OBJECTS). */
-  objects: string[];
-  /** accepted / refused / closed (connections); Success, OperationFailed, OperationUndone… (requests); applied (admin). */
-  result: string;
-  /** Result Reason name, or why a connection was refused. */
-  reason: string | null;
-  /** The Result Message sent to the client. */
-  message: string | null;
-}
+/** One record (the engine protocol's type: the live audit event carries records as they are stored). */
+export type AuditRecord = AuditEventRecord;
 
 export interface AuditRow extends AuditRecord {
   /** The record's number, from 1. */

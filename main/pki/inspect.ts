@@ -1,5 +1,6 @@
 import { X509Certificate } from 'node:crypto';
 import forge from 'node-forge';
+import { EKU_NAMES } from './x509-parse.js';
 
 /** What the admin UI shows about a certificate. Derived from the certificate only: never any key material. */
 export interface CertificateInfo {
@@ -21,15 +22,6 @@ export interface CertificateInfo {
   publicKey: { type: string; bits: number | null; curve: string | null };
 }
 
-const EKU_NAMES: Record<string, string> = {
-  '1.3.6.1.5.5.7.3.1': 'serverAuth',
-  '1.3.6.1.5.5.7.3.2': 'clientAuth',
-  '1.3.6.1.5.5.7.3.3': 'codeSigning',
-  '1.3.6.1.5.5.7.3.4': 'emailProtection',
-  '1.3.6.1.5.5.7.3.8': 'timeStamping',
-  '1.3.6.1.5.5.7.3.9': 'OCSPSigning',
-  '2.5.29.37.0': 'anyExtendedKeyUsage',
-};
 
 const KU_BITS = [
   'digitalSignature', 'nonRepudiation', 'keyEncipherment', 'dataEncipherment',

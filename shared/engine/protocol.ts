@@ -177,16 +177,23 @@ export const engineMethods = {
   crashForTests: method(object({ how: oneOf('throw', 'exit', 'hang', 'reject') }), nullValue),
 } as const;
 
-/** One audit record as the log stores it (main/audit/audit-log.ts AuditRecord). */
+/** One audit record as the log stores it (main/audit/audit-log.ts): names, addresses, identifiers and results, never secrets. */
 export interface AuditEventRecord {
+  /** ISO 8601 time. */
   at: string;
+  /** connection: a TLS client connected, was refused or closed; request: one batch item; admin: an operator's change, or an audit prune. */
   kind: 'connection' | 'request' | 'admin';
   client: string | null;
   address: string | null;
+  /** The KMIP operation name (requests), or the administrative action. */
   operation: string | null;
+  /** Unique Identifiers the item named or returned (at most MAX_OBJECTS). */
   objects: string[];
+  /** accepted / refused / closed (connections); Success, OperationFailed, OperationUndone… (requests); applied / warning (admin). */
   result: string;
+  /** Result Reason name, or why a connection was refused. */
   reason: string | null;
+  /** The Result Message sent to the client, or what an administrative change was. */
   message: string | null;
 }
 

@@ -16,6 +16,7 @@ the TLS settings.
 """
 import argparse
 import json
+import os
 import sys
 import tempfile
 import warnings
@@ -124,6 +125,7 @@ def main():
     reader.close()
     if args.pw_cert:
         password_steps(args, conf.name)
+    os.unlink(conf.name)
     return 0 if all(results) else 1
 
 
