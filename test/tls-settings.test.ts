@@ -138,7 +138,7 @@ describe('TLS settings', { timeout: 120_000 }, () => {
     });
   }
 
-  it('T06 keyhold serve --tls-profile compatible reaches the listener; the default serve refuses the same client', async () => {
+  it('T06 keyhold serve --tls-profile compatible reaches the listener; the default serve refuses the same client; both refuse TLS 1.1 (openssl s_client)', async () => {
     const bin = join(REPO_ROOT, 'bin', 'keyhold.mjs');
     for (const profile of ['compatible', undefined] as const) {
       const dir = join(root, `serve-${profile ?? 'default'}`);
@@ -153,6 +153,10 @@ describe('TLS settings', { timeout: 120_000 }, () => {
         const text = await sClient(Number(m[1]), '-tls1_2', '-cipher', 'AES256-SHA256');
         if (profile === 'compatible') assert.equal(cipherOf(text), 'AES256-SHA256', text);
         else assert.match(text, /Cipher is \(NONE\)/, text);
+        // And TLS 1.1 is refused by the running server, whatever the profile.
+        const old = await sClient(Number(m[1]), '-tls1_1', '-cipher', 'DEFAULT@SECLEVEL=0');
+        assert.match(old, /Cipher is \(NONE\)/, old);
+        assert.match(old, /alert protocol version|no protocols available|unsupported protocol/i, old);
       } finally {
         await stopChild(child);
       }
