@@ -5,7 +5,7 @@
 // "made elsewhere" are built here with node-forge, independently of main/pki.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { generateKeyPairSync } from 'node:crypto';
+import { generateKeyPairSync, X509Certificate } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,9 +16,9 @@ import { buildRequestMessage, parseResponseMessage, type Authentication, type Re
 import { Enum, Tag } from '../shared/kmip/registry/index.js';
 import { decodeTtlv, encodeTtlv, struct } from '../shared/kmip/ttlv/index.js';
 import { parseGrants } from '../main/access/policy.js';
-import { MISSING_CREDENTIAL, WRONG_CREDENTIAL } from '../main/access/credentials.js';
+import { ConnectionCredentials, hashPassword, LoginFailures, MISSING_CREDENTIAL, TOO_MANY_FAILURES, WRONG_CREDENTIAL } from '../main/access/credentials.js';
 import { enrolClient, importClient, startServer, type RunningServer } from '../main/server/serve.js';
-import { pinnedCertificate, readClientsDoc, registryOf, type PeerCertificate } from '../main/server/clients.js';
+import { pinnedCertificate, readClientsDoc, registryOf, trustedClientCa, type PeerCertificate } from '../main/server/clients.js';
 import { queryAudit } from '../main/audit/audit-log.js';
 import { capturingLogger, call, connect, type Creds } from './support/kmip-tls.js';
 import { REPO_ROOT } from './support/reference.js';
@@ -194,8 +194,11 @@ describe('client identities over TLS', { timeout: 180_000 }, () => {
     assert.equal((await queryAs(creds(esx01))).resultStatus, Enum.ResultStatus.Success);
   });
 
-  it("I05 Keyhold's own CA cannot be imported as a client CA", async () => {
+  it("I05 Keyhold's own CA cannot be a client CA, added or set", async () => {
     await assert.rejects(importClient(dir, 'sneaky', { caPem: keyholdCa, subject: '*' }), /Keyhold's own CA/);
+    const r = await cli('client', 'set', 'tape7', '--data-dir', dir, '--ca', file('keyhold-ca.crt', keyholdCa), '--subject', '*');
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /Keyhold's own CA/);
   });
 
   it('I06 a client with a password: no credential or a wrong one answers Authentication Not Successful; the right one works', async () => {
@@ -252,6 +255,23 @@ describe('client identities over TLS', { timeout: 180_000 }, () => {
     assert.match(list.stdout, /^esx-hosts\tCA [0-9a-f]{16}… CN=esx-01\.corp\.example\t/m);
   });
 
+  it('I10 a replaced pinned certificate stops serving its open connection at the next request', async () => {
+    const s = await connect(server.address.port, creds(selfSigned));
+    assert.equal(parseResponseMessage(decodeTtlv(await call(s, query()))).batchItems[0]!.resultStatus, Enum.ResultStatus.Success);
+    const r = await cli('client', 'set', 'tape7', '--data-dir', dir, '--cert', file('tape8.crt', strangerSelfSigned.certPem));
+    assert.equal(r.code, 0, r.stderr);
+    const until = Date.now() + 3000;
+    let closed = false;
+    while (!closed && Date.now() < until) {
+      closed = await call(s, query(), 1000).then(() => false, () => true);
+      if (!closed) await new Promise((res) => setTimeout(res, 100));
+    }
+    s.destroy();
+    assert.ok(closed, 'the old certificate kept its connection');
+    await auditSays((x) => x.kind === 'connection' && x.client === 'tape7' && x.result === 'closed', 'closed recorded');
+    assert.equal((await queryAs(creds(strangerSelfSigned))).resultStatus, Enum.ResultStatus.Success);
+  });
+
   it('I09 the username defaults to the client name', async () => {
     const out = join(root, 'p2');
     await enrolClient(dir, 'db-node', out, { grants: parseGrants('query') }, { password: PASSWORD });
@@ -264,8 +284,10 @@ describe('client identities over TLS', { timeout: 180_000 }, () => {
 describe('recognising a certificate (registry, pure)', () => {
   const base = { added: '', grants: [], groups: [], ips: [], description: '', enabled: true };
   const fp = 'a'.repeat(64);
+  const any = makeCert('x');
+  const der = (m: Made) => new X509Certificate(m.certPem).raw;
   const peer = (over: Partial<PeerCertificate> = {}): PeerCertificate => ({
-    fingerprint: fp, issuers: [], subject: { CN: 'x' }, trusted: false, error: 'DEPTH_ZERO_SELF_SIGNED_CERT',
+    fingerprint: fp, der: der(any), chain: [], subject: { CN: 'x' }, trusted: false, error: 'DEPTH_ZERO_SELF_SIGNED_CERT',
     notBefore: new Date(Date.now() - DAY), notAfter: new Date(Date.now() + DAY), ...over,
   });
   const reg = registryOf({ clients: [{ ...base, name: 'pinned', fingerprint: fp, imported: true }], allow: [], retired: [] });
@@ -283,6 +305,46 @@ describe('recognising a certificate (registry, pure)', () => {
   it('R02 an unpinned certificate needs a trusted chain and a matching pattern', () => {
     assert.match((reg.recognise(peer({ fingerprint: 'b'.repeat(64) })) as { refusal: string }).refusal, /not registered and not from a trusted CA/);
     assert.match((reg.recognise(peer({ fingerprint: 'b'.repeat(64), trusted: true, error: null })) as { refusal: string }).refusal, /is not registered$/);
+  });
+
+  it('R04 a client CA counts only when signatures lead to it, not a CA with the same name sent in the chain', () => {
+    // Two CAs with the same name: X trusts A, Y trusts B. Y holds B's key and sends A's public certificate as "its" issuer.
+    const caA = makeCert('Same Name CA', { ca: true });
+    const caB = makeCert('Same Name CA', { ca: true });
+    const leaf = makeCert('esx-evil', { issuer: caB });
+    const entry = (name: string, ca: Made) => ({ ...base, name, ca: trustedClientCa(ca.certPem, '*') });
+    const r = registryOf({ clients: [entry('X-victim', caA), entry('Y', caB)], allow: [], retired: [] });
+    const p = peer({ fingerprint: 'c'.repeat(64), der: der(leaf), chain: [der(caA)], subject: { CN: 'esx-evil' }, trusted: true, error: null });
+    assert.deepEqual(r.recognise(p), { name: 'Y' });
+    const onlyX = registryOf({ clients: [entry('X-victim', caA)], allow: [], retired: [] });
+    assert.match((onlyX.recognise(p) as { refusal: string }).refusal, /is not registered$/);
+  });
+
+  it("R05 Keyhold's own CA is never a client CA, and a disabled client that matches is not shadowed by a broader pattern", () => {
+    const ca = makeCert('Corp CA', { ca: true });
+    const host = makeCert('esx-7.corp', { issuer: ca });
+    const p = peer({ fingerprint: 'd'.repeat(64), der: der(host), chain: [der(ca)], subject: { CN: 'esx-7.corp' }, trusted: true, error: null });
+    const fleet = { ...base, name: 'fleet', ca: trustedClientCa(ca.certPem, 'CN=esx-*') };
+    const seven = { ...base, name: 'esx-7', enabled: false, ca: trustedClientCa(ca.certPem, 'CN=esx-7.corp') };
+    assert.deepEqual(registryOf({ clients: [fleet, seven], allow: [], retired: [] }).recognise(p), { name: 'esx-7' });
+    assert.deepEqual(registryOf({ clients: [fleet], allow: [], retired: [] }).recognise(p), { name: 'fleet' });
+    const internal = registryOf({ clients: [fleet], allow: [], retired: [] }, { internalCa: () => fleet.ca.fingerprint });
+    assert.match((internal.recognise(p) as { refusal: string }).refusal, /is not registered$/);
+  });
+
+  it('R06 after 10 wrong passwords in a minute a client is refused without a password check, for that minute', async () => {
+    let t = 1_000_000;
+    const failures = new LoginFailures(() => t);
+    const required = { username: 'vc', hash: await hashPassword('the right password 1') };
+    const conn = new ConnectionCredentials('vc', failures);
+    for (let i = 0; i < 10; i++) assert.equal(await conn.check(required, userPass('vc', `wrong password ${i}xx`)), WRONG_CREDENTIAL);
+    // Even the right password now waits out the minute (from another connection too), and costs no scrypt.
+    const other = new ConnectionCredentials('vc', failures);
+    const started = performance.now();
+    assert.equal(await other.check(required, userPass('vc', 'the right password 1')), TOO_MANY_FAILURES);
+    assert.ok(performance.now() - started < 20, 'a locked check should not run scrypt');
+    t += 60_001;
+    assert.equal(await other.check(required, userPass('vc', 'the right password 1')), undefined);
   });
 
   it('R03 pinnedCertificate accepts a certificate without Extended Key Usage (any use)', () => {

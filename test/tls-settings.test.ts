@@ -38,7 +38,7 @@ describe('TLS settings', { timeout: 120_000 }, () => {
   const servers: KmipTlsServer[] = [];
   const captured = capturingLogger();
 
-  async function start(profile?: TlsProfile, cert = server1): Promise<KmipTlsServer> {
+  async function start(profile?: TlsProfile, cert = server1, minVersion?: 'TLSv1.3'): Promise<KmipTlsServer> {
     const s = await startKmipTlsServer({
       host: '127.0.0.1',
       port: 0,
@@ -49,6 +49,7 @@ describe('TLS settings', { timeout: 120_000 }, () => {
       context: { router: createRouter(), clock: () => new Date(), server: { vendorIdentification: 'Keyhold' } },
       log: captured.log,
       ...(profile === undefined ? {} : { tlsProfile: profile }),
+      ...(minVersion === undefined ? {} : { minVersion }),
     });
     servers.push(s);
     return s;
@@ -161,6 +162,16 @@ describe('TLS settings', { timeout: 120_000 }, () => {
         await stopChild(child);
       }
     }
+  });
+
+  it('T07 a TLS 1.3-only server stays TLS 1.3-only after its certificate is replaced', async () => {
+    const s = await start(undefined, server1, 'TLSv1.3');
+    const before = await sClient(s.address.port, '-tls1_2');
+    assert.match(before, /Cipher is \(NONE\)/, before);
+    s.replaceCredentials({ certPem: server2.certPem, keyPem: server2.keyPem, caCertPem: caPem });
+    const after = await sClient(s.address.port, '-tls1_2');
+    assert.match(after, /Cipher is \(NONE\)/, after);
+    assert.match(await sClient(s.address.port, '-tls1_3'), /TLSv1\.3/);
   });
 
   it('T05 a replaced server certificate serves new connections at once; an open connection keeps working', async () => {

@@ -71,6 +71,38 @@ export async function verifyPassword(password: string, record: string): Promise<
 export const WRONG_CREDENTIAL = 'the username or password is not correct';
 export const MISSING_CREDENTIAL = 'this client must authenticate with a Username and Password credential in the Request Header';
 
+export const TOO_MANY_FAILURES = 'too many wrong passwords for this client in the last minute; retry later';
+
+/**
+ * Wrong passwords per client, over all its connections: after MAX_FAILURES
+ * in a minute the client's password checks are refused for that minute
+ * without running scrypt, so a stolen certificate cannot be used to guess
+ * passwords at the speed of the thread pool (nor to keep it busy).
+ */
+export class LoginFailures {
+  static readonly MAX_FAILURES = 10;
+  static readonly WINDOW_MS = 60_000;
+  private readonly failures = new Map<string, number[]>();
+
+  constructor(private readonly now: () => number = () => Date.now()) {}
+
+  private recent(client: string): number[] {
+    const since = this.now() - LoginFailures.WINDOW_MS;
+    const list = (this.failures.get(client) ?? []).filter((t) => t > since);
+    if (list.length === 0) this.failures.delete(client);
+    else this.failures.set(client, list);
+    return list;
+  }
+
+  locked(client: string): boolean {
+    return this.recent(client).length >= LoginFailures.MAX_FAILURES;
+  }
+
+  note(client: string): void {
+    this.failures.set(client, [...this.recent(client), this.now()]);
+  }
+}
+
 /**
  * One connection's password check. Answers undefined when the request may
  * proceed, or the Result Message for Authentication Not Successful.
@@ -78,6 +110,11 @@ export const MISSING_CREDENTIAL = 'this client must authenticate with a Username
 export class ConnectionCredentials {
   /** Digest of the (username, password) that last verified, and the record it verified against. */
   private verified: { digest: Buffer; record: string } | undefined;
+
+  constructor(
+    private readonly client: string,
+    private readonly failures: LoginFailures = new LoginFailures(),
+  ) {}
 
   async check(required: PasswordCredential | undefined, auth: Authentication | undefined): Promise<string | undefined> {
     if (required === undefined) return undefined;
@@ -87,9 +124,13 @@ export class ConnectionCredentials {
     const digest = createHash('sha256').update(cred.username).update('\0').update(password).digest();
     const v = this.verified;
     if (v !== undefined && v.record === required.hash && timingSafeEqual(v.digest, digest)) return undefined;
+    if (this.failures.locked(this.client)) return TOO_MANY_FAILURES;
     // The password is checked even for a wrong username, so that timing does not tell which was wrong.
     const ok = await verifyPassword(password, required.hash);
-    if (!ok || cred.username !== required.username) return WRONG_CREDENTIAL;
+    if (!ok || cred.username !== required.username) {
+      this.failures.note(this.client);
+      return WRONG_CREDENTIAL;
+    }
     this.verified = { digest, record: required.hash };
     return undefined;
   }

@@ -240,7 +240,8 @@ async function processUnguarded(bytes: Uint8Array, ctx: ServerContext): Promise<
   if (option !== undefined && option !== BECO.Stop && option !== BECO.Continue && option !== BECO.Undo) {
     return encodeResponse(header, [failedItem(env.version, 'InvalidField', `Batch Error Continuation Option ${option} is not a defined value`)]);
   }
-  const denied = ctx.authenticate === undefined ? undefined : await ctx.authenticate(env.header.authentication);
+  // A client over its request rate is refused (runBatch) without paying for a password check.
+  const denied = ctx.authenticate === undefined || ctx.refuse !== undefined ? undefined : await ctx.authenticate(env.header.authentication);
   const items =
     denied === undefined
       ? await runBatch(env.header, env.items, env.version, ctx)

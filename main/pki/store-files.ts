@@ -14,6 +14,13 @@ export interface EnsurePkiOptions extends ServerCertOptions {
   /** Key of a new CA; default RSA-3072. (`key` is the server certificate's.) */
   caKey?: KeySpec;
   serverValidityDays?: number;
+  /**
+   * Read what is there and write nothing: no CA or server certificate is
+   * created and no staged install is completed or discarded. For readers
+   * (the running server's certificate poll, `status`, `cert show`), which
+   * must never race a writer that is staging files.
+   */
+  readOnly?: boolean;
 }
 
 export interface PkiFiles {
@@ -130,9 +137,10 @@ export async function ensurePki(dataDir: string, opts: EnsurePkiOptions = {}): P
   await fs.mkdir(files.dir, { recursive: true, mode: 0o700 });
   const created = { ca: false, server: false };
 
-  await finishCaInstall(files);
+  if (opts.readOnly !== true) await finishCaInstall(files);
   const [caCrt, caKey] = [await exists(files.caCert), await exists(files.caKey)];
   let ca: CaMaterial;
+  if (opts.readOnly === true && !(caCrt && caKey)) throw new Error(`no complete internal CA in ${files.dir} (it is created when the server first starts)`);
   if (!caCrt && !caKey) {
     ca = await createCa({
       commonName: opts.caCommonName ?? `Keyhold CA (${os.hostname()})`.slice(0, 64),
@@ -154,8 +162,9 @@ export async function ensurePki(dataDir: string, opts: EnsurePkiOptions = {}): P
     if (!new X509Certificate(ca.certPem).ca) throw new Error(`${files.caCert} is not a CA certificate`);
   }
 
-  await finishServerInstall(files);
+  if (opts.readOnly !== true) await finishServerInstall(files);
   const [srvCrt, srvKey] = [await exists(files.serverCert), await exists(files.serverKey)];
+  if (opts.readOnly === true && !(srvCrt && srvKey)) throw new Error(`no server certificate and key in ${files.dir}`);
   let server: { certPem: string; keyPem: string };
   let serverCaPem: string | null = null;
   if (created.ca || !srvCrt || !srvKey) {
@@ -197,14 +206,14 @@ export async function finishServerInstall(files: PkiFiles): Promise<void> {
     await fs.rm(next(files.serverCa), { force: true });
     return;
   }
-  if (await exists(next(files.serverKey))) await fs.rename(next(files.serverKey), files.serverKey);
+  if (await exists(next(files.serverKey))) await renameIfThere(next(files.serverKey), files.serverKey);
   if (await exists(next(files.serverCa))) {
     if ((await fs.readFile(next(files.serverCa), 'utf8')) === '') {
       await fs.rm(files.serverCa, { force: true });
       await fs.rm(next(files.serverCa), { force: true });
-    } else await fs.rename(next(files.serverCa), files.serverCa);
+    } else await renameIfThere(next(files.serverCa), files.serverCa);
   }
-  await fs.rename(next(files.serverCert), files.serverCert);
+  await renameIfThere(next(files.serverCert), files.serverCert);
 }
 
 /** Replaces the internal CA's key and certificate, staged like installServerPair (a crash leaves the old pair or the new one). */
@@ -219,6 +228,15 @@ async function finishCaInstall(files: PkiFiles): Promise<void> {
     await fs.rm(`${files.caKey}.next`, { force: true });
     return;
   }
-  if (await exists(`${files.caKey}.next`)) await fs.rename(`${files.caKey}.next`, files.caKey);
-  await fs.rename(`${files.caCert}.next`, files.caCert);
+  if (await exists(`${files.caKey}.next`)) await renameIfThere(`${files.caKey}.next`, files.caKey);
+  await renameIfThere(`${files.caCert}.next`, files.caCert);
+}
+
+/** A rename another process may have done first (two writers completing the same staged install). */
+async function renameIfThere(from: string, to: string): Promise<void> {
+  try {
+    await fs.rename(from, to);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+  }
 }

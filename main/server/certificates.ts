@@ -15,6 +15,7 @@ import {
   readPrivateKeyFile, writeFileAtomic, type CertificateCheck, type CertificateInfo, type KeySpec,
 } from '../pki/index.js';
 import { installCaPair, installServerPair } from '../pki/store-files.js';
+import { readClientsDoc } from './clients.js';
 import { createCa, type CaMaterial } from '../pki/index.js';
 
 export interface ServerCertSpec {
@@ -163,7 +164,7 @@ export interface CertificateReport {
 
 /** What `keyhold cert show` prints: the certificates in use and every check, with names clients use if given. */
 export async function certificateReport(dataDir: string, names?: string[]): Promise<CertificateReport> {
-  const pki = await ensurePki(dataDir);
+  const pki = await ensurePki(dataDir, { readOnly: true });
   const [leaf, ...intermediates] = splitPem(pki.server.certPem);
   const serverCaPem = pki.serverCaPem ?? pki.ca.certPem;
   const checks = checkCertificate({ role: 'server', certPem: pki.server.certPem, keyPem: pki.server.keyPem, trustedCaPems: [serverCaPem], ...(names === undefined ? {} : { names }) });
@@ -181,7 +182,7 @@ export async function certificateReport(dataDir: string, names?: string[]): Prom
 
 /** The CA certificate clients must trust to verify the server (PEM). */
 export async function serverTrustPem(dataDir: string): Promise<string> {
-  const pki = await ensurePki(dataDir);
+  const pki = await ensurePki(dataDir, { readOnly: true });
   return pki.serverCaPem ?? pki.ca.certPem;
 }
 
@@ -198,6 +199,9 @@ export async function replaceInternalCa(dataDir: string, next: { create: { key?:
     ? next.ca
     : await createCa({ commonName: next.create.commonName ?? inspectCertificate(pki.ca.certPem).commonName ?? 'Keyhold CA', ...(next.create.key ? { key: next.create.key } : {}), ...(next.create.validityDays ? { validityDays: next.create.validityDays } : {}) });
   const checks = checkCertificate({ role: 'ca', certPem: ca.certPem, keyPem: ca.keyPem, trustedCaPems: [ca.certPem] });
+  const newFingerprint = new X509Certificate(ca.certPem).fingerprint256.replace(/:/g, '').toLowerCase();
+  const clash = (await readClientsDoc(dataDir)).clients.find((c) => c.ca?.fingerprint === newFingerprint);
+  if (clash !== undefined) throw new Error(`client "${clash.name}" is recognised by this CA's certificates; Keyhold's own CA cannot also be a client CA (change that client first)`);
   const problem = firstProblem(checks);
   if (problem !== null) throw new Error(problem);
   const serverReissued = pki.serverCaPem === null;

@@ -305,8 +305,11 @@ export interface ClientIdentityChange {
 }
 
 /** The identity of a client without its access: what the CLI and the admin UI show. */
-function checkIdentity(name: string, id: ClientIdentity, others: readonly ClientEntry[]): void {
+function checkIdentity(dataDir: string, name: string, id: ClientIdentity, others: readonly ClientEntry[]): void {
   if (id.fingerprint === undefined && id.ca === undefined) throw new Error(`client "${name}" needs a certificate or a client CA to be recognised by`);
+  if (id.ca !== undefined && id.ca.fingerprint === internalCaFingerprint(dataDir)) {
+    throw new Error("that is Keyhold's own CA: issue this client a certificate with `keyhold client add NAME --out DIR` (or `client cert`) instead");
+  }
   if (id.fingerprint !== undefined) {
     if (!FINGERPRINT.test(id.fingerprint)) throw new Error('a certificate fingerprint is 64 hex digits (SHA-256)');
     const holder = others.find((c) => c.name !== name && c.fingerprint === id.fingerprint);
@@ -324,7 +327,7 @@ export async function addClient(dataDir: string, name: string, identity: ClientI
   const doc = await readClientsDoc(dataDir);
   if (doc.clients.some((c) => c.name === name)) throw new Error(`a client named "${name}" is already registered`);
   if (doc.retired.includes(name)) throw new Error(`"${name}" belonged to a removed client whose objects still carry that name; choose another name`);
-  checkIdentity(name, identity, doc.clients);
+  checkIdentity(dataDir, name, identity, doc.clients);
   doc.clients.push({
     name,
     ...(identity.fingerprint === undefined ? {} : { fingerprint: identity.fingerprint }),
@@ -370,7 +373,7 @@ export async function updateClient(dataDir: string, name: string, change: Client
   else if (change.ca !== undefined) c.ca = change.ca;
   if (change.password === null) delete c.password;
   else if (change.password !== undefined) c.password = change.password;
-  checkIdentity(name, c, doc.clients);
+  checkIdentity(dataDir, name, c, doc.clients);
   await writeDoc(dataDir, doc);
   return c;
 }
@@ -397,8 +400,15 @@ export async function setServerAllowList(dataDir: string, items: readonly string
 export interface PeerCertificate {
   /** SHA-256 of the DER certificate, lowercase hex. */
   fingerprint: string;
-  /** SHA-256 of each certificate above it in the verified chain, up to the trust anchor. */
-  issuers: readonly string[];
+  /** The certificate (DER). */
+  der: Uint8Array;
+  /**
+   * The other certificates the TLS layer linked above it (DER), as the client
+   * sent them or the trust store supplied them. Node links these by name and
+   * key identifier only, not by signature: recognise() verifies every
+   * signature itself before it trusts a path to a client CA.
+   */
+  chain: readonly Uint8Array[];
   subject: Subject;
   /** OpenSSL verified the chain up to a trusted CA (Keyhold's or an imported client CA). */
   trusted: boolean;
@@ -415,6 +425,8 @@ export type Recognition = { name: string } | { refusal: string };
 export interface ClientRegistry {
   /** Which client this certificate is, or why it is refused (unknown, untrusted, expired…). */
   recognise(peer: PeerCertificate, now?: Date): Recognition;
+  /** Changes whenever the clients change: an open connection re-checks its certificate then. */
+  generation(): number;
   /** The enabled client with its current permissions (changes to the file apply within a second), or undefined. */
   principal(name: string): Principal | undefined;
   /** Why this client may not connect (unknown, disabled, or from an address outside the server-wide or its own list), or undefined when it may. */
@@ -452,10 +464,13 @@ interface Loaded {
   ipsByName: Map<string, AllowList>;
   allow: AllowList;
   cas: string[];
+  /** Parsed client CA certificates by fingerprint. */
+  caCerts: Map<string, X509Certificate>;
 }
 
 function load(doc: ClientsDoc): Loaded {
   return {
+    caCerts: new Map(doc.clients.flatMap((c) => (c.ca === undefined ? [] : [[c.ca.fingerprint, new X509Certificate(c.ca.pem)] as const]))),
     principals: principals(doc.clients),
     byName: new Map(doc.clients.map((c) => [c.name, c])),
     byFingerprint: new Map(doc.clients.flatMap((c) => (c.fingerprint === undefined ? [] : [[c.fingerprint, c] as const]))),
@@ -465,32 +480,79 @@ function load(doc: ClientsDoc): Loaded {
   };
 }
 
-function recognise(current: Loaded, peer: PeerCertificate, now: Date): Recognition {
+/**
+ * Whether a path of valid signatures leads from `leaf` through CA
+ * certificates of `chain` to `anchor` (at most 8 links). OpenSSL verified some
+ * chain to some trusted CA; this ties the certificate to this very CA.
+ */
+function signedUpTo(leaf: X509Certificate, chain: readonly X509Certificate[], anchor: X509Certificate): boolean {
+  let current = leaf;
+  for (let depth = 0; depth < 8; depth++) {
+    if (current.checkIssued(anchor) && current.verify(anchor.publicKey)) return true;
+    const next = chain.find((p) => p.ca && p.fingerprint256 !== current.fingerprint256 && current.checkIssued(p) && current.verify(p.publicKey));
+    if (next === undefined) return false;
+    current = next;
+  }
+  return false;
+}
+
+function recognise(current: Loaded, peer: PeerCertificate, now: Date, internalCa: string | undefined): Recognition {
   const pinned = current.byFingerprint.get(peer.fingerprint);
   if (pinned !== undefined) {
     const problem = pinnedProblem(peer, now);
     return problem === undefined ? { name: pinned.name } : { refusal: `client "${pinned.name}": ${problem}` };
   }
   if (!peer.trusted) return { refusal: `client certificate ${peer.fingerprint} is not registered and not from a trusted CA (${String(peer.error)})` };
-  const byCa = [...current.byName.values()].filter((c) => c.ca !== undefined && peer.issuers.includes(c.ca.fingerprint));
-  // Enabled clients first: a disabled one with the same pattern must not shadow a live one.
-  const match = [...byCa.filter((c) => c.enabled), ...byCa.filter((c) => !c.enabled)].find((c) => subjectMatches(c.ca!.subject, peer.subject));
+  let leaf: X509Certificate;
+  let chain: X509Certificate[];
+  try {
+    leaf = new X509Certificate(peer.der);
+    chain = peer.chain.map((d) => new X509Certificate(d));
+  } catch {
+    return { refusal: `client certificate ${peer.fingerprint} could not be read` };
+  }
+  const issuedBy = new Map<string, boolean>();
+  const byCa = [...current.byName.values()].filter((c) => {
+    const ca = c.ca;
+    if (ca === undefined || ca.fingerprint === internalCa) return false;
+    let ok = issuedBy.get(ca.fingerprint);
+    if (ok === undefined) {
+      ok = signedUpTo(leaf, chain, current.caCerts.get(ca.fingerprint)!);
+      issuedBy.set(ca.fingerprint, ok);
+    }
+    return ok;
+  });
+  const matches = byCa.filter((c) => subjectMatches(c.ca!.subject, peer.subject));
+  // A disabled client that matches wins: disabling a host's entry must refuse it, even when a broader pattern also matches.
+  const match = matches.find((c) => !c.enabled) ?? matches[0];
   if (match !== undefined) return { name: match.name };
   if (byCa.length > 0) return { refusal: `client certificate "${formatSubject(peer.subject)}" from CA "${byCa[0]!.ca!.name}" matches no client's subject pattern` };
   return { refusal: `client certificate ${peer.fingerprint} is not registered` };
 }
 
+export interface RegistryOptions {
+  /**
+   * SHA-256 of Keyhold's own CA: never accepted as a client CA (a client
+   * recognised by "any certificate of Keyhold's CA" would make removed and
+   * replaced client certificates valid again).
+   */
+  internalCa?: () => string | undefined;
+}
+
 /** A registry over a fixed set of clients (tests, and the core of watchClients). */
-export function registryOf(doc: ClientsDoc): ClientRegistry & { replace(doc: ClientsDoc): void } {
+export function registryOf(doc: ClientsDoc, opts: RegistryOptions = {}): ClientRegistry & { replace(doc: ClientsDoc): void } {
   let current = load(doc);
+  let generation = 0;
   const listeners = new Set<() => void>();
   return {
     replace(next) {
       const before = current.cas.join();
       current = load(next);
+      generation++;
       if (current.cas.join() !== before) for (const l of listeners) l();
     },
-    recognise: (peer, now = new Date()) => recognise(current, peer, now),
+    recognise: (peer, now = new Date()) => recognise(current, peer, now, opts.internalCa?.()),
+    generation: () => generation,
     principal: (name) => current.principals.get(name),
     addressRefusal(name, address) {
       const c = current.byName.get(name);
@@ -576,7 +638,7 @@ export async function watchClients(
 ): Promise<ClientRegistry> {
   const file = clientsFile(dataDir);
   let doc = await readClientsDoc(dataDir);
-  const registry = registryOf(doc);
+  const registry = registryOf(doc, { internalCa: () => internalCaFingerprint(dataDir) });
   if (opts.since !== undefined) {
     const changes = clientChanges(opts.since, doc);
     if (changes.length > 0) opts.onChange?.(changes, doc, true);
@@ -612,6 +674,7 @@ export async function watchClients(
   poll.unref();
   return {
     recognise: registry.recognise,
+    generation: registry.generation,
     principal: registry.principal,
     addressRefusal: registry.addressRefusal,
     trustedCas: registry.trustedCas,
@@ -625,4 +688,21 @@ function stamp(file: string): string {
     const st = fs.statSync(file, { bigint: true });
     return `${st.ino}:${st.size}:${st.mtimeNs}`;
   } catch { return 'absent'; }
+}
+
+/** SHA-256 of DIR/pki/ca.crt, cached by the file's stamp (it changes only with `cert new-ca|import-ca`). */
+const caCache = new Map<string, { stamp: string; fingerprint: string | undefined }>();
+export function internalCaFingerprint(dataDir: string): string | undefined {
+  const file = path.join(dataDir, 'pki', 'ca.crt');
+  const now = stamp(file);
+  const hit = caCache.get(file);
+  if (hit !== undefined && hit.stamp === now) return hit.fingerprint;
+  let fingerprint: string | undefined;
+  try {
+    fingerprint = new X509Certificate(fs.readFileSync(file)).fingerprint256.replace(/:/g, '').toLowerCase();
+  } catch {
+    fingerprint = undefined;
+  }
+  caCache.set(file, { stamp: now, fingerprint });
+  return fingerprint;
 }

@@ -27,7 +27,7 @@ function warning(what: string, notAfter: string, now: Date): ExpiryWarning | und
 }
 
 export async function expiryWarnings(dataDir: string, now = new Date()): Promise<ExpiryWarning[]> {
-  const pki = await ensurePki(dataDir);
+  const pki = await ensurePki(dataDir, { readOnly: true });
   const out: (ExpiryWarning | undefined)[] = [
     warning('the server certificate', inspectCertificate(pki.server.certPem).notAfter, now),
     warning("Keyhold's CA certificate", inspectCertificate(pki.ca.certPem).notAfter, now),

@@ -35,7 +35,7 @@ export function watchPki(
     const now = stamp();
     if (now === last) return;
     busy = true;
-    ensurePki(dataDir)
+    ensurePki(dataDir, { readOnly: true })
       .then((pki) => {
         last = now;
         lastFailure = '';

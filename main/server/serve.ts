@@ -12,7 +12,7 @@ import { createRouter, storeObjectsPort } from '../kmip/index.js';
 import type { Logger } from '../admin/log.js';
 import { addClient, pinnedCertificate, readAuditedClients, readClientsDoc, trustedClientCa, watchClients, writeAuditedClients, type ClientAccessChange, type ClientIdentity } from './clients.js';
 import { hashPassword, type PasswordCredential } from '../access/credentials.js';
-import { fingerprintOf, inspectCertificate } from '../pki/index.js';
+import { inspectCertificate } from '../pki/index.js';
 import { AuditLog, type AuditRecord } from '../audit/audit-log.js';
 import { acquireLock } from './lock.js';
 import { ObjectAdmin } from './object-admin.js';
@@ -301,9 +301,8 @@ export async function importClient(dataDir: string, name: string, how: ImportedI
     identity = { fingerprint: cert.fingerprint, imported: true, certificateExpires: cert.notAfter };
     describe = `certificate "${cert.subject}", valid until ${cert.notAfter}`;
   } else {
+    // addClient refuses Keyhold's own CA here (clients.ts checkIdentity).
     const ca = trustedClientCa(how.caPem, how.subject);
-    const pki = await ensurePki(dataDir);
-    if (ca.fingerprint === fingerprintOf(pki.ca.certPem)) throw new Error("that is Keyhold's own CA: issue this client a certificate with `keyhold client add NAME --out DIR` instead");
     identity = { ca };
     describe = `certificates of CA "${ca.name}" whose subject matches ${ca.subject.text}`;
   }

@@ -26,7 +26,7 @@ import type { AuditLog } from '../audit/audit-log.js';
 import { TtlvFramer, type TtlvLimits } from '../../shared/kmip/ttlv/index.js';
 import { silentLogger, type Logger } from '../admin/log.js';
 import type { ClientRegistry, PeerCertificate } from './clients.js';
-import { ConnectionCredentials } from '../access/credentials.js';
+import { ConnectionCredentials, LoginFailures } from '../access/credentials.js';
 import { cipherList, type TlsProfile } from './tls-profile.js';
 import type { Durable } from '../store/durability.js';
 import type { Principal } from '../access/policy.js';
@@ -41,7 +41,7 @@ export interface KmipTlsOptions {
   certPem: string;
   keyPem: string;
   caCertPem: string;
-  clients: Pick<ClientRegistry, 'recognise' | 'principal' | 'addressRefusal'> & Partial<Pick<ClientRegistry, 'trustedCas' | 'onTrustChange'>>;
+  clients: Pick<ClientRegistry, 'recognise' | 'principal' | 'addressRefusal'> & Partial<Pick<ClientRegistry, 'trustedCas' | 'onTrustChange' | 'generation'>>;
   context: ServerContext;
   /** The store's durability barrier; absent: every commit is already durable when it returns. */
   durable?: Pick<Durable, 'sync'>;
@@ -102,13 +102,15 @@ export async function startKmipTlsServer(opts: KmipTlsOptions): Promise<KmipTlsS
   /** Open connections per client name. */
   const perClient = new Map<string, number>();
   const rates = new RateLimiter();
+  const loginFailures = new LoginFailures();
   const audit = opts.audit;
   const connection = (client: string | null, address: string | undefined, result: 'accepted' | 'refused' | 'closed', reason: string | null) =>
     audit?.record({ kind: 'connection', client, address: address ?? null, operation: null, objects: [], result, reason, message: null });
 
   let creds: TlsCredentials = { certPem: opts.certPem, keyPem: opts.keyPem, caCertPem: opts.caCertPem };
   const ciphers = cipherList(opts.tlsProfile ?? 'modern');
-  const secure = (c: TlsCredentials = creds) => ({ cert: c.certPem, key: c.keyPem, ca: [c.caCertPem, ...(opts.clients.trustedCas?.() ?? [])], ciphers, honorCipherOrder: true });
+  // The versions go into every context: setSecureContext builds a new one from these options alone.
+  const secure = (c: TlsCredentials = creds) => ({ cert: c.certPem, key: c.keyPem, ca: [c.caCertPem, ...(opts.clients.trustedCas?.() ?? [])], ciphers, honorCipherOrder: true, minVersion, maxVersion: 'TLSv1.3' as const });
   const server = tls.createServer({
     ...secure(),
     requestCert: true,
@@ -146,6 +148,10 @@ export async function startKmipTlsServer(opts: KmipTlsOptions): Promise<KmipTlsS
       return;
     }
     const name = known.name;
+    const cert = peerCert as PeerCertificate;
+    // When the clients change, the certificate is recognised again at the next request: a replaced
+    // (`client cert`) or narrowed (subject pattern) certificate must not live on in an open connection.
+    let seenGeneration = opts.clients.generation?.();
     const address = socket.remoteAddress ?? '';
     const fromWrongPlace = opts.clients.addressRefusal(name, address);
     if (fromWrongPlace !== undefined) {
@@ -189,7 +195,7 @@ export async function startKmipTlsServer(opts: KmipTlsOptions): Promise<KmipTlsS
       if (!conn.busy) socket.destroy();
     });
     const framer = new TtlvFramer(limits);
-    const credentials = new ConnectionCredentials();
+    const credentials = new ConnectionCredentials(name, loginFailures);
 
     // Takes messages off the framer one by one. Reading pauses while a request
     // runs: KMIP is request/response, and this also bounds what a client that
@@ -211,7 +217,14 @@ export async function startKmipTlsServer(opts: KmipTlsOptions): Promise<KmipTlsS
           }
           if (msg === undefined) break;
           // Looked up per request: permission changes apply to open connections too.
-          const gone = opts.clients.addressRefusal(name, address);
+          let gone = opts.clients.addressRefusal(name, address);
+          const generation = opts.clients.generation?.();
+          if (gone === undefined && generation !== seenGeneration) {
+            const again = opts.clients.recognise(cert);
+            if ('refusal' in again) gone = again.refusal;
+            else if (again.name !== name) gone = `its certificate now belongs to client "${again.name}"`;
+            else seenGeneration = generation;
+          }
           const principal = gone === undefined ? opts.clients.principal(name) : undefined;
           if (principal === undefined) {
             log.warn(`kmip: closing ${who}: client "${name}" may no longer connect: ${gone ?? 'not registered'}`);
@@ -322,16 +335,17 @@ function peer(socket: { remoteAddress?: string | undefined; remotePort?: number 
 function peerCertificate(socket: tls.TLSSocket): PeerCertificate | string {
   const cert = socket.getPeerCertificate(true);
   if (cert === null || Object.keys(cert).length === 0 || cert.raw === undefined) return 'no client certificate';
-  const issuers: string[] = [];
-  // The detailed form links each certificate to its issuer; the anchor links to itself.
-  for (let c = cert.issuerCertificate; c !== undefined && c.raw !== undefined && issuers.length < 10; c = c.issuerCertificate) {
-    issuers.push(clientFingerprint(c.raw));
+  const chain: Uint8Array[] = [];
+  // The detailed form links each certificate to its issuer (by name, not signature: see recognise); the anchor links to itself.
+  for (let c = cert.issuerCertificate; c !== undefined && c.raw !== undefined && chain.length < 10; c = c.issuerCertificate) {
+    chain.push(c.raw);
     if (c.issuerCertificate === c) break;
   }
   const eku = (cert as { ext_key_usage?: string[] }).ext_key_usage;
   return {
     fingerprint: clientFingerprint(cert.raw),
-    issuers,
+    der: cert.raw,
+    chain,
     subject: cert.subject as unknown as PeerCertificate['subject'],
     trusted: socket.authorized,
     error: socket.authorized ? null : String(socket.authorizationError),
