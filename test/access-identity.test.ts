@@ -10,7 +10,6 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { promisify } from 'node:util';
 import forge from 'node-forge';
 import { buildRequestMessage, parseResponseMessage, type Authentication, type ResponseBatchItem } from '../shared/kmip/message/index.js';
 import { Enum, Tag } from '../shared/kmip/registry/index.js';

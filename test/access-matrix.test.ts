@@ -31,8 +31,8 @@
 // order they run. A missing /usr/bin/python3 or PyKMIP fails the P cases
 // (as in pykmip-interop.test.ts): .ci/run installs python3-pykmip.
 import assert from 'node:assert/strict';
-import { execFile, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -48,11 +48,11 @@ import { silentLogger } from '../main/admin/log.js';
 import { REPO_ROOT } from './support/reference.js';
 import { en, field, fields, int, uid } from './support/kmip-ops.js';
 import { call, connect, enrolHere, type Creds } from './support/kmip-tls.js';
+import { PYTHON, pykmipProblem } from './support/pykmip.js';
 
 const OP = Enum.Operation;
 const V21 = { major: 2, minor: 1 };
 const MISSING = '00000000-0000-4000-8000-00000000d00d';
-const PYTHON = '/usr/bin/python3';
 const PY_DRIVER = join(REPO_ROOT, 'test', 'interop', 'pykmip_matrix.py');
 
 // ---------------------------------------------------------------------------
@@ -470,15 +470,8 @@ describe('access-control matrix over TLS', { timeout: 180_000 }, () => {
     let seqBefore = 0;
 
     before(async () => {
-      if (!existsSync(PYTHON)) {
-        prereqError = `${PYTHON} is missing: install python3 and python3-pykmip (apt-get install -y python3-pykmip; .ci/run does this)`;
-        return;
-      }
-      const probe = spawnSync(PYTHON, ['-c', 'import kmip.pie.client'], { encoding: 'utf8', timeout: 30_000 });
-      if (probe.status !== 0) {
-        prereqError = `PyKMIP is not importable by ${PYTHON} (apt-get install -y python3-pykmip; .ci/run does this): ${probe.error?.message ?? probe.stderr.trim()}`;
-        return;
-      }
+      prereqError = pykmipProblem();
+      if (prereqError !== undefined) return;
       seqBefore = queryAudit(dir).at(-1)?.seq ?? 0;
       const planFile = join(root, 'pykmip-plan.json');
       const clients = Object.fromEntries(CLIENTS.map((c) => [c, { cert: join(root, c, `${c}.crt`), key: join(root, c, `${c}.key`) }]));

@@ -31,9 +31,9 @@ import { Enum, Tag } from '../shared/kmip/registry/index.js';
 import { decodeTtlv, encodeTtlv, struct } from '../shared/kmip/ttlv/index.js';
 import { call, connect, enrolCreds, startServe, stopChild, type Creds, type ServeProcess } from './support/kmip-tls.js';
 import { REPO_ROOT } from './support/reference.js';
+import { PYTHON, pykmipProblem } from './support/pykmip.js';
 
 const BIN = join(REPO_ROOT, 'bin', 'keyhold.mjs');
-const PYTHON = '/usr/bin/python3';
 const DRIVER = join(REPO_ROOT, 'test', 'interop', 'pykmip_certs.py');
 const DRIVER_TIMEOUT_MS = 30_000;
 const CLI_TIMEOUT_MS = 60_000;
@@ -138,15 +138,8 @@ describe('PyKMIP with issued certificates and a server certificate rotation', { 
   const ok = () => assert.equal(prereqError, undefined, prereqError);
 
   before(async () => {
-    if (!existsSync(PYTHON)) {
-      prereqError = `${PYTHON} is missing: install python3 and python3-pykmip (apt-get install -y python3-pykmip; .ci/run does this)`;
-      return;
-    }
-    const probe = spawnSync(PYTHON, ['-c', 'import kmip.pie.client, kmip.version; print(kmip.version.__version__)'], { encoding: 'utf8', timeout: 30_000 });
-    if (probe.status !== 0) {
-      prereqError = `PyKMIP is not importable by ${PYTHON} (apt-get install -y python3-pykmip; .ci/run does this): ${probe.error?.message ?? probe.stderr.trim()}`;
-      return;
-    }
+    prereqError = pykmipProblem();
+    if (prereqError !== undefined) return;
     const ossl = spawnSync('openssl', ['version'], { encoding: 'utf8', timeout: 30_000 });
     if (ossl.status !== 0) {
       prereqError = `the openssl CLI is missing (apt-get install -y openssl): ${ossl.error?.message ?? ossl.stderr}`;

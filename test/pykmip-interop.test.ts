@@ -25,16 +25,16 @@
 // installs python3-pykmip (which brings python3-cryptography).
 import assert from 'node:assert/strict';
 import { execFile, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
 import { REPO_ROOT } from './support/reference.js';
 import { startServe, stopChild, type ServeProcess } from './support/kmip-tls.js';
+import { PYTHON, pykmipProblem } from './support/pykmip.js';
 
 const BIN = join(REPO_ROOT, 'bin', 'keyhold.mjs');
-const PYTHON = '/usr/bin/python3';
 const DRIVER = join(REPO_ROOT, 'test', 'interop', 'pykmip_client.py');
 const RUN_TIMEOUT_MS = 60_000;
 const ACCESS_DRIVER = join(REPO_ROOT, 'test', 'interop', 'pykmip_access.py');
@@ -157,15 +157,8 @@ describe('PyKMIP client interop', { timeout: 240_000 }, () => {
 
   before(async () => {
     // Prerequisites first, with a readable reason (the tests below fail on it).
-    if (!existsSync(PYTHON)) {
-      prereqError = `${PYTHON} is missing: install python3 and python3-pykmip (apt-get install -y python3-pykmip; .ci/run does this)`;
-      return;
-    }
-    const probe = spawnSync(PYTHON, ['-c', 'import kmip.pie.client, kmip.version; print(kmip.version.__version__)'], { encoding: 'utf8', timeout: 30_000 });
-    if (probe.status !== 0) {
-      prereqError = `PyKMIP is not importable by ${PYTHON} (apt-get install -y python3-pykmip; .ci/run does this): ${probe.error?.message ?? probe.stderr.trim()}`;
-      return;
-    }
+    prereqError = pykmipProblem();
+    if (prereqError !== undefined) return;
     // Enrol before starting the server, so the client is trusted from the first connection.
     await run(process.execPath, [BIN, 'client', 'add', 'pykmip', '--data-dir', dir, '--out', out, '--permissions', 'all'], { timeout: 60_000 });
     // A second client with the least-privilege defaults (no --permissions), for the access test.
