@@ -88,15 +88,21 @@ export async function startControlSocket(
       return { kind: 'response', seq: req.seq, ok: false, error: { code, message: (e as Error).message.slice(0, 1000) } };
     }
   }
+  // The socket file is created owner-only (umask around the synchronous bind), not chmod'ed after a window.
+  const umask = process.platform === 'win32' ? undefined : process.umask(0o177);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(where.path, () => {
-      server.off('error', reject);
-      server.on('error', (e) => log.error(`keyhold: control socket: ${e.message}`));
-      resolve();
-    });
+    try {
+      server.listen(where.path, () => {
+        server.off('error', reject);
+        server.on('error', (e) => log.error(`keyhold: control socket: ${e.message}`));
+        resolve();
+      });
+    } finally {
+      if (umask !== undefined) process.umask(umask);
+    }
   });
-  // The data dir is 0700 already; the socket itself is owner-only too, in case the dir's mode was widened.
+  // Owner-only even where the umask was not honoured for sockets, and in case the data dir's mode was widened.
   if (process.platform !== 'win32') fs.chmodSync(where.path, 0o600);
   return {
     close: () =>
