@@ -193,6 +193,12 @@ describe('client identities over TLS', { timeout: 180_000 }, () => {
     assert.equal((await queryAs(creds(esx01))).resultStatus, Enum.ResultStatus.Success);
   });
 
+  it('I11 a second client trusting the same CA is told how overlapping patterns resolve', async () => {
+    const r = await cli('client', 'trust-ca', 'esx-spare', '--data-dir', dir, '--ca', file('corp-ca.crt', corpCa.certPem), '--subject', 'CN=spare-*');
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /warning: client "esx-hosts" also trusts this CA \(subject CN=esx-.*\); a certificate matching both belongs to a disabled one if any, else to the one listed first/);
+  });
+
   it("I05 Keyhold's own CA cannot be a client CA, added or set", async () => {
     await assert.rejects(importClient(dir, 'sneaky', { caPem: keyholdCa, subject: '*' }), /Keyhold's own CA/);
     const r = await cli('client', 'set', 'tape7', '--data-dir', dir, '--ca', file('keyhold-ca.crt', keyholdCa), '--subject', '*');

@@ -264,6 +264,7 @@ export const CERT_COMMANDS: Record<string, Command> = {
       const access = accessFlags(flags, (line) => io.stderr.write(`${line}\n`));
       try {
         const r = await importClient(dataDirOf(flags), args[0]!, { caPem, subject }, access);
+        for (const w of r.warnings) io.stderr.write(`keyhold: warning: ${w}\n`);
         write(`client "${args[0]}" registered: ${r.describe}\n`);
       } catch (e) {
         throw asCliError(e, 'cannot add the client');

@@ -257,6 +257,7 @@ export const SERVER_COMMANDS: Record<string, Command> = {
         const certPem = await pemFile(flags, '--cert');
         const how: ImportedIdentity = certPem !== undefined ? { certPem } : { caPem: (await pemFile(flags, '--ca'))!, subject: String(flags.get('--subject')) };
         const r = await importClient(dataDirOf(flags), args[0]!, how, access, password);
+        for (const w of r.warnings) io.stderr.write(`keyhold: warning: ${w}\n`);
         write(`client "${args[0]}" registered: ${r.describe} (${summary})\n`);
       } catch (e) {
         throw asCliError(e, 'cannot add the client');

@@ -292,10 +292,11 @@ export type ImportedIdentity = { certPem: string } | { caPem: string; subject: s
  * matches a pattern. Keyhold's own CA cannot be a client CA: removing a
  * client issued by it must refuse that client's certificate.
  */
-export async function importClient(dataDir: string, name: string, how: ImportedIdentity, access: ClientAccess = {}, password?: PasswordInput): Promise<{ fingerprint: string; describe: string }> {
+export async function importClient(dataDir: string, name: string, how: ImportedIdentity, access: ClientAccess = {}, password?: PasswordInput): Promise<{ fingerprint: string; describe: string; warnings: string[] }> {
   await checkNewName(dataDir, name);
   let identity: ClientIdentity;
   let describe: string;
+  const warnings: string[] = [];
   if ('certPem' in how) {
     const cert = pinnedCertificate(how.certPem);
     identity = { fingerprint: cert.fingerprint, imported: true, certificateExpires: cert.notAfter };
@@ -304,11 +305,15 @@ export async function importClient(dataDir: string, name: string, how: ImportedI
     // addClient refuses Keyhold's own CA here (clients.ts checkIdentity).
     const ca = trustedClientCa(how.caPem, how.subject);
     identity = { ca };
+    // Patterns of one CA may overlap: say how a certificate that matches several is resolved.
+    for (const other of (await readClientsDoc(dataDir)).clients) {
+      if (other.ca?.fingerprint === ca.fingerprint) warnings.push(`client "${other.name}" also trusts this CA (subject ${other.ca.subject.text}); a certificate matching both belongs to a disabled one if any, else to the one listed first in clients.json`);
+    }
     describe = `certificates of CA "${ca.name}" whose subject matches ${ca.subject.text}`;
   }
   if (password !== undefined) identity.password = await passwordCredential(name, password);
   await addClient(dataDir, name, identity, access);
-  return { fingerprint: identity.fingerprint ?? identity.ca!.fingerprint, describe };
+  return { fingerprint: identity.fingerprint ?? identity.ca!.fingerprint, describe, warnings };
 }
 
 /** Issues a client certificate from DIR's CA, writes NAME.crt/NAME.key/ca.crt to outDir, registers it. */
