@@ -5,6 +5,7 @@ import type { KmipVersion } from '../../shared/kmip/registry/index.js';
 import type { StructureItem, TtlvItem } from '../../shared/kmip/ttlv/index.js';
 import type { Attribute, AttributeName, AttributeValue } from '../../shared/kmip/message/index.js';
 import type { BatchTransaction, LocateFilter, NewObject, StoredObject } from '../store/types.js';
+import type { KeyPolicy } from '../policy/key-policy.js';
 
 /** Returns the current time; injected so that tests and replays get fixed time stamps. */
 export type Clock = () => Date;
@@ -77,6 +78,12 @@ export interface OperationContext {
   readonly operations: () => readonly number[];
   /** The server log, for events a client asks to have recorded (Log, Interop); absent: not recorded. Never pass key material. */
   readonly log?: (line: string) => void;
+  /**
+   * The key policy new objects must pass (operations/key-policy-gate.ts), and
+   * the client asking. Absent: every key the handlers support is allowed
+   * (in-process use: tests, replays).
+   */
+  readonly keyPolicy?: { readonly policy: KeyPolicy; readonly client: string | undefined };
 }
 
 export interface OperationResult {

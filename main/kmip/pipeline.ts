@@ -5,6 +5,7 @@
 // Failure (details go to `log`, never to the client).
 import { objectsFor } from '../access/access-objects.js';
 import { mayRun, type Principal } from '../access/policy.js';
+import type { KeyPolicy } from '../policy/key-policy.js';
 import type { Authentication, ProtocolVersion, RequestBatchItem, RequestHeader, ResponseBatchItem } from '../../shared/kmip/message/index.js';
 import { enumeration, enumValueName, Enum, Tag, type KmipVersion } from '../../shared/kmip/registry/index.js';
 import { decodeTtlv, struct, TtlvError, type TtlvItem, type TtlvLimits } from '../../shared/kmip/ttlv/index.js';
@@ -34,6 +35,8 @@ export interface ServerContext {
    * use: tests, replays).
    */
   principal?: Principal;
+  /** The key policy in force now (read once per batch item, so a change applies to the next item); absent: none. */
+  keyPolicy?: () => KeyPolicy;
   /**
    * Checks the Request Header's Authentication before any item runs: a string
    * is why it failed, and every item is answered Authentication Not
@@ -144,6 +147,7 @@ async function runItem(bi: RequestBatchItem, version: ProtocolVersion, ctx: Serv
     idPlaceholder: placeholder.id,
     operations: () => ctx.router.operations(),
     ...(ctx.info === undefined ? {} : { log: ctx.info }),
+    ...(ctx.keyPolicy === undefined ? {} : { keyPolicy: { policy: ctx.keyPolicy(), client: ctx.principal?.name } }),
   };
   try {
     const result = await handler(bi.requestPayload, opCtx);

@@ -13,7 +13,8 @@ import { item, type StructureItem } from '../../../shared/kmip/ttlv/index.js';
 import type { OperationContext, OperationResult } from '../context.js';
 import { KmipOperationError } from '../errors.js';
 import { keyInfo } from '../objects/asymmetric.js';
-import { generateFromAttributes, intValue, keyHalf, link } from './key-pair-gen.js';
+import { curveOf, generateFromAttributes, intValue, keyHalf, link } from './key-pair-gen.js';
+import { admitNewObject } from './key-policy-gate.js';
 import { initialState, isV1, managedObjects, now, onlyKnown, parsed, rejectServerOnly } from './managed.js';
 import { withoutRequestedRng } from './rng.js';
 
@@ -53,6 +54,14 @@ export async function handler(payload: StructureItem, ctx: OperationContext): Pr
   rejectServerOnly(pubAttrs);
   const alg = intValue(privAttrs, 'CryptographicAlgorithm');
   if (alg !== intValue(pubAttrs, 'CryptographicAlgorithm')) throw new KmipOperationError('InvalidField', 'the Private and Public Key must have the same Cryptographic Algorithm');
+  // Before generating: the policy judges the key the request asks for.
+  if (alg !== undefined) {
+    const length = intValue(privAttrs, 'CryptographicLength');
+    const curve = curveOf(privAttrs);
+    const key = { algorithm: alg, ...(length === undefined ? {} : { length }), ...(curve === undefined ? {} : { curve }) };
+    admitNewObject(ctx, 'CreateKeyPair', Enum.ObjectType.PrivateKey, key, privAttrs);
+    admitNewObject(ctx, 'CreateKeyPair', Enum.ObjectType.PublicKey, key, pubAttrs);
+  }
   const pair = await generateFromAttributes(privAttrs);
   const info = keyInfo(pair.privateKey);
   const t = now(ctx);

@@ -4,7 +4,8 @@
 // Object Type, State (Pre-Active; Active when the client's Activation Date
 // has passed), Initial / Last Change / Original Creation
 // Date, Digest, Fresh, Random Number Generator (rng.ts), and a default
-// Cryptographic Usage Mask.
+// Cryptographic Usage Mask. The key policy (key-policy-gate.ts) may refuse
+// the key and may fill in an omitted algorithm or length.
 import { randomBytes } from 'node:crypto';
 import type { Attribute, AttributeValue } from '../../../shared/kmip/message/index.js';
 import { Enum, Tag } from '../../../shared/kmip/registry/index.js';
@@ -14,6 +15,7 @@ import { KmipOperationError } from '../errors.js';
 import { digest, encodeMaterial, symmetricKey } from '../objects/material.js';
 import { enumField, initialState, managedObjects, now, onlyKnown, protectionAttributes, rejectServerOnly, requestAttributes } from './managed.js';
 import { SERVER_RNG, withoutRequestedRng } from './rng.js';
+import { admitNewObject, withPolicyDefaults } from './key-policy-gate.js';
 
 export const operation = Enum.Operation.Create;
 
@@ -70,8 +72,9 @@ export function handler(payload: StructureItem, ctx: OperationContext): Operatio
   const objectType = enumField(payload, Tag.ObjectType);
   if (objectType === undefined) throw new KmipOperationError('MissingData', 'Create needs an Object Type');
   if (objectType !== Enum.ObjectType.SymmetricKey) throw new KmipOperationError('InvalidField', 'Create makes Symmetric Keys only; use Create Key Pair for key pairs');
-  const attrs = withoutRequestedRng(requestAttributes(payload, ctx));
-  rejectServerOnly(attrs);
+  const asked = withoutRequestedRng(requestAttributes(payload, ctx));
+  rejectServerOnly(asked);
+  const attrs = withPolicyDefaults(ctx, asked);
   const alg = single(attrs, 'CryptographicAlgorithm');
   if (alg?.type !== 'Enumeration') throw new KmipOperationError('MissingData', 'Create needs a Cryptographic Algorithm');
   const spec = SPECS.get(alg.value);
@@ -79,6 +82,7 @@ export function handler(payload: StructureItem, ctx: OperationContext): Operatio
   const lenAttr = single(attrs, 'CryptographicLength');
   const length = lenAttr?.type === 'Integer' ? lenAttr.value : spec.lengths.length === 1 ? spec.lengths[0]! : undefined;
   if (length === undefined) throw new KmipOperationError('MissingData', 'Create needs a Cryptographic Length');
+  admitNewObject(ctx, 'Create', objectType, { algorithm: alg.value, length }, attrs);
   const key = generateSymmetricKey(alg.value, length);
   const t = now(ctx);
   const stored: Attribute[] = [...attrs];

@@ -31,7 +31,7 @@ export function intValue(attrs: readonly Attribute[], name: string): number | un
 }
 
 /** The Recommended Curve, inside Cryptographic Domain Parameters. */
-function curveOf(attrs: readonly Attribute[]): number | undefined {
+export function curveOf(attrs: readonly Attribute[]): number | undefined {
   const dp = attrValue(attrs, 'CryptographicDomainParameters');
   if (dp?.type !== 'Structure') return undefined;
   const c = dp.value.find((x) => x.tag === Tag.RecommendedCurve);

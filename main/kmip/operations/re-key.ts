@@ -15,6 +15,7 @@ import { initialState, managedObjects, now, onlyKnown, requestAttributes } from 
 import { uniqueIdentifierOrPlaceholder } from './payload.js';
 import { existingKey, offsetOf, replacedLink, replacementAttributes, retire } from './replacement.js';
 import { SERVER_RNG } from './rng.js';
+import { admitNewObject } from './key-policy-gate.js';
 
 export const operation = Enum.Operation.ReKey;
 
@@ -31,6 +32,7 @@ export function handler(payload: StructureItem, ctx: OperationContext): Operatio
     const alg = attrs.find((a) => a.name === 'CryptographicAlgorithm')?.value;
     const len = attrs.find((a) => a.name === 'CryptographicLength')?.value;
     if (alg?.type !== 'Enumeration' || len?.type !== 'Integer') throw new KmipOperationError('InvalidField', `object '${oldId}' has no Cryptographic Algorithm and Length to re-key with`);
+    admitNewObject(ctx, 'ReKey', Enum.ObjectType.SymmetricKey, { algorithm: alg.value, length: len.value }, attrs);
     const key = generateSymmetricKey(alg.value, len.value);
     const id = objects.create({
       objectType: Enum.ObjectType.SymmetricKey,

@@ -6,7 +6,8 @@
 // Transparent RSA / DSA / EC (objects/asymmetric.ts, transparent.ts), whose
 // Cryptographic Algorithm and Length must match the material; Certificates by
 // X509Certificate, and the certificate attributes are derived from them
-// (objects/certificate-attributes.ts).
+// (objects/certificate-attributes.ts). The key policy (key-policy-gate.ts)
+// judges the object once its algorithm and length are known.
 import type { Attribute, AttributeValue } from '../../../shared/kmip/message/index.js';
 import { Enum, Tag } from '../../../shared/kmip/registry/index.js';
 import { encodeTtlv, item, struct, type StructureItem } from '../../../shared/kmip/ttlv/index.js';
@@ -16,6 +17,8 @@ import { checkCertificate, defaultFormat, exportKey, keyInfo, loadKey, storedFor
 import { certificateAttributes } from '../objects/certificate-attributes.js';
 import { digest, encodeMaterial, keyBlock, keyBytes, OBJECT_TAGS } from '../objects/material.js';
 import { displayName, sameValue } from './attribute-rules.js';
+import type { KeyFacts } from '../../policy/key-policy.js';
+import { admitNewObject } from './key-policy-gate.js';
 import { enumField, initialState, isV1, managedObjects, now, onlyKnown, protectionAttributes, rejectServerOnly, requestAttributes } from './managed.js';
 
 export const operation = Enum.Operation.Register;
@@ -106,6 +109,7 @@ export function handler(payload: StructureItem, ctx: OperationContext): Operatio
   rejectServerOnly(attrs.filter((a) => a.name !== 'Fresh'));
   const stored: Attribute[] = [...attrs];
   let material = obj;
+  let keyFacts: KeyFacts | undefined;
   if (objectType === Enum.ObjectType.SymmetricKey) {
     const block = keyBlock(obj);
     const key = keyBytes(block);
@@ -117,12 +121,14 @@ export function handler(payload: StructureItem, ctx: OperationContext): Operatio
     if (attrInt(attrs, 'CryptographicAlgorithm') === undefined) stored.push({ name: 'CryptographicAlgorithm', value: { type: 'Enumeration', value: alg } });
     if (attrInt(attrs, 'CryptographicLength') === undefined) stored.push({ name: 'CryptographicLength', value: { type: 'Integer', value: length } });
     material = withBlockInfo(obj, alg, length);
+    keyFacts = { algorithm: alg, length };
     stored.push(...keyDigests(block, () => digest(key, Enum.KeyFormatType.Raw), Enum.KeyFormatType.Raw, ctx));
   } else if (objectType === Enum.ObjectType.PrivateKey || objectType === Enum.ObjectType.PublicKey) {
     const block = keyBlock(obj);
     const key = loadKey(obj);
     const info = keyInfo(key);
     checkKeyInfo(block, attrs, info);
+    keyFacts = info;
     if (attrInt(attrs, 'CryptographicAlgorithm') === undefined) stored.push({ name: 'CryptographicAlgorithm', value: { type: 'Enumeration', value: intIn(block, Tag.CryptographicAlgorithm) ?? info.algorithm } });
     if (attrInt(attrs, 'CryptographicLength') === undefined) stored.push({ name: 'CryptographicLength', value: { type: 'Integer', value: info.length } });
     // The default format: RSA PKCS#1 (as the 1.4 AKLC vectors show), else PKCS#8 / X.509.
@@ -141,6 +147,7 @@ export function handler(payload: StructureItem, ctx: OperationContext): Operatio
   if (!attrs.some((a) => a.name === 'Fresh')) stored.push({ name: 'Fresh', value: { type: 'Boolean', value: true } });
   const t = now(ctx);
   stored.push({ name: 'InitialDate', value: t }, { name: 'LastChangeDate', value: t }, { name: 'OriginalCreationDate', value: t }, ...protectionAttributes(attrs));
+  admitNewObject(ctx, 'Register', objectType, keyFacts, stored);
   const id = objects.create({ objectType, state: initialState(attrs, ctx), attributes: stored, material: encodeMaterial(material) });
   return { payload: [item(Tag.UniqueIdentifier, 'TextString', id)], idPlaceholder: id };
 }
