@@ -9,6 +9,7 @@ import { LOG_COMMANDS } from './log-commands.js';
 import { OBJECT_COMMANDS } from './object-commands.js';
 import { CERT_COMMANDS } from './cert-commands.js';
 import { CONNECTION_TEST_COMMANDS } from './connection-test.js';
+import { POLICY_COMMANDS } from './policy-commands.js';
 
 export interface CliIo {
   stdin: AsyncIterable<Uint8Array | string>;
@@ -59,6 +60,7 @@ const COMMANDS: Record<string, Command> = {
   ...OBJECT_COMMANDS,
   ...CERT_COMMANDS,
   ...CONNECTION_TEST_COMMANDS,
+  ...POLICY_COMMANDS,
 };
 
 /** Every flag that takes a value, whatever the command: the value is never mistaken for a command word. */

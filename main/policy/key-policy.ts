@@ -82,7 +82,8 @@ export function keyToken(k: KeyFacts): string {
     if (curve !== undefined) return `EC-${curve.replace(/_/g, '')}`;
     return `EC-${(k.length === undefined ? undefined : EC_BITS[k.length]) ?? k.length ?? '?'}`;
   }
-  return k.length === undefined ? name.replace(/_/g, '-') : `${name.replace(/_/g, '-')}-${k.length}`;
+  const base = name.replace(/_/g, '-').toUpperCase();
+  return k.length === undefined ? base : `${base}-${k.length}`;
 }
 
 export function isAllowed(policy: KeyPolicy, token: string): boolean {

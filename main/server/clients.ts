@@ -21,6 +21,7 @@ import { parseAllowList, type AllowList } from '../access/ip-allow.js';
 import { checkPasswordRecord, type PasswordCredential } from '../access/credentials.js';
 import { formatSubject, parseSubjectPattern, subjectMatches, type Subject, type SubjectPattern } from '../access/subject-pattern.js';
 import { X509Certificate } from 'node:crypto';
+import { fileStamp, watchFile } from './watch-file.js';
 
 export const CLIENTS_FILE = 'clients.json';
 
@@ -619,11 +620,8 @@ export function clientChanges(before: ClientsDoc, after: ClientsDoc): ClientChan
 }
 
 /**
- * Loads the clients and keeps them current: fs.watch on the directory (the
- * atomic rename replaces the file's inode, so watching the file itself would
- * go deaf after the first write) plus a stat poll, because fs.watch is not
- * reliable on every file system (network shares, some containers). A file
- * that cannot be read or parsed keeps the last good set and is reported.
+ * Loads the clients and keeps them current (watch-file.ts). A file that
+ * cannot be read or parsed keeps the last good set and is reported.
  */
 export async function watchClients(
   dataDir: string,
@@ -636,42 +634,21 @@ export async function watchClients(
     since?: ClientsDoc;
   } = {},
 ): Promise<ClientRegistry> {
-  const file = clientsFile(dataDir);
   let doc = await readClientsDoc(dataDir);
   const registry = registryOf(doc, { internalCa: () => internalCaFingerprint(dataDir) });
   if (opts.since !== undefined) {
     const changes = clientChanges(opts.since, doc);
     if (changes.length > 0) opts.onChange?.(changes, doc, true);
   }
-  let lastStamp = stamp(file);
-  let reloading = false;
-  let again = false;
-  const reload = async (): Promise<void> => {
-    if (reloading) { again = true; return; }
-    reloading = true;
+  const watch = watchFile(dataDir, CLIENTS_FILE, async () => {
     try {
-      do {
-        again = false;
-        lastStamp = stamp(file);
-        try {
-          const next = await readClientsDoc(dataDir);
-          registry.replace(next);
-          const changes = clientChanges(doc, next);
-          doc = next;
-          if (changes.length > 0) opts.onChange?.(changes, next, false);
-        } catch (e) { opts.onError?.(e); }
-      } while (again);
-    } finally { reloading = false; }
-  };
-  let watcher: fs.FSWatcher | undefined;
-  try {
-    watcher = fs.watch(dataDir, { persistent: false }, (_event, name) => {
-      if (name === null || name === CLIENTS_FILE) void reload();
-    });
-    watcher.on('error', () => { watcher?.close(); watcher = undefined; }); // the poll carries on
-  } catch { /* no watch support: polling only */ }
-  const poll = setInterval(() => { if (stamp(file) !== lastStamp) void reload(); }, opts.pollMs ?? 250);
-  poll.unref();
+      const next = await readClientsDoc(dataDir);
+      registry.replace(next);
+      const changes = clientChanges(doc, next);
+      doc = next;
+      if (changes.length > 0) opts.onChange?.(changes, next, false);
+    } catch (e) { opts.onError?.(e); }
+  }, opts.pollMs);
   return {
     recognise: registry.recognise,
     generation: registry.generation,
@@ -679,22 +656,15 @@ export async function watchClients(
     addressRefusal: registry.addressRefusal,
     trustedCas: registry.trustedCas,
     onTrustChange: registry.onTrustChange,
-    close() { clearInterval(poll); watcher?.close(); registry.close(); },
+    close() { watch.close(); registry.close(); },
   };
-}
-
-function stamp(file: string): string {
-  try {
-    const st = fs.statSync(file, { bigint: true });
-    return `${st.ino}:${st.size}:${st.mtimeNs}`;
-  } catch { return 'absent'; }
 }
 
 /** SHA-256 of DIR/pki/ca.crt, cached by the file's stamp (it changes only with `cert new-ca|import-ca`). */
 const caCache = new Map<string, { stamp: string; fingerprint: string | undefined }>();
 export function internalCaFingerprint(dataDir: string): string | undefined {
   const file = path.join(dataDir, 'pki', 'ca.crt');
-  const now = stamp(file);
+  const now = fileStamp(file);
   const hit = caCache.get(file);
   if (hit !== undefined && hit.stamp === now) return hit.fingerprint;
   let fingerprint: string | undefined;

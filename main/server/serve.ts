@@ -17,6 +17,7 @@ import { AuditLog, type AuditRecord } from '../audit/audit-log.js';
 import { acquireLock } from './lock.js';
 import { ObjectAdmin } from './object-admin.js';
 import { watchPki } from './pki-watch.js';
+import { watchKeyPolicy } from './key-policy-file.js';
 import { expiryWarnings } from './expiry.js';
 import { startControlSocket, type ControlServer } from './control-socket.js';
 import { EngineHost } from '../engine/host.js';
@@ -91,6 +92,16 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
       clients.close();
       await recorded;
     });
+    // The key policy (DIR/policy.json, `keyhold policy set`): every change is applied to the next request and audited.
+    const keyPolicy = await watchKeyPolicy(opts.dataDir, {
+      onChange: (changes, atStart) => {
+        const message = [changes.join('; '), atStart ? 'made while no server was running' : ''].filter((x) => x !== '').join('; ');
+        opts.log.info(`kmip: key policy changed: ${message}`);
+        audit.record({ kind: 'admin', client: null, address: null, operation: 'policy changed', objects: [], result: 'applied', reason: null, message });
+      },
+      onError: (message) => opts.log.warn(`kmip: ${message}`),
+    });
+    cleanups.push(() => keyPolicy.close());
     const server = await startKmipTlsServer({
       ...(opts.host === undefined ? {} : { host: opts.host }),
       port: opts.port,
@@ -107,6 +118,7 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
       context: {
         router: createRouter(),
         objects: storeObjectsPort(store),
+        keyPolicy: keyPolicy.current,
         clock: () => new Date(),
         server: { vendorIdentification: 'Keyhold', serverName: 'Keyhold', productName: 'Keyhold', serverVersion: '0.1.0' },
         log: (message, error) => opts.log.error(`kmip: ${message}:`, error),

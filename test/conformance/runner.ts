@@ -13,7 +13,7 @@
 //
 // Every request has a timeout. A connection the server closes (or that times
 // out) fails the case with that reason; the next case reconnects.
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type tls from 'node:tls';
@@ -183,6 +183,8 @@ export async function createRunner(): Promise<Runner> {
       mkdirSync(dir, { mode: 0o700 });
       cpSync(join(template, 'pki'), join(dir, 'pki'), { recursive: true });
       cpSync(join(template, 'clients.json'), join(dir, 'clients.json'));
+      // The OASIS vectors register RSA-1024 and DSA-512 keys, which the default key policy refuses as legacy.
+      writeFileSync(join(dir, 'policy.json'), JSON.stringify({ allowLegacy: true }));
       try {
         const session = new Session(await startServe(BIN, dir), creds, dir);
         live.add(session);

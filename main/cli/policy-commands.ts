@@ -1,0 +1,103 @@
+// `keyhold policy show|set`: the key policy in DIR/policy.json
+// (main/policy/key-policy.ts). `set` changes only the fields given, checks
+// the result as the server will, and writes the file atomically; a running
+// server applies it within a second and records the change in its audit log.
+import { formatKeyPolicy, parseKeyPolicy, policyChanges, type KeyPolicy } from '../policy/key-policy.js';
+import { policyFile, readKeyPolicy, writeKeyPolicy } from '../server/key-policy-file.js';
+import { CliError } from './errors.js';
+import type { Command } from './main.js';
+import { dataDirOf } from './server-commands.js';
+import { existsSync } from 'node:fs';
+
+type Flags = Map<string, string | true>;
+
+function onOff(flags: Flags, flag: string): boolean | undefined {
+  const v = flags.get(flag);
+  if (v === undefined) return undefined;
+  if (v === 'on') return true;
+  if (v === 'off') return false;
+  throw new CliError(`${flag} must be on or off, not "${String(v)}"`, 2);
+}
+
+/** A comma-separated list; `none` is the empty list. */
+function list(flags: Flags, flag: string): string[] | undefined {
+  const v = flags.get(flag);
+  if (v === undefined) return undefined;
+  const t = String(v).trim();
+  if (t === 'none' || t === '') return [];
+  return t.split(',').map((x) => x.trim()).filter((x) => x !== '');
+}
+
+function describePolicy(p: KeyPolicy): string {
+  const yes = (b: boolean, except: readonly string[]) => (b ? 'yes' : except.length === 0 ? 'no' : `no, except ${except.join(', ')}`);
+  return [
+    `algorithms:           ${p.algorithms.join(', ') || 'none'}`,
+    `legacy algorithms:    ${p.allowLegacy ? 'allowed (3DES, RSA-1024 …)' : 'refused'}`,
+    `default symmetric:    ${p.defaultSymmetric}`,
+    `clients may generate: ${yes(p.clientsMayCreate, p.allowCreate)}`,
+    `clients may register: ${yes(p.clientsMayRegister, p.allowRegister)}`,
+    `required attributes:  ${p.requiredAttributes.join(', ') || 'none'}`,
+  ].join('\n') + '\n';
+}
+
+async function current(dataDir: string): Promise<KeyPolicy> {
+  try {
+    return await readKeyPolicy(dataDir);
+  } catch (e) {
+    throw new CliError((e as Error).message);
+  }
+}
+
+const SET_FLAGS = ['--algorithms', '--legacy', '--default-symmetric', '--clients-create', '--clients-register', '--allow-create', '--allow-register', '--require', '--require-name'];
+
+export const POLICY_COMMANDS: Record<string, Command> = {
+  'policy show': {
+    usage: 'keyhold policy show [--data-dir DIR] [--json]',
+    summary: 'the key policy new keys must pass (DIR/policy.json; absent: the defaults)',
+    flags: ['--data-dir', '--json'],
+    valueFlags: ['--data-dir'],
+    async run(flags, _input, write) {
+      const dataDir = dataDirOf(flags);
+      const p = await current(dataDir);
+      if (flags.has('--json')) return write(formatKeyPolicy(p));
+      write(describePolicy(p));
+      write(`file:                 ${policyFile(dataDir)}${existsSync(policyFile(dataDir)) ? '' : ' (absent: defaults)'}\n`);
+    },
+  },
+  'policy set': {
+    usage: 'keyhold policy set [--data-dir DIR] [--algorithms LIST] [--legacy on|off] [--default-symmetric AES-256] [--clients-create on|off] [--clients-register on|off] [--allow-create NAMES|none] [--allow-register NAMES|none] [--require ATTRS|none] [--require-name on|off]',
+    summary: 'change the key policy; a running server applies it within a second and audits it',
+    flags: ['--data-dir', ...SET_FLAGS],
+    valueFlags: ['--data-dir', ...SET_FLAGS],
+    async run(flags, _input, write) {
+      if (!SET_FLAGS.some((f) => flags.has(f))) throw new CliError(`nothing to change (options: ${SET_FLAGS.join(', ')})`, 2);
+      if (flags.has('--require') && flags.has('--require-name')) throw new CliError('--require and --require-name exclude each other', 2);
+      const dataDir = dataDirOf(flags);
+      const before = await current(dataDir);
+      const next: Record<string, unknown> = { ...before };
+      const set = (field: keyof KeyPolicy, v: unknown) => { if (v !== undefined) next[field] = v; };
+      set('algorithms', list(flags, '--algorithms'));
+      set('allowLegacy', onOff(flags, '--legacy'));
+      const ds = flags.get('--default-symmetric');
+      set('defaultSymmetric', ds === undefined ? undefined : String(ds));
+      set('clientsMayCreate', onOff(flags, '--clients-create'));
+      set('clientsMayRegister', onOff(flags, '--clients-register'));
+      set('allowCreate', list(flags, '--allow-create'));
+      set('allowRegister', list(flags, '--allow-register'));
+      set('requiredAttributes', list(flags, '--require'));
+      const name = onOff(flags, '--require-name');
+      if (name !== undefined) set('requiredAttributes', [...before.requiredAttributes.filter((a) => a !== 'Name'), ...(name ? ['Name'] : [])]);
+      let policy: KeyPolicy;
+      try {
+        // Checked as the server reads it, so a set never leaves a file the server would refuse.
+        policy = parseKeyPolicy(JSON.stringify(next), policyFile(dataDir));
+      } catch (e) {
+        throw new CliError(`not changed: ${(e as Error).message}`, 2);
+      }
+      const changes = policyChanges(before, policy);
+      if (changes.length === 0) return write('key policy unchanged\n');
+      await writeKeyPolicy(dataDir, policy);
+      write(`key policy changed: ${changes.join('; ')}\n`);
+    },
+  },
+};
