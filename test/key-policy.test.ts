@@ -13,7 +13,7 @@ import type tls from 'node:tls';
 import { buildRequestMessage, parseResponseMessage, type Attribute, type ResponseBatchItem } from '../shared/kmip/message/index.js';
 import { Enum, Tag } from '../shared/kmip/registry/index.js';
 import { decodeTtlv, encodeTtlv, item, struct, type TtlvItem } from '../shared/kmip/ttlv/index.js';
-import { applyDefaults, checkNewKey, DEFAULT_KEY_POLICY, keyToken, parseKeyPolicy, policyChanges, type KeyPolicy, type NewObjectFacts } from '../main/policy/key-policy.js';
+import { applyDefaults, checkNewKey, DEFAULT_KEY_POLICY, isLegacy, keyToken, parseKeyPolicy, policyChanges, type KeyPolicy, type NewObjectFacts } from '../main/policy/key-policy.js';
 import { parseGrants } from '../main/access/policy.js';
 import { startServer, type RunningServer } from '../main/server/serve.js';
 import { silentLogger } from '../main/admin/log.js';
@@ -35,6 +35,9 @@ describe('key policy decisions', () => {
     assert.equal(keyToken({ algorithm: CA.RSA, length: 1024 }), 'RSA-1024');
     assert.equal(keyToken({ algorithm: CA.ECDSA, length: 384 }), 'EC-P384');
     assert.equal(keyToken({ algorithm: CA.EC, curve: Enum.RecommendedCurve.P_521 }), 'EC-P521');
+    assert.equal(keyToken({ algorithm: CA.RC4, length: 128 }), 'RC4-128');
+    assert.equal(keyToken({ algorithm: CA.HMAC_SHA3_256, length: 256 }), 'HMAC-SHA3-256');
+    assert.deepEqual(['RC4-128', 'RSA-1024', 'DSA-2047', 'HMAC-SHA1', '3DES', 'RSA-2048', 'AES-128', 'EC-P256'].map(isLegacy), [true, true, true, true, true, false, false, false]);
   });
 
   it('allows the default algorithms and refuses others with Invalid Field naming the rule', () => {
@@ -57,6 +60,11 @@ describe('key policy decisions', () => {
     assert.ok(checkNewKey(legacy, facts({ key: { algorithm: CA.DES3, length: 168 } })).ok);
     assert.ok(checkNewKey(legacy, facts({ objectType: OT.PrivateKey, key: { algorithm: CA.RSA, length: 1024 } })).ok);
     assert.equal(checkNewKey(legacy, facts({ key: { algorithm: CA.Camellia, length: 256 } })).ok, false);
+    // `*`: every key that is not legacy; legacy ones still need allowLegacy.
+    const any = policy({ algorithms: ['*'] });
+    assert.ok(checkNewKey(any, facts({ key: { algorithm: CA.Camellia, length: 256 } })).ok);
+    assert.equal(checkNewKey(any, facts({ key: { algorithm: CA.DES3, length: 168 } })).ok, false);
+    assert.ok(checkNewKey(policy({ algorithms: ['*'], allowLegacy: true }), facts({ key: { algorithm: CA.DES3, length: 168 } })).ok);
   });
 
   it('applies no algorithm rule to objects that are not keys (Secret Data, certificates)', () => {

@@ -7,15 +7,17 @@
 // A key is named by a token: AES-256, 3DES, HMAC-SHA256, RSA-2048, EC-P256
 // (any other algorithm: its KMIP name and length, e.g. CAMELLIA-256). A new
 // key is allowed when its token is in `algorithms`, or it is a legacy one
-// (DES, 3DES, RSA and DSA under 2048 bits, HMAC-SHA1/MD5, EC-P192/P224) and
-// `allowLegacy` is on. Legacy tokens cannot be listed in `algorithms`: one
-// switch says whether legacy keys are allowed, so turning it off is certain.
+// (DES, 3DES, RSA and DSA under 2048 bits, HMAC-SHA1/MD5, EC-P192/P224,
+// RC2, RC4) and `allowLegacy` is on. Legacy tokens cannot be listed in
+// `algorithms`: one switch says whether legacy keys are allowed, so turning
+// it off is certain. `*` in `algorithms` allows every key that is not legacy
+// (the OASIS conformance runner uses it: its vectors use secp256k1, ChaCha20).
 import type { Attribute, AttributeValue } from '../../shared/kmip/message/index.js';
 import { attributeDef } from '../../shared/kmip/message/index.js';
 import { Enum } from '../../shared/kmip/registry/index.js';
 
 export interface KeyPolicy {
-  /** Tokens of the keys clients may create, register or re-key (upper case). */
+  /** Tokens of the keys clients may create, register or re-key (upper case); `*`: any that is not legacy. */
   algorithms: readonly string[];
   /** Legacy keys (isLegacy) are allowed too. */
   allowLegacy: boolean;
@@ -52,7 +54,7 @@ const EC_BITS: Readonly<Record<number, string>> = { 192: 'P192', 224: 'P224', 25
 
 /** Broken or too short by today's guidance (NIST SP 800-131A): allowed only with allowLegacy. */
 export function isLegacy(token: string): boolean {
-  if (['DES', '3DES', 'HMAC-SHA1', 'HMAC-MD5', 'RC2', 'RC4', 'EC-P192', 'EC-P224'].includes(token)) return true;
+  if (['DES', '3DES', 'HMAC-SHA1', 'HMAC-MD5', 'EC-P192', 'EC-P224'].includes(token) || /^RC[24](-\d+)?$/.test(token)) return true;
   const m = /^(RSA|DSA)-(\d+)$/.exec(token);
   return m !== null && Number(m[2]) < 2048;
 }
@@ -76,7 +78,7 @@ export function keyToken(k: KeyFacts): string {
   if (k.algorithm === CA.DES) return 'DES';
   if (k.algorithm === CA.RSA) return `RSA-${k.length ?? '?'}`;
   const name = enumName(CA, k.algorithm) ?? `ALGORITHM-${k.algorithm}`;
-  if (name.startsWith('HMAC_')) return name.replace('_', '-');
+  if (name.startsWith('HMAC_')) return name.replace(/_/g, '-').toUpperCase();
   if (EC_ALGORITHMS.includes(k.algorithm)) {
     const curve = k.curve === undefined ? undefined : enumName(Enum.RecommendedCurve, k.curve);
     if (curve !== undefined) return `EC-${curve.replace(/_/g, '')}`;
@@ -87,7 +89,8 @@ export function keyToken(k: KeyFacts): string {
 }
 
 export function isAllowed(policy: KeyPolicy, token: string): boolean {
-  return policy.algorithms.includes(token) || (policy.allowLegacy && isLegacy(token));
+  if (isLegacy(token)) return policy.allowLegacy;
+  return policy.algorithms.includes(token) || policy.algorithms.includes('*');
 }
 
 export type NewObjectOperation = 'Create' | 'CreateKeyPair' | 'Register' | 'ReKey' | 'ReKeyKeyPair';
@@ -202,7 +205,7 @@ export function parseKeyPolicy(text: string, file: string): KeyPolicy {
   const p = out as unknown as KeyPolicy;
   const algorithms = p.algorithms.map((t) => t.trim().toUpperCase());
   for (const t of algorithms) {
-    if (!TOKEN.test(t)) throw new Error(`${file}: algorithms: "${t}" is not a key name like AES-256, RSA-3072, EC-P256 or HMAC-SHA256`);
+    if (!TOKEN.test(t) && t !== '*') throw new Error(`${file}: algorithms: "${t}" is not a key name like AES-256, RSA-3072, EC-P256 or HMAC-SHA256`);
     if (isLegacy(t)) throw new Error(`${file}: algorithms: ${t} is a legacy algorithm; allow legacy keys with allowLegacy instead`);
   }
   const defaultSymmetric = p.defaultSymmetric.trim().toUpperCase();

@@ -183,8 +183,9 @@ export async function createRunner(): Promise<Runner> {
       mkdirSync(dir, { mode: 0o700 });
       cpSync(join(template, 'pki'), join(dir, 'pki'), { recursive: true });
       cpSync(join(template, 'clients.json'), join(dir, 'clients.json'));
-      // The OASIS vectors register RSA-1024 and DSA-512 keys, which the default key policy refuses as legacy.
-      writeFileSync(join(dir, 'policy.json'), JSON.stringify({ allowLegacy: true }));
+      // Every key the server supports: the OASIS vectors register RSA-1024, DSA-512, secp256k1 and ChaCha20 keys,
+      // which the default key policy refuses (test/key-policy.test.ts tests the policy).
+      writeFileSync(join(dir, 'policy.json'), JSON.stringify({ algorithms: ['*'], allowLegacy: true }));
       try {
         const session = new Session(await startServe(BIN, dir), creds, dir);
         live.add(session);
