@@ -187,6 +187,22 @@ describe('certificates', { timeout: 240_000 }, () => {
     s.destroy();
   });
 
+  it('C10 client add --pkcs12: PEM files and a PKCS#12 bundle of the same certificate, with the KMIP password on the line before the passphrase', async () => {
+    const out = f('carol');
+    const r = await keyholdIn('carol kmip password\ncarol p12 phrase\n', 'client', 'add', 'carol', '--out', out, '--pkcs12', '--passphrase-stdin', '--password-stdin');
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /carol\.p12/);
+    const p12 = spawnSync('openssl', ['pkcs12', '-in', join(out, 'carol.p12'), '-clcerts', '-nokeys', '-passin', 'pass:carol p12 phrase'], { encoding: 'utf8' });
+    assert.equal(p12.status, 0, p12.stderr);
+    const inP12 = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/.exec(p12.stdout)?.[0];
+    assert.equal(inP12?.replace(/\s/g, ''), readFileSync(join(out, 'carol.crt'), 'utf8').replace(/\s/g, ''));
+    const doc = JSON.parse(readFileSync(join(dir, 'clients.json'), 'utf8')) as { clients: { name: string; username?: string }[] };
+    assert.equal(doc.clients.find((c) => c.name === 'carol')?.username, 'carol');
+    const short = await keyholdIn('short\n', 'client', 'add', 'dave', '--out', f('dave'), '--pkcs12', '--passphrase-stdin');
+    assert.equal(short.code, 2);
+    assert.match(short.stderr, /at least 8 characters/);
+  });
+
   it('C09 status: where the server listens, and certificates expiring within 30 days; audited at start', async () => {
     const r = await keyhold('status');
     assert.equal(r.code, 0, r.stderr);

@@ -234,9 +234,9 @@ export const SERVER_COMMANDS: Record<string, Command> = {
     },
   },
   'client add': {
-    usage: 'keyhold client add NAME [--data-dir DIR] (--out OUTDIR | --cert FILE | --ca FILE --subject PATTERN) [--password-stdin [--username U]] [--permissions LIST] [--groups LIST] [--ip LIST] [--rate N] [--description TEXT]',
+    usage: 'keyhold client add NAME [--data-dir DIR] (--out OUTDIR [--pkcs12 --passphrase-stdin] | --cert FILE | --ca FILE --subject PATTERN) [--password-stdin [--username U]] [--permissions LIST] [--groups LIST] [--ip LIST] [--rate N] [--description TEXT]',
     summary: `register a client: --out issues it a certificate from the internal CA (writes OUTDIR/NAME.crt, NAME.key, ca.crt); --cert pins a certificate made elsewhere (PEM); --ca trusts every certificate of that client CA whose subject matches PATTERN (e.g. "CN=esx-*.corp.example"); --password-stdin also requires a KMIP Username and Password credential (first line of standard input; username defaults to NAME); permissions: "all" or group[:own|shared|all][:Type+Type],… (groups ${PERMISSION_GROUPS.join(', ')}; default ${formatGrants(DEFAULT_GRANTS)})`,
-    flags: ['--data-dir', '--out', '--cert', '--ca', '--subject', '--password-stdin', '--username', '--permissions', '--groups', '--ip', '--rate', '--description'],
+    flags: ['--data-dir', '--out', '--pkcs12', '--passphrase-stdin', '--cert', '--ca', '--subject', '--password-stdin', '--username', '--permissions', '--groups', '--ip', '--rate', '--description'],
     valueFlags: ['--data-dir', '--out', '--cert', '--ca', '--subject', '--username', '--permissions', '--groups', '--ip', '--rate', '--description'],
     args: ['NAME'],
     async run(flags, input, write, { args, io }) {
@@ -245,12 +245,18 @@ export const SERVER_COMMANDS: Record<string, Command> = {
       if (ways.length !== 1) throw new CliError('give exactly one of --out OUTDIR (issue a certificate), --cert FILE (import one) or --ca FILE --subject PATTERN (trust a client CA)', 2);
       if (flags.has('--subject') !== flags.has('--ca')) throw new CliError('--ca FILE and --subject PATTERN go together', 2);
       const access = accessFlags(flags, (line) => io.stderr.write(`${line}\n`));
-      const password = await passwordFlags(flags, input);
+      // Standard input is read once: the KMIP password on its first line, then the PKCS#12 passphrase (--pkcs12).
+      if (flags.has('--pkcs12') !== flags.has('--passphrase-stdin')) throw new CliError('--pkcs12 and --passphrase-stdin go together', 2);
+      if (flags.has('--pkcs12') && typeof out !== 'string') throw new CliError('--pkcs12 goes with --out OUTDIR (a certificate Keyhold issues)', 2);
+      const lines = flags.has('--pkcs12') ? Buffer.from(await input()).toString('utf8').split(/\r?\n/) : undefined;
+      const password = await passwordFlags(flags, lines === undefined ? input : async () => Buffer.from(`${lines[0] ?? ''}\n`));
+      const p12Passphrase = lines === undefined ? undefined : (lines[flags.has('--password-stdin') ? 1 : 0] ?? '');
+      if (p12Passphrase !== undefined && p12Passphrase.length < 8) throw new CliError('--passphrase-stdin: the PKCS#12 passphrase must have at least 8 characters', 2);
       const summary = `permissions ${formatGrants(access.grants ?? DEFAULT_GRANTS)}, addresses ${access.ips?.length ? access.ips.join(',') : 'any'}${password === undefined ? '' : `, password for username ${password.username ?? args[0]}`}`;
       try {
         if (typeof out === 'string') {
-          const r = await enrolClient(dataDirOf(flags), args[0]!, path.resolve(out), access, password);
-          write(`client "${args[0]}" registered (SHA-256 ${r.fingerprint}, ${summary}); wrote ${r.files.cert}, ${r.files.key}, ${r.files.ca}\n`);
+          const r = await enrolClient(dataDirOf(flags), args[0]!, path.resolve(out), access, password, p12Passphrase);
+          write(`client "${args[0]}" registered (SHA-256 ${r.fingerprint}, ${summary}); wrote ${[r.files.cert, r.files.key, r.files.ca, r.files.p12].filter(Boolean).join(', ')}\n`);
           return;
         }
         if (out !== undefined) throw new CliError('--out needs a folder', 2);

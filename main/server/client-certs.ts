@@ -16,7 +16,8 @@ export interface ClientFiles {
   p12?: string;
 }
 
-async function writeBundle(outDir: string, name: string, certPem: string, caPem: string, keyPem?: string, p12Passphrase?: string): Promise<ClientFiles> {
+/** Writes NAME.crt, ca.crt, and with a key NAME.key (0600), and with a passphrase NAME.p12 (0600). */
+export async function writeBundle(outDir: string, name: string, certPem: string, caPem: string, keyPem?: string, p12Passphrase?: string): Promise<ClientFiles> {
   await fs.mkdir(outDir, { recursive: true, mode: 0o700 });
   const files: ClientFiles = { cert: path.join(outDir, `${name}.crt`), ca: path.join(outDir, 'ca.crt') };
   if (keyPem !== undefined) {

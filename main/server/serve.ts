@@ -5,8 +5,7 @@
 // The server itself (startServer) runs in the engine worker thread; serve()
 // drives it from the main thread through EngineHost.
 import fs from 'node:fs/promises';
-import path from 'node:path';
-import { ensurePki, issueClientCert, validateClientName, writeFileAtomic } from '../pki/index.js';
+import { ensurePki, issueClientCert, validateClientName } from '../pki/index.js';
 import { openStore } from '../store/index.js';
 import { createRouter, storeObjectsPort } from '../kmip/index.js';
 import type { Logger } from '../admin/log.js';
@@ -17,6 +16,7 @@ import { AuditLog, type AuditRecord } from '../audit/audit-log.js';
 import { acquireLock } from './lock.js';
 import { ObjectAdmin } from './object-admin.js';
 import { watchPki } from './pki-watch.js';
+import { writeBundle } from './client-certs.js';
 import { watchKeyPolicy } from './key-policy-file.js';
 import { expiryWarnings } from './expiry.js';
 import { startControlSocket, type ControlServer } from './control-socket.js';
@@ -270,7 +270,7 @@ function hostNames(host: string): string[] {
 
 export interface EnrolResult {
   fingerprint: string;
-  files: { cert: string; key: string; ca: string };
+  files: { cert: string; key: string; ca: string; p12?: string };
 }
 
 /** Access of a new client; absent fields: least privilege (DEFAULT_GRANTS), no groups, any address, no rate limit. */
@@ -329,16 +329,13 @@ export async function importClient(dataDir: string, name: string, how: ImportedI
 }
 
 /** Issues a client certificate from DIR's CA, writes NAME.crt/NAME.key/ca.crt to outDir, registers it. */
-export async function enrolClient(dataDir: string, name: string, outDir: string, access: ClientAccess = {}, password?: PasswordInput): Promise<EnrolResult> {
+export async function enrolClient(dataDir: string, name: string, outDir: string, access: ClientAccess = {}, password?: PasswordInput, p12Passphrase?: string): Promise<EnrolResult> {
   await checkNewName(dataDir, name);
   const credential = password === undefined ? undefined : await passwordCredential(name, password);
   const pki = await ensurePki(dataDir);
   const issued = await issueClientCert(pki.ca, { name });
-  await fs.mkdir(outDir, { recursive: true, mode: 0o700 });
-  const files = { cert: path.join(outDir, `${name}.crt`), key: path.join(outDir, `${name}.key`), ca: path.join(outDir, 'ca.crt') };
-  await writeFileAtomic(files.key, issued.keyPem, 0o600);
-  await writeFileAtomic(files.cert, issued.certPem, 0o644);
-  await writeFileAtomic(files.ca, pki.ca.certPem, 0o644);
+  const written = await writeBundle(outDir, name, issued.certPem, pki.ca.certPem, issued.keyPem, p12Passphrase);
+  const files = { cert: written.cert, key: written.key!, ca: written.ca, ...(written.p12 === undefined ? {} : { p12: written.p12 }) };
   // Last: the server accepts the client only once its files are complete.
   const expires = inspectCertificate(issued.certPem).notAfter;
   await addClient(dataDir, name, { fingerprint: issued.fingerprint, certificateExpires: expires, ...(credential === undefined ? {} : { password: credential }) }, access);
