@@ -16,7 +16,7 @@ import path from 'node:path';
 import tls from 'node:tls';
 import { X509Certificate } from 'node:crypto';
 import { buildRequestMessage, parseResponseMessage, type ProtocolVersion, type ResponseBatchItem } from '../../shared/kmip/message/index.js';
-import { Enum, KMIP_VERSIONS, Tag, enumeration, enumValueName, tagByValue, type KmipVersion } from '../../shared/kmip/registry/index.js';
+import { Enum, KMIP_VERSIONS, Tag, enumeration, enumValueName, tagByValue } from '../../shared/kmip/registry/index.js';
 import { TtlvFramer, decodeTtlv, encodeTtlv, item, struct, type TtlvItem } from '../../shared/kmip/ttlv/index.js';
 import { DEFAULT_KMIP_PORT, enrolClient } from '../server/serve.js';
 import { readClientsDoc } from '../server/clients.js';

@@ -1,4 +1,3 @@
-import { X509Certificate } from 'node:crypto';
 import { splitPemCertificates } from './der.js';
 import { describeKey, keyStrengthProblem, readPrivateKey } from './keys.js';
 import { ipKey, ipToString, nameText, sanCovers } from './names.js';
