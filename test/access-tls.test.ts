@@ -9,32 +9,19 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type tls from 'node:tls';
-import { buildRequestMessage, parseResponseMessage, type ResponseBatchItem } from '../shared/kmip/message/index.js';
+import { parseResponseMessage, type ResponseBatchItem } from '../shared/kmip/message/index.js';
 import { Enum, Tag } from '../shared/kmip/registry/index.js';
-import { decodeTtlv, encodeTtlv, item, struct, type TtlvItem } from '../shared/kmip/ttlv/index.js';
+import { decodeTtlv, item, struct, type TtlvItem } from '../shared/kmip/ttlv/index.js';
 import { parseGrants } from '../main/access/policy.js';
 import { startServer, type RunningServer } from '../main/server/serve.js';
 import { updateClient } from '../main/server/clients.js';
 import { silentLogger } from '../main/admin/log.js';
 import { call, connect, enrolHere } from './support/kmip-tls.js';
+import { byId, createAes, request } from './support/kmip-requests.js';
 
-const V21 = { major: 2, minor: 1 };
 const V14 = { major: 1, minor: 4 };
 const MISSING = '00000000-0000-4000-8000-00000000dead';
 
-function request(operation: number, payload: TtlvItem[], version = V21): Uint8Array {
-  return encodeTtlv(buildRequestMessage({ header: { protocolVersion: version }, batchItems: [{ operation, requestPayload: struct(Tag.RequestPayload, payload) }] }));
-}
-const createAes = (name: string) =>
-  request(Enum.Operation.Create, [
-    item(Tag.ObjectType, 'Enumeration', Enum.ObjectType.SymmetricKey),
-    struct(Tag.Attributes, [
-      item(Tag.CryptographicAlgorithm, 'Enumeration', Enum.CryptographicAlgorithm.AES),
-      item(Tag.CryptographicLength, 'Integer', 256),
-      struct(Tag.Name, [item(Tag.NameValue, 'TextString', name), item(Tag.NameType, 'Enumeration', Enum.NameType.UninterpretedTextString)]),
-    ]),
-  ]);
-const byId = (operation: number, id: string, version = V21) => request(operation, [item(Tag.UniqueIdentifier, 'TextString', id)], version);
 const locateAll = () => request(Enum.Operation.Locate, []);
 
 describe('access control over TLS', { timeout: 120_000 }, () => {

@@ -11,29 +11,18 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type tls from 'node:tls';
-import { buildRequestMessage, parseResponseMessage, type ResponseBatchItem } from '../shared/kmip/message/index.js';
+import { parseResponseMessage, type ResponseBatchItem } from '../shared/kmip/message/index.js';
 import { Enum, Tag } from '../shared/kmip/registry/index.js';
-import { decodeTtlv, encodeTtlv, item, struct, type TtlvItem } from '../shared/kmip/ttlv/index.js';
+import { decodeTtlv, type TtlvItem } from '../shared/kmip/ttlv/index.js';
 import { parseGrants } from '../main/access/policy.js';
 import { queryAudit } from '../main/audit/audit-log.js';
 import { call, connect, enrolHere, startServe, stopChild, type Creds, type ServeProcess } from './support/kmip-tls.js';
 import { REPO_ROOT } from './support/reference.js';
+import { byId, createAes, request } from './support/kmip-requests.js';
 
 const BIN = join(REPO_ROOT, 'bin', 'keyhold.mjs');
-const V21 = { major: 2, minor: 1 };
 
-const request = (operation: number, payload: TtlvItem[]) =>
-  encodeTtlv(buildRequestMessage({ header: { protocolVersion: V21 }, batchItems: [{ operation, requestPayload: struct(Tag.RequestPayload, payload) }] }));
-const createAes = (name: string) =>
-  request(Enum.Operation.Create, [
-    item(Tag.ObjectType, 'Enumeration', Enum.ObjectType.SymmetricKey),
-    struct(Tag.Attributes, [
-      item(Tag.CryptographicAlgorithm, 'Enumeration', Enum.CryptographicAlgorithm.AES),
-      item(Tag.CryptographicLength, 'Integer', 256),
-      struct(Tag.Name, [item(Tag.NameValue, 'TextString', name), item(Tag.NameType, 'Enumeration', Enum.NameType.UninterpretedTextString)]),
-    ]),
-  ]);
-const get = (id: string) => request(Enum.Operation.Get, [item(Tag.UniqueIdentifier, 'TextString', id)]);
+const get = (id: string) => byId(Enum.Operation.Get, id);
 const locate = () => request(Enum.Operation.Locate, []);
 
 function cli(...args: string[]): Promise<{ stdout: string; stderr: string; code: number }> {
