@@ -37,7 +37,34 @@ function describePolicy(p: KeyPolicy): string {
     `clients may generate: ${yes(p.clientsMayCreate, p.allowCreate)}`,
     `clients may register: ${yes(p.clientsMayRegister, p.allowRegister)}`,
     `required attributes:  ${p.requiredAttributes.join(', ') || 'none'}`,
+    `key lifetime:         ${days(p.defaultLifetimeDays, 'no expiry')}`,
+    `lifetime by client:   ${Object.entries(p.lifetimeByClient).map(([n, d]) => `${n} ${days(d, 'no expiry')}`).join(', ') || 'none'}`,
+    `expiry warning:       ${days(p.expiryWarningDays, 'none')}${p.expiryWarningDays === 0 ? '' : ' ahead'}`,
+    `soft delete:          ${p.softDelete ? `on, material kept ${days(p.softDeleteRetentionDays, 'until the next purge')}` : 'off (Destroy erases at once)'}`,
   ].join('\n') + '\n';
+}
+
+const days = (n: number, zero: string) => (n === 0 ? zero : `${n} day${n === 1 ? '' : 's'}`);
+
+/** A whole number of days (validated with the rest of the policy). */
+function daysFlag(flags: Flags, flag: string): number | undefined {
+  const v = flags.get(flag);
+  if (v === undefined) return undefined;
+  if (!/^\d{1,6}$/.test(String(v))) throw new CliError(`${flag} must be a whole number of days, not "${String(v)}"`, 2);
+  return Number(v);
+}
+
+/** NAME=DAYS,NAME=DAYS (or none): the per-client lifetimes, replacing the current ones. */
+function daysByName(flags: Flags, flag: string): Record<string, number> | undefined {
+  const items = list(flags, flag);
+  if (items === undefined) return undefined;
+  const out: Record<string, number> = {};
+  for (const it of items) {
+    const m = /^([^=]+)=(\d{1,6})$/.exec(it);
+    if (m === null) throw new CliError(`${flag} takes NAME=DAYS pairs separated by commas (0 days: no expiry), not "${it}"`, 2);
+    out[m[1]!.trim()] = Number(m[2]);
+  }
+  return out;
 }
 
 async function current(dataDir: string): Promise<KeyPolicy> {
@@ -48,7 +75,10 @@ async function current(dataDir: string): Promise<KeyPolicy> {
   }
 }
 
-const SET_FLAGS = ['--algorithms', '--legacy', '--default-symmetric', '--clients-create', '--clients-register', '--allow-create', '--allow-register', '--require', '--require-name'];
+const SET_FLAGS = [
+  '--algorithms', '--legacy', '--default-symmetric', '--clients-create', '--clients-register', '--allow-create', '--allow-register', '--require', '--require-name',
+  '--lifetime-days', '--client-lifetime', '--expiry-warning-days', '--soft-delete', '--retention-days',
+];
 
 export const POLICY_COMMANDS: Record<string, Command> = {
   'policy show': {
@@ -65,7 +95,7 @@ export const POLICY_COMMANDS: Record<string, Command> = {
     },
   },
   'policy set': {
-    usage: 'keyhold policy set [--data-dir DIR] [--algorithms LIST] [--legacy on|off] [--default-symmetric AES-256] [--clients-create on|off] [--clients-register on|off] [--allow-create NAMES|none] [--allow-register NAMES|none] [--require ATTRS|none] [--require-name on|off]',
+    usage: 'keyhold policy set [--data-dir DIR] [--algorithms LIST] [--legacy on|off] [--default-symmetric AES-256] [--clients-create on|off] [--clients-register on|off] [--allow-create NAMES|none] [--allow-register NAMES|none] [--require ATTRS|none] [--require-name on|off] [--lifetime-days N] [--client-lifetime NAME=DAYS,…|none] [--expiry-warning-days N] [--soft-delete on|off] [--retention-days N]',
     summary: 'change the key policy; a running server applies it within a second and audits it',
     flags: ['--data-dir', ...SET_FLAGS],
     valueFlags: ['--data-dir', ...SET_FLAGS],
@@ -85,6 +115,11 @@ export const POLICY_COMMANDS: Record<string, Command> = {
       set('allowCreate', list(flags, '--allow-create'));
       set('allowRegister', list(flags, '--allow-register'));
       set('requiredAttributes', list(flags, '--require'));
+      set('defaultLifetimeDays', daysFlag(flags, '--lifetime-days'));
+      set('lifetimeByClient', daysByName(flags, '--client-lifetime'));
+      set('expiryWarningDays', daysFlag(flags, '--expiry-warning-days'));
+      set('softDelete', onOff(flags, '--soft-delete'));
+      set('softDeleteRetentionDays', daysFlag(flags, '--retention-days'));
       const name = onOff(flags, '--require-name');
       if (name !== undefined) set('requiredAttributes', [...before.requiredAttributes.filter((a) => a !== 'Name'), ...(name ? ['Name'] : [])]);
       let policy: KeyPolicy;

@@ -33,6 +33,20 @@ export interface KeyPolicy {
   allowRegister: readonly string[];
   /** Attributes every new object must carry, by their KMIP name without spaces (Name, ObjectGroup, ContactInformation …). */
   requiredAttributes: readonly string[];
+  /**
+   * Lifetime of a new key in days: its Deactivation Date is set this far from
+   * its creation when the request gives none, and the server deactivates it
+   * when the date passes. 0: new keys do not expire.
+   */
+  defaultLifetimeDays: number;
+  /** Per-client lifetime in days, overriding defaultLifetimeDays (0: that client's keys do not expire). */
+  lifetimeByClient: Readonly<Record<string, number>>;
+  /** Warn (log and audit) this many days before a key's Deactivation Date; 0: no warning. */
+  expiryWarningDays: number;
+  /** Destroy keeps the encrypted material for softDeleteRetentionDays so the operator can restore it; off: Destroy erases it at once. */
+  softDelete: boolean;
+  /** Days a soft-deleted object's material is kept before the purge job erases it. */
+  softDeleteRetentionDays: number;
 }
 
 export const POLICY_FILE = 'policy.json';
@@ -46,7 +60,21 @@ export const DEFAULT_KEY_POLICY: KeyPolicy = Object.freeze({
   allowCreate: Object.freeze([]),
   allowRegister: Object.freeze([]),
   requiredAttributes: Object.freeze([]),
+  defaultLifetimeDays: 365,
+  lifetimeByClient: Object.freeze({}),
+  expiryWarningDays: 30,
+  softDelete: true,
+  softDeleteRetentionDays: 30,
 });
+
+/** The longest lifetime, warning or retention the policy accepts (100 years). */
+export const MAX_POLICY_DAYS = 36_500;
+
+/** The lifetime in days of a key a client creates (0: no Deactivation Date is set). */
+export function lifetimeDaysFor(policy: KeyPolicy, client: string | undefined): number {
+  if (client !== undefined && Object.hasOwn(policy.lifetimeByClient, client)) return policy.lifetimeByClient[client]!;
+  return policy.defaultLifetimeDays;
+}
 
 const CA = Enum.CryptographicAlgorithm;
 const EC_ALGORITHMS: readonly number[] = [CA.EC, CA.ECDSA, CA.ECDH, CA.ECMQV];
@@ -174,10 +202,13 @@ export function applyDefaults(policy: KeyPolicy, attrs: readonly Attribute[], ma
   return out;
 }
 
-const FIELDS: Record<keyof KeyPolicy, 'list' | 'boolean' | 'string'> = {
+const FIELDS: Record<keyof KeyPolicy, 'list' | 'boolean' | 'string' | 'days' | 'daysByName'> = {
   algorithms: 'list', allowLegacy: 'boolean', defaultSymmetric: 'string', clientsMayCreate: 'boolean',
   clientsMayRegister: 'boolean', allowCreate: 'list', allowRegister: 'list', requiredAttributes: 'list',
+  defaultLifetimeDays: 'days', lifetimeByClient: 'daysByName', expiryWarningDays: 'days', softDelete: 'boolean', softDeleteRetentionDays: 'days',
 };
+
+const isDays = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= MAX_POLICY_DAYS;
 
 const TOKEN = /^[A-Z0-9]+(-[A-Z0-9]+)*$/;
 
@@ -200,7 +231,14 @@ export function parseKeyPolicy(text: string, file: string): KeyPolicy {
     if (kind === 'boolean' && typeof v !== 'boolean') throw new Error(`${file}: ${k} must be true or false`);
     if (kind === 'string' && typeof v !== 'string') throw new Error(`${file}: ${k} must be a string`);
     if (kind === 'list' && (!Array.isArray(v) || v.some((x) => typeof x !== 'string'))) throw new Error(`${file}: ${k} must be a list of strings`);
-    out[k] = kind === 'list' ? [...new Set(v as string[])] : v;
+    if (kind === 'days' && !isDays(v)) throw new Error(`${file}: ${k} must be a whole number of days from 0 to ${MAX_POLICY_DAYS}`);
+    if (kind === 'daysByName') {
+      if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new Error(`${file}: ${k} must map client names to days, like {"esx-01": 90}`);
+      for (const [name, days] of Object.entries(v)) {
+        if (!isDays(days)) throw new Error(`${file}: ${k}: "${name}" must be a whole number of days from 0 to ${MAX_POLICY_DAYS} (0: no expiry)`);
+      }
+    }
+    out[k] = kind === 'list' ? [...new Set(v as string[])] : kind === 'daysByName' ? { ...(v as Record<string, number>) } : v;
   }
   const p = out as unknown as KeyPolicy;
   const algorithms = p.algorithms.map((t) => t.trim().toUpperCase());
@@ -225,7 +263,14 @@ export function formatKeyPolicy(p: KeyPolicy): string {
 
 /** Readable differences, one per changed field ("allowLegacy false → true"), for the audit log. */
 export function policyChanges(before: KeyPolicy, after: KeyPolicy): string[] {
-  const show = (v: unknown) => (Array.isArray(v) ? (v.length === 0 ? 'none' : v.join(',')) : String(v));
+  const show = (v: unknown): string => {
+    if (Array.isArray(v)) return v.length === 0 ? 'none' : v.join(',');
+    if (typeof v === 'object' && v !== null) {
+      const e = Object.entries(v).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+      return e.length === 0 ? 'none' : e.map(([n, d]) => `${n}=${String(d)}`).join(',');
+    }
+    return String(v);
+  };
   return (Object.keys(FIELDS) as (keyof KeyPolicy)[])
     .filter((k) => show(before[k]) !== show(after[k]))
     .map((k) => `${k} ${show(before[k])} → ${show(after[k])}`);

@@ -185,7 +185,8 @@ export async function createRunner(): Promise<Runner> {
       cpSync(join(template, 'clients.json'), join(dir, 'clients.json'));
       // Every key the server supports: the OASIS vectors register RSA-1024, DSA-512, secp256k1 and ChaCha20 keys,
       // which the default key policy refuses (test/key-policy.test.ts tests the policy).
-      writeFileSync(join(dir, 'policy.json'), JSON.stringify({ algorithms: ['*'], allowLegacy: true }));
+      // No default lifetime: the vectors' expected attribute lists have no Deactivation Date the server added. Soft delete stays on (the default): clients must not tell it from erasure.
+      writeFileSync(join(dir, 'policy.json'), JSON.stringify({ algorithms: ['*'], allowLegacy: true, defaultLifetimeDays: 0 }));
       try {
         const session = new Session(await startServe(BIN, dir), creds, dir);
         live.add(session);
