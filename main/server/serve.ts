@@ -48,6 +48,12 @@ export interface StartServerOptions {
   log: Logger;
   /** Told every audit record as it is logged (the engine worker forwards them as `audit` events). */
   onAuditRecord?: (r: AuditRecord) => void;
+  /**
+   * The time (default: the system clock). Tests inject one to move past key
+   * lifetimes and retention periods; KMIP time stamps, the store's created and
+   * modified times and the lifecycle jobs all read it.
+   */
+  clock?: () => Date;
 }
 
 /**
@@ -65,7 +71,8 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
     await fs.mkdir(opts.dataDir, { recursive: true, mode: 0o700 });
     const pki = await ensurePki(opts.dataDir, opts.host === undefined ? {} : { extraNames: hostNames(opts.host) });
     // Group commit: the listener acknowledges only after store.sync() (tls-listener.ts).
-    const store = openStore(opts.dataDir, { durability: 'group' });
+    const clock = opts.clock ?? (() => new Date());
+    const store = openStore(opts.dataDir, { durability: 'group', now: () => clock().getTime() });
     cleanups.push(() => store.close());
     // Opened before the listener and closed after it (cleanups run in reverse), so the last requests are recorded.
     const audit = await AuditLog.open(opts.dataDir, (message) => opts.log.error(`kmip: ${message}`));
@@ -119,7 +126,7 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
         router: createRouter(),
         objects: storeObjectsPort(store),
         keyPolicy: keyPolicy.current,
-        clock: () => new Date(),
+        clock,
         server: { vendorIdentification: 'Keyhold', serverName: 'Keyhold', productName: 'Keyhold', serverVersion: '0.1.0' },
         log: (message, error) => opts.log.error(`kmip: ${message}:`, error),
         // Client-requested records (Log, Interop): already sanitised by the operation.
