@@ -8,6 +8,7 @@ import { CliError } from './errors.js';
 import type { Command } from './main.js';
 import { dataDirOf } from './server-commands.js';
 import { existsSync } from 'node:fs';
+import { readClientsDoc } from '../server/clients.js';
 
 type Flags = Map<string, string | true>;
 
@@ -133,6 +134,13 @@ export const POLICY_COMMANDS: Record<string, Command> = {
       if (changes.length === 0) return write('key policy unchanged\n');
       await writeKeyPolicy(dataDir, policy);
       write(`key policy changed: ${changes.join('; ')}\n`);
+      // Names are matched as written: a typo would silently grant nothing, so say so (the change stands: the client may be added next).
+      const known = new Set((await readClientsDoc(dataDir).catch(() => ({ clients: [] as { name: string }[] }))).clients.map((c) => c.name));
+      const named = { allowCreate: policy.allowCreate, allowRegister: policy.allowRegister, lifetimeByClient: Object.keys(policy.lifetimeByClient) };
+      for (const [field, names] of Object.entries(named)) {
+        const unknown = names.filter((n) => !known.has(n));
+        if (unknown.length > 0) write(`note: ${field} names ${unknown.join(', ')}, not a registered client (keyhold client list)\n`);
+      }
     },
   },
 };

@@ -53,14 +53,18 @@ export async function handler(payload: StructureItem, ctx: OperationContext): Pr
   const privAsked = merged(common, attributesOf(payload, privateTag, ctx));
   const pubAsked = merged(common, attributesOf(payload, publicTag, ctx));
   // Read and validate outside the transaction: generation is asynchronous and a transaction must not span it.
-  existingKey(ctx, oldPrivId, Enum.ObjectType.PrivateKey, 'a Private Key');
+  const firstPriv = existingKey(ctx, oldPrivId, Enum.ObjectType.PrivateKey, 'a Private Key');
   const oldPubId = linkedPublicKey(ctx, oldPrivId);
-  existingKey(ctx, oldPubId, Enum.ObjectType.PublicKey, 'a Public Key');
+  const firstPub = existingKey(ctx, oldPubId, Enum.ObjectType.PublicKey, 'a Public Key');
   const bytes = objects.material(oldPrivId);
   if (bytes === null) throw new KmipOperationError('ObjectDestroyed', `object '${oldPrivId}' is destroyed; it has no key to replace`);
   const { der, format } = keyMaterial(decodeMaterial(bytes));
   const info = keyInfo(importKey(Tag.PrivateKey, der, format));
   bytes.fill(0);
+  // The key policy is asked before the (slow, for RSA) generation, so a refused
+  // request costs no key pair; it is asked again below in case the pair changed meanwhile.
+  admitNewObject(ctx, 'ReKeyKeyPair', Enum.ObjectType.PrivateKey, info, replacementAttributes(ctx, firstPriv, privAsked, offset));
+  admitNewObject(ctx, 'ReKeyKeyPair', Enum.ObjectType.PublicKey, info, replacementAttributes(ctx, firstPub, pubAsked, offset));
   const pair = await generatePair(info);
   const t = now(ctx);
   const [privateId, publicId] = objects.transaction(() => {
