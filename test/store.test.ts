@@ -107,6 +107,7 @@ describe('open and migrations', () => {
       CREATE INDEX attributes_int  ON attributes (name, int_value, object_seq)  WHERE int_value IS NOT NULL;
       CREATE INDEX attributes_date ON attributes (name, date_value, object_seq) WHERE date_value IS NOT NULL;
       DROP TABLE object_shares;
+      DROP TABLE retained_material;
       DELETE FROM schema_version WHERE version >= 2;
     `);
     s.close();

@@ -13,7 +13,7 @@ import { loadMasterKey } from './master-key.js';
 import { buildLocateQuery, registerLocateFunctions } from './locate-query.js';
 import { CommitDurable, WalSyncer, type Durable, type DurabilityStats, type FsyncFile } from './durability.js';
 import { migrate } from './migrations/index.js';
-import { ObjectState, type BatchTransaction, type KeyStore, type LocateFilter, type NewObject, type StoredObject } from './types.js';
+import { isDestroyedState, ObjectState, type BatchTransaction, type DestroyOptions, type KeyStore, type ListRetainedOptions, type LocateFilter, type NewObject, type RetainedObject, type StoredObject } from './types.js';
 
 export const DB_FILE = 'keyhold.db';
 const MATERIAL = 'material';
@@ -52,6 +52,12 @@ interface ObjectRowWithMaterial extends ObjectRow {
   has_material: number;
   /** Grantees joined by newlines, or null. */
   shared_with: string | null;
+}
+
+interface RetainedRow {
+  destroyed_at: number;
+  purge_after: number;
+  state_before: number;
 }
 
 interface AttributeRow {
@@ -199,6 +205,22 @@ export class SqliteKeyStore implements KeyStore, Durable {
       addShare: p('INSERT OR IGNORE INTO object_shares (object_seq, grantee) VALUES (?, ?)'),
       removeShare: p('DELETE FROM object_shares WHERE object_seq = ? AND grantee = ?'),
       ownerCounts: p('SELECT owner, count(*) AS n FROM objects GROUP BY owner ORDER BY owner'),
+      // Soft delete (migration 4): the material row moves between the two tables unchanged.
+      retainMaterial: p(
+        'INSERT INTO retained_material (object_seq, key_version, nonce, ciphertext, destroyed_at, purge_after, state_before) ' +
+          'SELECT object_seq, key_version, nonce, ciphertext, ?, ?, ? FROM object_material WHERE object_seq = ?',
+      ),
+      unretainMaterial: p('INSERT INTO object_material (object_seq, key_version, nonce, ciphertext) SELECT object_seq, key_version, nonce, ciphertext FROM retained_material WHERE object_seq = ?'),
+      deleteRetained: p('DELETE FROM retained_material WHERE object_seq = ?'),
+      retainedBySeq: p('SELECT destroyed_at, purge_after, state_before FROM retained_material WHERE object_seq = ?'),
+      retainedMaterialByUid: p('SELECT r.key_version, r.nonce, r.ciphertext FROM objects o LEFT JOIN retained_material r ON r.object_seq = o.seq WHERE o.uid = ?'),
+      listRetained: p(
+        'SELECT o.uid, r.destroyed_at, r.purge_after, r.state_before FROM retained_material r JOIN objects o ON o.seq = r.object_seq ORDER BY r.destroyed_at, r.object_seq LIMIT ? OFFSET ?',
+      ),
+      dueRetained: p(
+        'SELECT o.seq, o.uid, r.destroyed_at, r.purge_after, r.state_before FROM retained_material r JOIN objects o ON o.seq = r.object_seq WHERE r.purge_after <= ? ORDER BY r.purge_after, r.object_seq',
+      ),
+      nextPurge: p('SELECT min(purge_after) FROM retained_material').pluck(),
     };
   }
 
@@ -461,16 +483,112 @@ export class SqliteKeyStore implements KeyStore, Durable {
     });
   }
 
-  destroy(id: string): void {
+  destroy(id: string, options: DestroyOptions = {}): void {
+    const retainUntil = options.retainUntil;
+    if (retainUntil !== undefined && !Number.isSafeInteger(retainUntil)) throw new StoreError('INVALID', 'retainUntil must be a time in whole milliseconds');
     this.tx(() => {
       const { seq, state } = this.object(id);
+      const t = this.now();
+      // Soft delete: the sealed row moves to retained_material as it is (its
+      // AAD names the object, not the table); an object without material
+      // leaves nothing to keep. A destroyed object keeps its first record.
+      if (retainUntil !== undefined && !isDestroyedState(state)) this.s.retainMaterial.run(t, Math.max(t, retainUntil), state, seq);
+      else if (retainUntil === undefined) this.s.deleteRetained.run(seq);
       // With secure_delete on, SQLite zeroes the freed ciphertext bytes in the
       // database file; the WAL's copy of the old page is overwritten once the
       // WAL is checkpointed and reused.
       this.s.deleteMaterial.run(seq);
       const next = state === ObjectState.Compromised || state === ObjectState.DestroyedCompromised ? ObjectState.DestroyedCompromised : ObjectState.Destroyed;
-      this.s.setState.run(next, this.now(), seq);
+      this.s.setState.run(next, t, seq);
     });
+  }
+
+  // -- soft delete (operator actions, not KMIP) -------------------------------
+
+  retained(id: string): RetainedObject | null {
+    return this.tx(() => {
+      const { seq } = this.object(id);
+      const r = this.s.retainedBySeq.get(seq) as RetainedRow | undefined;
+      return r === undefined ? null : { id, destroyedAt: r.destroyed_at, purgeAfter: r.purge_after, stateBefore: r.state_before };
+    }, 'deferred');
+  }
+
+  listRetained(options: ListRetainedOptions = {}): RetainedObject[] {
+    const limit = options.limit ?? 1000;
+    const offset = options.offset ?? 0;
+    if (!Number.isSafeInteger(limit) || limit < 0 || !Number.isSafeInteger(offset) || offset < 0) throw new StoreError('INVALID', 'limit and offset must be non-negative integers');
+    return this.tx(
+      () => (this.s.listRetained.all(limit, offset) as (RetainedRow & { uid: string })[]).map((r) => ({ id: r.uid, destroyedAt: r.destroyed_at, purgeAfter: r.purge_after, stateBefore: r.state_before })),
+      'deferred',
+    );
+  }
+
+  nextPurgeAfter(): number | null {
+    return this.tx(() => (this.s.nextPurge.get() as number | null) ?? null, 'deferred');
+  }
+
+  getRetainedMaterial(id: string): Uint8Array | null {
+    return this.tx(() => {
+      const m = this.s.retainedMaterialByUid.get(id) as { key_version: number | null; nonce: Buffer | null; ciphertext: Buffer | null } | undefined;
+      if (m === undefined) throw new StoreError('NOT_FOUND', `no object with identifier ${id}`);
+      if (m.key_version === null || m.nonce === null || m.ciphertext === null) return null;
+      return this.cipher.open(MATERIAL, id, m.key_version, { nonce: m.nonce, ciphertext: m.ciphertext });
+    }, 'deferred');
+  }
+
+  restore(id: string): number {
+    return this.tx(() => {
+      const { seq, state } = this.object(id);
+      const r = this.s.retainedBySeq.get(seq) as RetainedRow | undefined;
+      if (r === undefined || !isDestroyedState(state)) throw new StoreError('INVALID', `object ${id} is not soft-deleted (its material is not kept)`);
+      // Revoked as compromised while soft-deleted (Destroyed → Destroyed Compromised): it comes back Compromised.
+      const next = state === ObjectState.DestroyedCompromised ? ObjectState.Compromised : r.state_before;
+      this.s.unretainMaterial.run(seq);
+      this.s.deleteRetained.run(seq);
+      const t = this.now();
+      this.s.setState.run(next, t, seq);
+      this.s.deleteAttrAll.run(seq, nameColumns('DestroyDate').name);
+      this.s.deleteAttrAll.run(seq, nameColumns('LastChangeDate').name);
+      this.insertAttribute(seq, 'LastChangeDate', { type: 'DateTime', value: BigInt(Math.floor(t / 1000)) }, 0);
+      return next;
+    });
+  }
+
+  purge(ids: readonly string[]): number {
+    const n = this.tx(() => {
+      for (const id of ids) {
+        const { seq } = this.object(id);
+        if (this.s.deleteRetained.run(seq).changes === 0) throw new StoreError('INVALID', `object ${id} is not soft-deleted (there is no kept material to purge)`);
+      }
+      return ids.length;
+    });
+    if (n > 0) this.checkpoint();
+    return n;
+  }
+
+  purgeExpired(now: number): RetainedObject[] {
+    const purged = this.tx(() => {
+      const due = this.s.dueRetained.all(now) as (RetainedRow & { seq: number; uid: string })[];
+      for (const r of due) this.s.deleteRetained.run(r.seq);
+      return due.map((r) => ({ id: r.uid, destroyedAt: r.destroyed_at, purgeAfter: r.purge_after, stateBefore: r.state_before }));
+    });
+    if (purged.length > 0) this.checkpoint();
+    return purged;
+  }
+
+  /**
+   * Copies the log into the database file and truncates it, so that pages
+   * holding erased material are gone from the -wal file too (secure_delete
+   * already zeroed them in the database). Skipped inside a caller's
+   * transaction: it cannot run there, and the erase is not committed yet.
+   */
+  private checkpoint(): void {
+    if (this.db.inTransaction) return;
+    try {
+      this.db.pragma('wal_checkpoint(TRUNCATE)');
+    } catch (e) {
+      throw toStoreError(e);
+    }
   }
 
   // -- ownership and shares (operator actions, not KMIP) ----------------------

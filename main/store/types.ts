@@ -105,6 +105,28 @@ export interface LocateFilter {
   offset?: number;
 }
 
+export interface DestroyOptions {
+  /** Soft delete: keep the encrypted material until this time (milliseconds since the epoch). */
+  retainUntil?: number;
+}
+
+/** A soft-deleted object whose encrypted material the store still keeps. */
+export interface RetainedObject {
+  id: string;
+  /** Milliseconds since the epoch. */
+  destroyedAt: number;
+  /** When the purge job erases the material (milliseconds since the epoch). */
+  purgeAfter: number;
+  /** The State before Destroy: what restore gives back. */
+  stateBefore: number;
+}
+
+export interface ListRetainedOptions {
+  /** At most this many (default 1000), after `offset`. */
+  limit?: number;
+  offset?: number;
+}
+
 export interface KeyStore {
   /** Run fn in one transaction (nested calls become savepoints). fn must be synchronous; a throw rolls back. */
   transaction<T>(fn: () => T): T;
@@ -138,8 +160,34 @@ export interface KeyStore {
   setAttribute(id: string, name: AttributeName, value: AttributeValue): void;
 
   setState(id: string, state: number): void;
-  /** Wipe the material and mark the object Destroyed (Destroyed Compromised when it was Compromised). The row stays. */
-  destroy(id: string): void;
+  /**
+   * Wipe the material and mark the object Destroyed (Destroyed Compromised when it was Compromised). The row stays.
+   * With `retainUntil` (soft delete) the encrypted material is kept aside until then instead (see restore, purge).
+   */
+  destroy(id: string, options?: DestroyOptions): void;
+
+  // Soft delete (operator actions, never reachable from KMIP). A soft-deleted
+  // object is destroyed for every other method: getMaterial gives null and
+  // hasMaterial is false, exactly as after a hard Destroy.
+  /** Whether the object's material is kept (null: it is not soft-deleted); NOT_FOUND when absent. */
+  retained(id: string): RetainedObject | null;
+  /** Soft-deleted objects whose material is kept, oldest Destroy first. */
+  listRetained(options?: ListRetainedOptions): RetainedObject[];
+  /** The earliest purgeAfter of all kept material, null when none is kept. */
+  nextPurgeAfter(): number | null;
+  /** The kept material of a soft-deleted object, decrypted (a fresh buffer), null when none is kept. */
+  getRetainedMaterial(id: string): Uint8Array | null;
+  /**
+   * Undo a soft delete: the material goes back, the state is the one before
+   * Destroy (Compromised if revoked as compromised meanwhile), Destroy Date is
+   * removed and Last Change Date set to now. Returns the new state; INVALID
+   * when no material is kept for it.
+   */
+  restore(id: string): number;
+  /** Erase kept material now, all or none (INVALID for an object that is not soft-deleted); returns how many. */
+  purge(ids: readonly string[]): number;
+  /** Erase every kept material whose purgeAfter is at or before `now` (ms); returns what was erased. */
+  purgeExpired(now: number): RetainedObject[];
 
   /** Identifiers of matching objects, oldest first (a stable order), after offset, at most maxItems. */
   locate(filter: LocateFilter): string[];

@@ -9,6 +9,7 @@ import { StoreError } from '../errors.js';
 import * as m001 from './001_initial.js';
 import * as m002 from './002_selective_indexes.js';
 import * as m003 from './003_object_shares.js';
+import * as m004 from './004_retained_material.js';
 
 interface Migration {
   version: number;
@@ -16,7 +17,7 @@ interface Migration {
   up(db: Database.Database): void;
 }
 
-export const MIGRATIONS: readonly Migration[] = [m001, m002, m003];
+export const MIGRATIONS: readonly Migration[] = [m001, m002, m003, m004];
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
 
 function currentVersion(db: Database.Database): number {
