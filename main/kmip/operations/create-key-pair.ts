@@ -14,7 +14,7 @@ import type { OperationContext, OperationResult } from '../context.js';
 import { KmipOperationError } from '../errors.js';
 import { keyInfo } from '../objects/asymmetric.js';
 import { curveOf, generateFromAttributes, intValue, keyHalf, link } from './key-pair-gen.js';
-import { admitNewObject } from './key-policy-gate.js';
+import { admitNewObject, withDefaultLifetime } from './key-policy-gate.js';
 import { initialState, isV1, managedObjects, now, onlyKnown, parsed, rejectServerOnly } from './managed.js';
 import { withoutRequestedRng } from './rng.js';
 
@@ -65,8 +65,8 @@ export async function handler(payload: StructureItem, ctx: OperationContext): Pr
   const pair = await generateFromAttributes(privAttrs);
   const info = keyInfo(pair.privateKey);
   const t = now(ctx);
-  const priv = keyHalf(Tag.PrivateKey, pair.privateKey, info, privAttrs, UM.Sign, t);
-  const pub = keyHalf(Tag.PublicKey, pair.publicKey, info, pubAttrs, UM.Verify, t);
+  const priv = keyHalf(Tag.PrivateKey, pair.privateKey, info, withDefaultLifetime(ctx, Enum.ObjectType.PrivateKey, privAttrs), UM.Sign, t);
+  const pub = keyHalf(Tag.PublicKey, pair.publicKey, info, withDefaultLifetime(ctx, Enum.ObjectType.PublicKey, pubAttrs), UM.Verify, t);
   const [privateId, publicId] = objects.transaction(() => {
     const privId = objects.create({ objectType: Enum.ObjectType.PrivateKey, state: initialState(privAttrs, ctx), attributes: priv.stored, material: priv.material });
     const pubId = objects.create({

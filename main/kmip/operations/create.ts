@@ -15,7 +15,7 @@ import { KmipOperationError } from '../errors.js';
 import { digest, encodeMaterial, symmetricKey } from '../objects/material.js';
 import { enumField, initialState, managedObjects, now, onlyKnown, protectionAttributes, rejectServerOnly, requestAttributes } from './managed.js';
 import { SERVER_RNG, withoutRequestedRng } from './rng.js';
-import { admitNewObject, withPolicyDefaults } from './key-policy-gate.js';
+import { admitNewObject, withDefaultLifetime, withPolicyDefaults } from './key-policy-gate.js';
 
 export const operation = Enum.Operation.Create;
 
@@ -101,7 +101,7 @@ export function handler(payload: StructureItem, ctx: OperationContext): Operatio
   const id = objects.create({
     objectType,
     state: initialState(attrs, ctx),
-    attributes: stored,
+    attributes: withDefaultLifetime(ctx, objectType, stored),
     material: encodeMaterial(symmetricKey(key, alg.value, length)),
   });
   key.fill(0);

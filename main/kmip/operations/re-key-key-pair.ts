@@ -17,7 +17,7 @@ import { attributesOf, MASK_TAGS, merged, V1_TAGS, V2_TAGS } from './create-key-
 import { generatePair, keyHalf, link } from './key-pair-gen.js';
 import { initialState, isV1, managedObjects, now, onlyKnown } from './managed.js';
 import { expectType } from './payload.js';
-import { admitNewObject } from './key-policy-gate.js';
+import { admitNewObject, withDefaultLifetime } from './key-policy-gate.js';
 import { existingKey, offsetOf, replacedLink, replacementAttributes, retire } from './replacement.js';
 
 export const operation = Enum.Operation.ReKeyKeyPair;
@@ -76,8 +76,9 @@ export async function handler(payload: StructureItem, ctx: OperationContext): Pr
     // Inside the transaction, before anything is created: a refusal stores nothing.
     admitNewObject(ctx, 'ReKeyKeyPair', Enum.ObjectType.PrivateKey, info, privAttrs);
     admitNewObject(ctx, 'ReKeyKeyPair', Enum.ObjectType.PublicKey, info, pubAttrs);
-    const priv = keyHalf(Tag.PrivateKey, pair.privateKey, info, privAttrs, UM.Sign, t);
-    const pub = keyHalf(Tag.PublicKey, pair.publicKey, info, pubAttrs, UM.Verify, t);
+    // The old keys' dates moved by the Offset, or copied; the default lifetime only where that leaves none.
+    const priv = keyHalf(Tag.PrivateKey, pair.privateKey, info, withDefaultLifetime(ctx, Enum.ObjectType.PrivateKey, privAttrs), UM.Sign, t);
+    const pub = keyHalf(Tag.PublicKey, pair.publicKey, info, withDefaultLifetime(ctx, Enum.ObjectType.PublicKey, pubAttrs), UM.Verify, t);
     // Links in the order the reference server shows them (TC-133): the other half of the pair first, then the predecessor.
     const privId = objects.create({ objectType: Enum.ObjectType.PrivateKey, state: initialState(privAttrs, ctx), attributes: priv.stored, material: priv.material });
     const pubId = objects.create({

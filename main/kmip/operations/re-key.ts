@@ -15,7 +15,7 @@ import { initialState, managedObjects, now, onlyKnown, requestAttributes } from 
 import { uniqueIdentifierOrPlaceholder } from './payload.js';
 import { existingKey, offsetOf, replacedLink, replacementAttributes, retire } from './replacement.js';
 import { SERVER_RNG } from './rng.js';
-import { admitNewObject } from './key-policy-gate.js';
+import { admitNewObject, withDefaultLifetime } from './key-policy-gate.js';
 
 export const operation = Enum.Operation.ReKey;
 
@@ -38,7 +38,8 @@ export function handler(payload: StructureItem, ctx: OperationContext): Operatio
       objectType: Enum.ObjectType.SymmetricKey,
       state: initialState(attrs, ctx),
       attributes: [
-        ...attrs,
+        // The old key's dates moved by the Offset, or copied; the default lifetime only where that leaves none.
+        ...withDefaultLifetime(ctx, Enum.ObjectType.SymmetricKey, attrs),
         ...(attrs.some((a) => a.name === 'OriginalCreationDate') ? [] : [{ name: 'OriginalCreationDate', value: t }]),
         { name: 'Digest', value: digest(key, Enum.KeyFormatType.Raw) },
         { name: 'InitialDate', value: t },

@@ -18,7 +18,7 @@ import { certificateAttributes } from '../objects/certificate-attributes.js';
 import { digest, encodeMaterial, keyBlock, keyBytes, OBJECT_TAGS } from '../objects/material.js';
 import { displayName, sameValue } from './attribute-rules.js';
 import type { KeyFacts } from '../../policy/key-policy.js';
-import { admitNewObject } from './key-policy-gate.js';
+import { admitNewObject, withDefaultLifetime } from './key-policy-gate.js';
 import { enumField, initialState, isV1, managedObjects, now, onlyKnown, protectionAttributes, rejectServerOnly, requestAttributes } from './managed.js';
 
 export const operation = Enum.Operation.Register;
@@ -148,6 +148,6 @@ export function handler(payload: StructureItem, ctx: OperationContext): Operatio
   const t = now(ctx);
   stored.push({ name: 'InitialDate', value: t }, { name: 'LastChangeDate', value: t }, { name: 'OriginalCreationDate', value: t }, ...protectionAttributes(attrs));
   admitNewObject(ctx, 'Register', objectType, keyFacts, stored);
-  const id = objects.create({ objectType, state: initialState(attrs, ctx), attributes: stored, material: encodeMaterial(material) });
+  const id = objects.create({ objectType, state: initialState(attrs, ctx), attributes: withDefaultLifetime(ctx, objectType, stored), material: encodeMaterial(material) });
   return { payload: [item(Tag.UniqueIdentifier, 'TextString', id)], idPlaceholder: id };
 }
