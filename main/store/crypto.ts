@@ -8,7 +8,8 @@
 //   another object (or relabelled with another key version) fails to decrypt.
 // - A failure is reported as CORRUPT with the identifier only: no key bytes,
 //   no plaintext, no ciphertext.
-import { createCipheriv, createDecipheriv, randomBytes, type KeyObject } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createSecretKey, hkdfSync, randomBytes, type KeyObject } from 'node:crypto';
+import { keyCheckValue } from './master-key.js';
 import { StoreError } from './errors.js';
 
 const NONCE_BYTES = 12;
@@ -61,6 +62,25 @@ export class MaterialCipher {
       }
     } catch {
       return corrupt();
+    }
+  }
+
+  /** Whether `key` is this cipher's current master key (compared by check value, not bytes). */
+  isCurrentKey(key: KeyObject): boolean {
+    return keyCheckValue(key) === keyCheckValue(this.key(this.currentVersion));
+  }
+
+  /**
+   * A subkey of the current master key: HKDF-SHA256 with this `info` (and no
+   * salt), 32 bytes, as a KeyObject. Distinct infos give independent keys;
+   * none of them reveals the master key.
+   */
+  deriveSubkey(info: string): KeyObject {
+    const out = Buffer.from(hkdfSync('sha256', this.key(this.currentVersion), Buffer.alloc(0), Buffer.from(info, 'utf8'), 32));
+    try {
+      return createSecretKey(out);
+    } finally {
+      out.fill(0);
     }
   }
 
