@@ -13,7 +13,7 @@ import type tls from 'node:tls';
 import { buildRequestMessage, parseResponseMessage, type Attribute, type ResponseBatchItem } from '../shared/kmip/message/index.js';
 import { Enum, Tag } from '../shared/kmip/registry/index.js';
 import { decodeTtlv, encodeTtlv, item, struct, type TtlvItem } from '../shared/kmip/ttlv/index.js';
-import { applyDefaults, checkNewKey, DEFAULT_KEY_POLICY, isLegacy, keyToken, parseKeyPolicy, policyChanges, type KeyPolicy, type NewObjectFacts } from '../main/policy/key-policy.js';
+import { applyDefaults, checkNewKey, DEFAULT_KEY_POLICY, isLegacy, keyToken, lifetimeDaysFor, parseKeyPolicy, policyChanges, type KeyPolicy, type NewObjectFacts } from '../main/policy/key-policy.js';
 import { parseGrants } from '../main/access/policy.js';
 import { startServer, type RunningServer } from '../main/server/serve.js';
 import { silentLogger } from '../main/admin/log.js';
@@ -124,6 +124,42 @@ describe('key policy decisions', () => {
       ['{"defaultSymmetric":"RSA-2048"}', /p\.json: defaultSymmetric must be/],
       ['{"requiredAttributes":["Nmae"]}', /p\.json: requiredAttributes: unknown attribute "Nmae"/],
       ['{"allowCreate":"app"}', /p\.json: allowCreate must be a list of strings$/],
+    ];
+    for (const [text, message] of bad) assert.throws(() => parseKeyPolicy(text, 'p.json'), message, text);
+  });
+
+  it('lifetimeDaysFor: the client\'s own lifetime when listed (0 too: no expiry), else the default', () => {
+    const p = policy({ defaultLifetimeDays: 365, lifetimeByClient: { esx: 90, backup: 0 } });
+    assert.equal(lifetimeDaysFor(p, 'esx'), 90);
+    assert.equal(lifetimeDaysFor(p, 'backup'), 0);
+    assert.equal(lifetimeDaysFor(p, 'other'), 365);
+    assert.equal(lifetimeDaysFor(p, undefined), 365, 'an in-process caller: the default');
+    assert.equal(lifetimeDaysFor(policy({ defaultLifetimeDays: 0, lifetimeByClient: { esx: 30 } }), 'other'), 0, 'default off');
+    assert.equal(lifetimeDaysFor(policy({ defaultLifetimeDays: 0, lifetimeByClient: { esx: 30 } }), 'esx'), 30, 'on for one client only');
+    // Names are matched exactly, and only own keys count (not Object.prototype's).
+    assert.equal(lifetimeDaysFor(p, 'ESX'), 365);
+    assert.equal(lifetimeDaysFor(p, 'constructor'), 365);
+    assert.equal(lifetimeDaysFor(p, '__proto__'), 365);
+  });
+
+  it('parseKeyPolicy: the lifecycle fields (days from 0 to 36500, lifetimes by client, switches)', () => {
+    const p = parseKeyPolicy('{"defaultLifetimeDays":0,"lifetimeByClient":{"esx":90,"backup":0},"expiryWarningDays":7,"softDelete":false,"softDeleteRetentionDays":36500}', 'p.json');
+    assert.deepEqual([p.defaultLifetimeDays, p.lifetimeByClient, p.expiryWarningDays, p.softDelete, p.softDeleteRetentionDays], [0, { esx: 90, backup: 0 }, 7, false, 36500]);
+    const days = /must be a whole number of days from 0 to 36500$/;
+    const bad: [string, RegExp][] = [
+      ['{"defaultLifetimeDays":-1}', /p\.json: defaultLifetimeDays must be a whole number of days from 0 to 36500$/],
+      ['{"defaultLifetimeDays":1.5}', days],
+      ['{"defaultLifetimeDays":"365"}', days],
+      ['{"defaultLifetimeDays":36501}', days],
+      ['{"defaultLifetimeDays":null}', days],
+      ['{"expiryWarningDays":-3}', /p\.json: expiryWarningDays must be a whole number/],
+      ['{"softDeleteRetentionDays":1e9}', /p\.json: softDeleteRetentionDays must be a whole number/],
+      ['{"softDelete":"on"}', /p\.json: softDelete must be true or false$/],
+      ['{"lifetimeByClient":[]}', /p\.json: lifetimeByClient must map client names to days, like \{"esx-01": 90\}$/],
+      ['{"lifetimeByClient":null}', /lifetimeByClient must map client names to days/],
+      ['{"lifetimeByClient":{"esx":-1}}', /p\.json: lifetimeByClient: "esx" must be a whole number of days from 0 to 36500 \(0: no expiry\)$/],
+      ['{"lifetimeByClient":{"esx":"90"}}', /lifetimeByClient: "esx" must be a whole number/],
+      ['{"lifetimeByClient":{"esx":36501}}', /lifetimeByClient: "esx" must be a whole number/],
     ];
     for (const [text, message] of bad) assert.throws(() => parseKeyPolicy(text, 'p.json'), message, text);
   });
