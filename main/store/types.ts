@@ -42,6 +42,8 @@ export interface NewObject {
 
 export interface StoredObject {
   id: string;
+  /** The store's creation order (SQLite rowid): higher is newer (backups record the highest they hold). */
+  seq?: number;
   objectType: number;
   state: number;
   owner: string | null;
