@@ -10,7 +10,7 @@
 // of reach, and a missing object is Object Not Found as before.
 import type { AttributeName, AttributeValue } from '../../shared/kmip/message/index.js';
 import type { Attribute } from '../../shared/kmip/message/index.js';
-import type { BatchTransaction, LocateFilter, NewObject, StoredObject } from '../store/types.js';
+import type { BatchTransaction, DestroyOptions, LocateFilter, NewObject, StoredObject } from '../store/types.js';
 import type { ManagedObjects } from '../kmip/context.js';
 import { KmipOperationError } from '../kmip/errors.js';
 import { mayCreate, mayTouch, reachableOwners, shareGrantees, type Grant, type Principal } from './policy.js';
@@ -63,8 +63,8 @@ class OwnerStamping implements ManagedObjects {
   setState(id: string, state: number): void {
     this.inner.setState(id, state);
   }
-  destroy(id: string): void {
-    this.inner.destroy(id);
+  destroy(id: string, options?: DestroyOptions): void {
+    this.inner.destroy(id, options);
   }
   locate(filter: LocateFilter): string[] {
     return this.inner.locate(filter);
@@ -148,9 +148,9 @@ class AccessObjects implements ManagedObjects {
     this.#reach(id);
     this.inner.setState(id, state);
   }
-  destroy(id: string): void {
+  destroy(id: string, options?: DestroyOptions): void {
     this.#reach(id);
-    this.inner.destroy(id);
+    this.inner.destroy(id, options);
   }
   locate(filter: LocateFilter): string[] {
     const owners = reachableOwners(this.principal, this.grant);

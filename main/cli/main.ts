@@ -26,6 +26,8 @@ export interface Command {
   valueFlags?: readonly string[];
   /** Names of the positional arguments after the command words (all required). */
   args?: readonly string[];
+  /** The last of `args` takes one or more words (`objects restore ID…`). */
+  variadic?: boolean;
   /** Runs the command; output goes to `write` as it is produced. */
   run(
     flags: Map<string, string | true>,
@@ -104,7 +106,8 @@ function resolveCommand(words: string[]): { name: string; cmd: Command | undefin
 
 export function usage(): string {
   const lines = ['Usage:'];
-  for (const c of Object.values(COMMANDS)) lines.push(`  ${c.usage}`, `      ${c.summary}`);
+  // A command under two names (`object list`, `objects list`) is listed once.
+  for (const c of new Set(Object.values(COMMANDS))) lines.push(`  ${c.usage}`, `      ${c.summary}`);
   lines.push('  keyhold help', '      this text');
   return lines.join('\n') + '\n';
 }
@@ -134,7 +137,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     const { name, cmd, args } = resolveCommand(words);
     if (cmd === undefined) throw new CliError(`unknown command "${name}" (see keyhold help)`, 2);
     const expected = cmd.args ?? [];
-    if (args.length !== expected.length) {
+    if (args.length < expected.length || (args.length > expected.length && !cmd.variadic)) {
       throw new CliError(args.length > expected.length ? `unexpected argument "${args[expected.length]}" (usage: ${cmd.usage})` : `missing ${expected[args.length]} (usage: ${cmd.usage})`, 2);
     }
     const flags = new Map<string, string | true>();

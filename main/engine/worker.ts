@@ -174,6 +174,12 @@ const handlers: { [M in MethodName]: Handler<M> } = {
   objectOwners: { queued: true, run: () => running().objects.owners() },
   transferObjects: { queued: true, run: (p) => running().objects.transfer(p) },
   shareObjects: { queued: true, run: (p) => running().objects.share(p) },
+  // Soft delete (main/server/soft-delete.ts): restore, purge and reveal are audited there.
+  listDeletedObjects: { queued: true, run: (p) => running().softDelete.listDeleted(p) },
+  showObject: { queued: true, run: ({ id }) => running().softDelete.show(id) },
+  restoreObjects: { queued: true, run: ({ ids }) => running().softDelete.restore(ids) },
+  purgeObjects: { queued: true, run: ({ ids }) => running().softDelete.purge(ids) },
+  revealMaterial: { queued: true, run: ({ id, confirm }) => running().softDelete.reveal(id, confirm) },
   shutdown: {
     // Queued, so work already accepted finishes before the database closes.
     queued: true,

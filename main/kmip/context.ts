@@ -4,7 +4,7 @@ import type { ProtocolVersion } from '../../shared/kmip/message/index.js';
 import type { KmipVersion } from '../../shared/kmip/registry/index.js';
 import type { StructureItem, TtlvItem } from '../../shared/kmip/ttlv/index.js';
 import type { Attribute, AttributeName, AttributeValue } from '../../shared/kmip/message/index.js';
-import type { BatchTransaction, LocateFilter, NewObject, StoredObject } from '../store/types.js';
+import type { BatchTransaction, DestroyOptions, LocateFilter, NewObject, StoredObject } from '../store/types.js';
 import type { KeyPolicy } from '../policy/key-policy.js';
 
 /** Returns the current time; injected so that tests and replays get fixed time stamps. */
@@ -56,8 +56,11 @@ export interface ManagedObjects {
   /** Delete the instance at index, or every instance when index is undefined; returns how many. */
   deleteAttribute(id: string, name: AttributeName, index?: number): number;
   setState(id: string, state: number): void;
-  /** Wipe the material; the state becomes Destroyed (Destroyed Compromised from Compromised). */
-  destroy(id: string): void;
+  /**
+   * Wipe the material; the state becomes Destroyed (Destroyed Compromised from Compromised).
+   * With retainUntil (soft delete) the store keeps the encrypted material aside until then, for the operator only.
+   */
+  destroy(id: string, options?: DestroyOptions): void;
   locate(filter: LocateFilter): string[];
 }
 

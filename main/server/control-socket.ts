@@ -17,7 +17,18 @@ import path from 'node:path';
 import { checkResult, parseRequest, parseWorkerMessage, type MethodName, type ParamsOf, type ResultOf } from '../../shared/engine/protocol.js';
 import type { Logger } from '../admin/log.js';
 
-export const CONTROL_METHODS = ['status', 'listObjects', 'objectOwners', 'transferObjects', 'shareObjects'] as const satisfies readonly MethodName[];
+export const CONTROL_METHODS = [
+  'status',
+  'listObjects',
+  'objectOwners',
+  'transferObjects',
+  'shareObjects',
+  'listDeletedObjects',
+  'showObject',
+  'restoreObjects',
+  'purgeObjects',
+  'revealMaterial',
+] as const satisfies readonly MethodName[];
 export type ControlMethod = (typeof CONTROL_METHODS)[number];
 const isControl = (m: MethodName): m is ControlMethod => (CONTROL_METHODS as readonly string[]).includes(m);
 

@@ -15,6 +15,8 @@ import { inspectCertificate } from '../pki/index.js';
 import { AuditLog, type AuditRecord } from '../audit/audit-log.js';
 import { acquireLock } from './lock.js';
 import { ObjectAdmin } from './object-admin.js';
+import { SoftDeleteAdmin } from './soft-delete.js';
+import { gateFor } from '../kmip/batch-gate.js';
 import { watchPki } from './pki-watch.js';
 import { writeBundle } from './client-certs.js';
 import { watchKeyPolicy } from './key-policy-file.js';
@@ -30,6 +32,8 @@ export interface RunningServer {
   readonly address: { host: string; port: number };
   /** Operator actions on the server's objects (transfer, share, list). */
   readonly objects: ObjectAdmin;
+  /** Soft-deleted objects: list, show, restore, purge, reveal (main/server/soft-delete.ts). */
+  readonly softDelete: SoftDeleteAdmin;
   /** Graceful: stop accepting, finish in-flight requests (bounded), stop watching, close the store. */
   stop(graceMs?: number): Promise<void>;
 }
@@ -109,6 +113,11 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
       onError: (message) => opts.log.warn(`kmip: ${message}`),
     });
     cleanups.push(() => keyPolicy.close());
+    const port = storeObjectsPort(store);
+    // Soft delete: operator actions, and the purge job (now, hourly and when the next retention ends).
+    const softDelete = new SoftDeleteAdmin({ store, audit: (r) => audit.record(r), log: opts.log, clock, serialize: (fn) => gateFor(port).shared(fn) });
+    const purgeJob = await softDelete.startPurgeJob();
+    cleanups.push(() => purgeJob.stop());
     const server = await startKmipTlsServer({
       ...(opts.host === undefined ? {} : { host: opts.host }),
       port: opts.port,
@@ -124,7 +133,7 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
       ...(opts.maxConnectionsPerClient === undefined ? {} : { maxConnectionsPerClient: opts.maxConnectionsPerClient }),
       context: {
         router: createRouter(),
-        objects: storeObjectsPort(store),
+        objects: port,
         keyPolicy: keyPolicy.current,
         clock,
         server: { vendorIdentification: 'Keyhold', serverName: 'Keyhold', productName: 'Keyhold', serverVersion: '0.1.0' },
@@ -159,7 +168,7 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
     expiryTimer.unref();
     cleanups.push(() => clearInterval(expiryTimer));
     const objects = new ObjectAdmin({ store, clients: () => readClientsDoc(opts.dataDir), audit: (r) => audit.record(r) });
-    return { address: server.address, objects, stop };
+    return { address: server.address, objects, softDelete, stop };
   } catch (e) {
     await stop();
     throw e;

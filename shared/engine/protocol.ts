@@ -122,6 +122,101 @@ const objectSummary: Validator<ObjectSummary> = object({
 
 const countResult = object({ count: integer({ min: 0, max: Number.MAX_SAFE_INTEGER }) });
 
+// --- soft delete (main/server/soft-delete.ts) ---------------------------------------
+
+const isoTime = string({ maxLength: 40 });
+
+/** A soft-deleted object as `keyhold objects list --deleted` shows it. */
+export interface DeletedObjectSummary {
+  id: string;
+  objectType: string;
+  /** "AES-256", "RSA-2048"…; null when the object has no Cryptographic Algorithm. */
+  algorithm: string | null;
+  names: string[];
+  owner: string | null;
+  /** ISO 8601. */
+  destroyedAt: string;
+  /** When the purge job erases the material (ISO 8601). */
+  purgeAfter: string;
+}
+
+const deletedObjectSummary: Validator<DeletedObjectSummary> = object({
+  id: objectId,
+  objectType: string({ maxLength: 100 }),
+  algorithm: nullable(string({ maxLength: 100 })),
+  names: array(string({ maxLength: 10_000 }), { maxLength: 1000 }),
+  owner: nullable(clientName),
+  destroyedAt: isoTime,
+  purgeAfter: isoTime,
+});
+
+/** One object as `keyhold objects show` shows it: never its material. */
+export interface ObjectDetails {
+  id: string;
+  objectType: string;
+  state: string;
+  owner: string | null;
+  sharedWith: string[];
+  createdAt: string;
+  /** present: live material; retained: kept after a soft delete; erased: destroyed and gone; none: never had any. */
+  material: 'present' | 'retained' | 'erased' | 'none';
+  retained: { destroyedAt: string; purgeAfter: string; stateBefore: string } | null;
+  attributes: { name: string; index: number; value: string }[];
+}
+
+const objectDetails: Validator<ObjectDetails> = object({
+  id: objectId,
+  objectType: string({ maxLength: 100 }),
+  state: string({ maxLength: 100 }),
+  owner: nullable(clientName),
+  sharedWith: array(string({ maxLength: 300 }), { maxLength: 10_000 }),
+  createdAt: isoTime,
+  material: oneOf('present', 'retained', 'erased', 'none'),
+  retained: nullable(object({ destroyedAt: isoTime, purgeAfter: isoTime, stateBefore: string({ maxLength: 100 }) })),
+  attributes: array(object({ name: string({ maxLength: 1000 }), index: integer({ min: 0, max: Number.MAX_SAFE_INTEGER }), value: string({ maxLength: 4000 }) }), { maxLength: 10_000 }),
+});
+
+/** An object's key bytes (`keyhold objects show ID --reveal`): each byte field of its stored structure, as hex. */
+export interface RevealedMaterial {
+  id: string;
+  objectType: string;
+  state: string;
+  /** Key Format Type, null for objects without a Key Block (certificates, opaque objects). */
+  format: string | null;
+  fields: { name: string; hex: string }[];
+}
+
+const revealedMaterial: Validator<RevealedMaterial> = object({
+  id: objectId,
+  objectType: string({ maxLength: 100 }),
+  state: string({ maxLength: 100 }),
+  format: nullable(string({ maxLength: 100 })),
+  fields: array(object({ name: string({ maxLength: 200 }), hex: string({ maxLength: 4 * 1024 * 1024, pattern: /^[0-9a-f]*$/ }) }), { maxLength: 100 }),
+});
+
+// --- the master key (main/server/master-key-admin.ts) -------------------------------
+
+/** `keyhold master-key status`: how the master key is kept, never the key. */
+export interface MasterKeyStatusInfo {
+  protection: 'key-file' | 'passphrase';
+  /** null: not known while locked. */
+  keyVersion: number | null;
+  /** The server waits for the passphrase and serves nothing. */
+  locked: boolean;
+  /** Versions kept as master.key.v<N>.retired. */
+  retired: number[];
+}
+
+const keyVersion = integer({ min: 1, max: 255 });
+const masterKeyStatusInfo: Validator<MasterKeyStatusInfo> = object({
+  protection: oneOf('key-file', 'passphrase'),
+  keyVersion: nullable(keyVersion),
+  locked: boolean,
+  retired: array(keyVersion, { maxLength: 255 }),
+});
+/** Passphrases travel only over the owner-only control socket and the worker channel; no validator message quotes them. */
+const passphrase = string({ minLength: 1, maxLength: 1024 });
+
 /** A diagnostic line from the worker (refused clients, closed connections): the main thread decides where it goes. */
 export interface EngineLog {
   level: 'info' | 'warn' | 'error';
@@ -166,6 +261,22 @@ export const engineMethods = {
     }),
     countResult,
   ),
+  /** Soft-deleted objects whose material is kept, oldest Destroy first (`keyhold objects list --deleted`). */
+  listDeletedObjects: method(
+    object({ limit: optional(integer({ min: 1, max: MAX_OBJECTS_PER_CALL })), offset: optional(integer({ min: 0, max: Number.MAX_SAFE_INTEGER })) }),
+    array(deletedObjectSummary, { maxLength: MAX_OBJECTS_PER_CALL }),
+  ),
+  /** One object's state, owner, attributes and whether its material is kept; never the material. */
+  showObject: method(object({ id: objectId }), objectDetails),
+  /** Restores soft-deleted objects (material back, state before Destroy), all or none; audited. */
+  restoreObjects: method(
+    object({ ids: array(objectId, { minLength: 1, maxLength: MAX_OBJECTS_PER_CALL }) }),
+    object({ restored: array(object({ id: objectId, state: string({ maxLength: 100 }) }), { maxLength: MAX_OBJECTS_PER_CALL }) }),
+  ),
+  /** Erases the kept material of soft-deleted objects now, all or none; irreversible; audited. */
+  purgeObjects: method(object({ ids: array(objectId, { minLength: 1, maxLength: MAX_OBJECTS_PER_CALL }) }), countResult),
+  /** An object's key bytes as hex; `confirm` must repeat the identifier; audited. */
+  revealMaterial: method(object({ id: objectId, confirm: objectId }), revealedMaterial),
   /** Stops the server if running, finishes queued work, closes the database, lets the thread end. */
   shutdown: method(noArgs, nullValue),
   /**

@@ -5,7 +5,7 @@
 // enforced here, at the end of each operation's outermost transaction
 // (name-uniqueness.ts).
 import type { Attribute, AttributeName, AttributeValue } from '../../../shared/kmip/message/index.js';
-import { StoreError, type BatchTransaction, type KeyStore, type LocateFilter, type NewObject, type StoredObject } from '../../store/index.js';
+import { StoreError, type BatchTransaction, type DestroyOptions, type KeyStore, type LocateFilter, type NewObject, type StoredObject } from '../../store/index.js';
 import type { ManagedObjects } from '../context.js';
 import { KmipOperationError } from '../errors.js';
 import { assertUniqueName, nameValue } from './name-uniqueness.js';
@@ -97,8 +97,8 @@ export class StoreObjects implements ManagedObjects {
   setState(id: string, state: number): void {
     mapped(id, () => this.store.setState(id, state));
   }
-  destroy(id: string): void {
-    mapped(id, () => this.store.destroy(id));
+  destroy(id: string, options?: DestroyOptions): void {
+    mapped(id, () => this.store.destroy(id, options));
   }
   locate(filter: LocateFilter): string[] {
     return mapped(undefined, () => this.store.locate(filter));
