@@ -76,7 +76,8 @@ describe('the audit event', () => {
     });
     await host.start();
     try {
-      const { port } = await host.request('startServer', { dataDir: dir, host: '127.0.0.1', port: 0, minVersion: 'TLSv1.2' }, { timeoutMs: 120_000 });
+      // null only when the master key is protected by a passphrase (not here).
+      const { port } = (await host.request('startServer', { dataDir: dir, host: '127.0.0.1', port: 0, minVersion: 'TLSv1.2' }, { timeoutMs: 120_000 }))!;
       const creds = await enrolHere(dir, join(root, 'app'), 'app', { grants: ALL_GRANTS });
       // The server picks up clients.json within a second; its 'client added' record comes as an event too.
       const until = async (what: () => boolean, ms: number) => {

@@ -10,6 +10,8 @@ import { OBJECT_COMMANDS } from './object-commands.js';
 import { CERT_COMMANDS } from './cert-commands.js';
 import { CONNECTION_TEST_COMMANDS } from './connection-test.js';
 import { POLICY_COMMANDS } from './policy-commands.js';
+import { MASTER_KEY_COMMANDS } from './master-key-commands.js';
+import { BACKUP_COMMANDS } from './backup-commands.js';
 
 export interface CliIo {
   stdin: AsyncIterable<Uint8Array | string>;
@@ -28,6 +30,8 @@ export interface Command {
   args?: readonly string[];
   /** The last of `args` takes one or more words (`objects restore ID…`). */
   variadic?: boolean;
+  /** How many of the last `args` may be left out (`backup restore --undo` has no FILE); default 0. */
+  optionalArgs?: number;
   /** Runs the command; output goes to `write` as it is produced. */
   run(
     flags: Map<string, string | true>,
@@ -63,6 +67,8 @@ const COMMANDS: Record<string, Command> = {
   ...CERT_COMMANDS,
   ...CONNECTION_TEST_COMMANDS,
   ...POLICY_COMMANDS,
+  ...MASTER_KEY_COMMANDS,
+  ...BACKUP_COMMANDS,
 };
 
 /** Every flag that takes a value, whatever the command: the value is never mistaken for a command word. */
@@ -137,7 +143,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     const { name, cmd, args } = resolveCommand(words);
     if (cmd === undefined) throw new CliError(`unknown command "${name}" (see keyhold help)`, 2);
     const expected = cmd.args ?? [];
-    if (args.length < expected.length || (args.length > expected.length && !cmd.variadic)) {
+    if (args.length < expected.length - (cmd.optionalArgs ?? 0) || (args.length > expected.length && !cmd.variadic)) {
       throw new CliError(args.length > expected.length ? `unexpected argument "${args[expected.length]}" (usage: ${cmd.usage})` : `missing ${expected[args.length]} (usage: ${cmd.usage})`, 2);
     }
     const flags = new Map<string, string | true>();

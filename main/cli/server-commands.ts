@@ -221,6 +221,7 @@ export const SERVER_COMMANDS: Record<string, Command> = {
           ...(maxConnectionsPerClient === undefined ? {} : { maxConnectionsPerClient }),
           log,
           onListening: (a) => write(`KMIP server listening on ${a.host.includes(':') ? `[${a.host}]` : a.host}:${a.port}\n`),
+          onLocked: (message) => write(`${message}\n`),
           stopSignal: signal.stopped.then((sig) => log.info(`${sig}: stopping`)),
           ...(faults ? { faults } : {}),
         });

@@ -27,9 +27,10 @@ export function createTray(iconPath: string, engine: EngineController, actions: 
   const render = (status: EngineStatus) => {
     tray.setContextMenu(
       Menu.buildFromTemplate([
-        { label: `KMIP server: ${status.state}`, enabled: false },
+        // locked: the master key is protected by a passphrase; nothing is served until it is unlocked (keyhold master-key unlock).
+        { label: status.state === 'locked' ? 'KMIP server: locked (master key passphrase needed)' : `KMIP server: ${status.state}`, enabled: false },
         { label: 'Start server', enabled: status.state === 'stopped', click: run('start', () => engine.start()) },
-        { label: 'Stop server', enabled: status.state === 'running', click: run('stop', () => engine.stop()) },
+        { label: 'Stop server', enabled: status.state === 'running' || status.state === 'locked', click: run('stop', () => engine.stop()) },
         { type: 'separator' },
         { label: 'Open Keyhold', click: () => actions.showWindow() },
         { label: 'Quit', click: () => actions.quit() },

@@ -118,6 +118,26 @@ async function stopServer(graceMs: number): Promise<void> {
   setStatus({ state: 'stopped', endpoint: null });
 }
 
+/** The listener is bound: status running, and the `listening` event. */
+function listening(a: { host: string; port: number }): { host: string; port: number } {
+  setStatus({ state: 'running', endpoint: `${a.host.includes(':') ? `[${a.host}]` : a.host}:${a.port}` });
+  post({ kind: 'event', name: 'listening', payload: a });
+  return a;
+}
+
+/** The started server, locked or not (master key actions). */
+function started(): RunningServer {
+  if (server === null) throw new Error('the KMIP server is not running');
+  return server;
+}
+
+/** The key expiry job's counts for `status` (keyhold status), while the server runs unlocked. */
+function keyCounts(): Pick<EngineStatus, 'keys'> {
+  if (server === null || server.locked) return {};
+  const c = server.keyExpiry.counts();
+  return { keys: { expiringSoon: c.expiringSoon, warningDays: c.warningDays, deactivated: c.deactivated } };
+}
+
 function running(): RunningServer {
   if (server === null) throw new Error('the KMIP server is not running');
   return server;
@@ -140,7 +160,7 @@ const handlers: { [M in MethodName]: Handler<M> } = {
       return info();
     },
   },
-  status: { queued: false, run: () => ({ ...status }) },
+  status: { queued: false, run: () => ({ ...status, ...keyCounts() }) },
   startServer: {
     queued: true,
     run: async ({ dataDir, host, port, minVersion, tlsProfile, maxConnections, maxConnectionsPerClient }) => {
@@ -162,10 +182,11 @@ const handlers: { [M in MethodName]: Handler<M> } = {
         setStatus({ state: 'stopped', endpoint: null, lastError: { code: 'start_failed', message: messageOf(e) } });
         throw e;
       }
-      const a = server.address;
-      setStatus({ state: 'running', endpoint: `${a.host.includes(':') ? `[${a.host}]` : a.host}:${a.port}` });
-      post({ kind: 'event', name: 'listening', payload: a });
-      return a;
+      if (server.locked) {
+        setStatus({ state: 'locked', endpoint: null });
+        return null;
+      }
+      return listening(server.address);
     },
   },
   stopServer: { queued: true, run: async ({ graceMs }) => (await stopServer(graceMs), null) },
@@ -180,6 +201,27 @@ const handlers: { [M in MethodName]: Handler<M> } = {
   restoreObjects: { queued: true, run: ({ ids }) => running().softDelete.restore(ids) },
   purgeObjects: { queued: true, run: ({ ids }) => running().softDelete.purge(ids) },
   revealMaterial: { queued: true, run: ({ id, confirm }) => running().softDelete.reveal(id, confirm) },
+  // The master key (main/server/master-key-admin.ts). Status skips the queue so it answers during a long rotation.
+  masterKeyStatus: { queued: false, run: () => started().masterKey.status() },
+  unlockMasterKey: {
+    queued: true,
+    run: async ({ passphrase }) => {
+      const s = started();
+      const a = await s.unlock(passphrase);
+      return server === s ? listening(a) : a;
+    },
+  },
+  protectMasterKey: { queued: true, run: ({ to, passphrase }) => started().masterKey.protect(to, passphrase) },
+  rotateMasterKey: { queued: true, run: ({ passphrase }) => started().masterKey.rotate(passphrase) },
+  // Backups (main/server/backup-service.ts): queued, like every method that reads the store.
+  backupNow: {
+    queued: true,
+    run: async () => {
+      const r = await started().backups.runNow('operator');
+      return { file: r.file, bytes: r.bytes, objects: r.objects, ms: r.ms.snapshot + r.ms.write + r.ms.verify, deleted: r.deleted };
+    },
+  },
+  verifyBackup: { queued: true, run: ({ file }) => started().backups.verify(file) },
   shutdown: {
     // Queued, so work already accepted finishes before the database closes.
     queued: true,

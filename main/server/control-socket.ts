@@ -19,6 +19,8 @@ import type { Logger } from '../admin/log.js';
 
 export const CONTROL_METHODS = [
   'status',
+  'backupNow',
+  'verifyBackup',
   'listObjects',
   'objectOwners',
   'transferObjects',
@@ -28,6 +30,10 @@ export const CONTROL_METHODS = [
   'restoreObjects',
   'purgeObjects',
   'revealMaterial',
+  'masterKeyStatus',
+  'unlockMasterKey',
+  'protectMasterKey',
+  'rotateMasterKey',
 ] as const satisfies readonly MethodName[];
 export type ControlMethod = (typeof CONTROL_METHODS)[number];
 const isControl = (m: MethodName): m is ControlMethod => (CONTROL_METHODS as readonly string[]).includes(m);

@@ -7,6 +7,8 @@
 import fs from 'node:fs/promises';
 import { ensurePki, issueClientCert, validateClientName } from '../pki/index.js';
 import { openStore } from '../store/index.js';
+import { protectionOf, settleProtection, unlockKeyFiles, type MasterKeys } from '../store/master-key.js';
+import { MasterKeyAdmin, PassphraseThrottle, unlockRecord } from './master-key-admin.js';
 import { createRouter, storeObjectsPort } from '../kmip/index.js';
 import type { Logger } from '../admin/log.js';
 import { addClient, pinnedCertificate, readAuditedClients, readClientsDoc, trustedClientCa, watchClients, writeAuditedClients, type ClientAccessChange, type ClientIdentity } from './clients.js';
@@ -20,13 +22,19 @@ import { gateFor } from '../kmip/batch-gate.js';
 import { watchPki } from './pki-watch.js';
 import { writeBundle } from './client-certs.js';
 import { watchKeyPolicy } from './key-policy-file.js';
+import { startKeyExpiry, type KeyExpiry } from './key-expiry.js';
 import { expiryWarnings } from './expiry.js';
-import { startControlSocket, type ControlServer } from './control-socket.js';
+import { startControlSocket, type ControlMethod, type ControlServer } from './control-socket.js';
+import { startBackupService, type BackupService } from './backup-service.js';
+import { precheckDatabase, refusalOf } from '../backup/start-check.js';
 import { EngineHost } from '../engine/host.js';
 import { startKmipTlsServer, type TlsMinVersion } from './tls-listener.js';
 import type { TlsProfile } from './tls-profile.js';
 
 export const DEFAULT_KMIP_PORT = 5696;
+
+/** Control requests that may take long: a rotation re-encrypts every object; scrypt takes about a second per passphrase check. */
+const CONTROL_TIMEOUT_MS: Partial<Record<ControlMethod, number>> = { backupNow: 3_600_000, verifyBackup: 3_600_000, rotateMasterKey: 3_600_000, protectMasterKey: 600_000, unlockMasterKey: 600_000 };
 
 export interface RunningServer {
   readonly address: { host: string; port: number };
@@ -34,6 +42,20 @@ export interface RunningServer {
   readonly objects: ObjectAdmin;
   /** Soft-deleted objects: list, show, restore, purge, reveal (main/server/soft-delete.ts). */
   readonly softDelete: SoftDeleteAdmin;
+  /** The key expiry job (main/server/key-expiry.ts): its counts, and a sweep on demand. */
+  readonly keyExpiry: KeyExpiry;
+  /**
+   * True while the master key is protected by a passphrase nobody has given
+   * yet: no store, no KMIP listener; address, objects and the other parts
+   * that need the store throw until unlock() succeeds.
+   */
+  readonly locked: boolean;
+  /** Unwraps the master key with the passphrase (throttled, audited), opens the store and starts the listener. */
+  unlock(passphrase: string): Promise<{ host: string; port: number }>;
+  /** Master key status, protection change and rotation (main/server/master-key-admin.ts). */
+  readonly masterKey: MasterKeyAdmin;
+  /** Backups: now, verify, status, the schedule (main/server/backup-service.ts). */
+  readonly backups: BackupService;
   /** Graceful: stop accepting, finish in-flight requests (bounded), stop watching, close the store. */
   stop(graceMs?: number): Promise<void>;
 }
@@ -58,6 +80,10 @@ export interface StartServerOptions {
    * modified times and the lifecycle jobs all read it.
    */
   clock?: () => Date;
+  /** How often the key expiry job sweeps (default 30 s; tests shorten it). */
+  keyExpiryIntervalMs?: number;
+  /** How often the backup schedule is checked against the clock (default 30 s; tests shorten it). */
+  backupCheckMs?: number;
 }
 
 /**
@@ -74,10 +100,7 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
   try {
     await fs.mkdir(opts.dataDir, { recursive: true, mode: 0o700 });
     const pki = await ensurePki(opts.dataDir, opts.host === undefined ? {} : { extraNames: hostNames(opts.host) });
-    // Group commit: the listener acknowledges only after store.sync() (tls-listener.ts).
     const clock = opts.clock ?? (() => new Date());
-    const store = openStore(opts.dataDir, { durability: 'group', now: () => clock().getTime() });
-    cleanups.push(() => store.close());
     // Opened before the listener and closed after it (cleanups run in reverse), so the last requests are recorded.
     const audit = await AuditLog.open(opts.dataDir, (message) => opts.log.error(`kmip: ${message}`));
     cleanups.push(() => audit.close());
@@ -113,46 +136,6 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
       onError: (message) => opts.log.warn(`kmip: ${message}`),
     });
     cleanups.push(() => keyPolicy.close());
-    const port = storeObjectsPort(store);
-    // Soft delete: operator actions, and the purge job (now, hourly and when the next retention ends).
-    const softDelete = new SoftDeleteAdmin({ store, audit: (r) => audit.record(r), log: opts.log, clock, serialize: (fn) => gateFor(port).shared(fn) });
-    const purgeJob = await softDelete.startPurgeJob();
-    cleanups.push(() => purgeJob.stop());
-    const server = await startKmipTlsServer({
-      ...(opts.host === undefined ? {} : { host: opts.host }),
-      port: opts.port,
-      certPem: pki.server.certPem,
-      keyPem: pki.server.keyPem,
-      caCertPem: pki.ca.certPem,
-      clients,
-      durable: store,
-      audit,
-      ...(opts.minVersion === undefined ? {} : { minVersion: opts.minVersion }),
-      ...(opts.tlsProfile === undefined ? {} : { tlsProfile: opts.tlsProfile }),
-      ...(opts.maxConnections === undefined ? {} : { maxConnections: opts.maxConnections }),
-      ...(opts.maxConnectionsPerClient === undefined ? {} : { maxConnectionsPerClient: opts.maxConnectionsPerClient }),
-      context: {
-        router: createRouter(),
-        objects: port,
-        keyPolicy: keyPolicy.current,
-        clock,
-        server: { vendorIdentification: 'Keyhold', serverName: 'Keyhold', productName: 'Keyhold', serverVersion: '0.1.0' },
-        log: (message, error) => opts.log.error(`kmip: ${message}:`, error),
-        // Client-requested records (Log, Interop): already sanitised by the operation.
-        info: (message) => opts.log.info(`kmip: ${message}`),
-      },
-      log: opts.log,
-    });
-    cleanups.push((graceMs?: number) => server.close(graceMs));
-    // A certificate replaced with `keyhold cert …` (or by hand) serves new connections without a restart.
-    const pkiWatch = watchPki(opts.dataDir, (creds) => server.replaceCredentials(creds), {
-      changed(message, fingerprint) {
-        opts.log.info(`kmip: ${message}`);
-        audit.record({ kind: 'admin', client: null, address: null, operation: 'certificate replaced', objects: [], result: 'applied', reason: null, message: `${message}; SHA-256 ${fingerprint}` });
-      },
-      failed: (message) => opts.log.warn(`kmip: the changed certificate files are not used (the running certificate stays): ${message}`),
-    });
-    cleanups.push(() => pkiWatch.close());
     // Certificates about to expire: logged and audited at start, then once a day.
     const checkExpiry = () =>
       expiryWarnings(opts.dataDir)
@@ -167,8 +150,166 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
     const expiryTimer = setInterval(() => void checkExpiry(), 86_400_000);
     expiryTimer.unref();
     cleanups.push(() => clearInterval(expiryTimer));
-    const objects = new ObjectAdmin({ store, clients: () => readClientsDoc(opts.dataDir), audit: (r) => audit.record(r) });
-    return { address: server.address, objects, softDelete, stop };
+    // The master key. With a key file the store opens now. With a passphrase
+    // the server starts locked: the store is not opened and the KMIP
+    // listener not started, so nothing is served (not even a TLS handshake)
+    // until unlock() is given the right passphrase (`keyhold master-key
+    // unlock`, the GUI later). An interrupted change of protection is settled
+    // first (main/store/master-key.ts).
+    for (const note of settleProtection(opts.dataDir)) {
+      opts.log.warn(`keyhold: ${note}`);
+      audit.record({ kind: 'admin', client: null, address: null, operation: 'master key protection changed', objects: [], result: 'warning', reason: null, message: note });
+    }
+    const throttle = new PassphraseThrottle();
+    /** Opens the store and everything that needs it; a failure undoes what it started (an unlock can be retried). */
+    const openKeyed = async (keys?: MasterKeys) => {
+      const mark = cleanups.length;
+      try {
+        // The start check (main/backup/start-check.ts): a damaged database, one from a newer Keyhold or one the
+        // master key does not open is refused before openStore, so no migration ever writes to it.
+        const checked = await precheckDatabase(opts.dataDir, keys);
+        opts.log.info(`keyhold: key store checked in ${checked.ms} ms: quick_check, schema, master key, ${checked.checked} of ${checked.total} sealed objects opened (${checked.all ? 'all' : 'sample'})`);
+        // Group commit: the listener acknowledges only after store.sync() (tls-listener.ts).
+        let store: ReturnType<typeof openStore>;
+        try {
+          store = openStore(opts.dataDir, { durability: 'group', now: () => clock().getTime(), ...(keys === undefined ? {} : { keys }) });
+        } catch (e) {
+          throw await refusalOf(opts.dataDir, e);
+        }
+        cleanups.push(() => store.close());
+        for (const note of store.masterKeyNotes) {
+          opts.log.warn(`keyhold: ${note}`);
+          audit.record({ kind: 'admin', client: null, address: null, operation: 'master key rotated', objects: [], result: 'warning', reason: null, message: note });
+        }
+        const port = storeObjectsPort(store);
+        // Backups: backup.json watched, the schedule, the record of the newest verified backup (refuseUnbackedKeys).
+        const backups = await startBackupService({
+          dataDir: opts.dataDir,
+          store,
+          gate: gateFor(port),
+          audit: (r) => audit.record(r),
+          log: opts.log,
+          clock,
+          ...(opts.backupCheckMs === undefined ? {} : { checkMs: opts.backupCheckMs }),
+        });
+        cleanups.push(() => backups.close());
+        // Soft delete: operator actions, and the purge job (now, hourly and when the next retention ends).
+        const softDelete = new SoftDeleteAdmin({ store, audit: (r) => audit.record(r), log: opts.log, clock, serialize: (fn) => gateFor(port).shared(fn) });
+        const purgeJob = await softDelete.startPurgeJob();
+        cleanups.push(() => purgeJob.stop());
+        // Key expiry: keys past their Deactivation Date become Deactivated (at start, before the listener, then every 30 s); warnings ahead.
+        const keyExpiry = await startKeyExpiry({
+          store,
+          policy: keyPolicy.current,
+          clock,
+          audit: (r) => audit.record(r),
+          log: opts.log,
+          gate: gateFor(port),
+          ...(opts.keyExpiryIntervalMs === undefined ? {} : { intervalMs: opts.keyExpiryIntervalMs }),
+        });
+        cleanups.push(() => keyExpiry.close());
+        const server = await startKmipTlsServer({
+          ...(opts.host === undefined ? {} : { host: opts.host }),
+          port: opts.port,
+          certPem: pki.server.certPem,
+          keyPem: pki.server.keyPem,
+          caCertPem: pki.ca.certPem,
+          clients,
+          durable: store,
+          audit,
+          ...(opts.minVersion === undefined ? {} : { minVersion: opts.minVersion }),
+          ...(opts.tlsProfile === undefined ? {} : { tlsProfile: opts.tlsProfile }),
+          ...(opts.maxConnections === undefined ? {} : { maxConnections: opts.maxConnections }),
+          ...(opts.maxConnectionsPerClient === undefined ? {} : { maxConnectionsPerClient: opts.maxConnectionsPerClient }),
+          context: {
+            router: createRouter(),
+            objects: port,
+            keyPolicy: keyPolicy.current,
+            notBackedUp: (o) => backups.notBackedUp(o),
+            clock,
+            server: { vendorIdentification: 'Keyhold', serverName: 'Keyhold', productName: 'Keyhold', serverVersion: '0.1.0' },
+            log: (message, error) => opts.log.error(`kmip: ${message}:`, error),
+            // Client-requested records (Log, Interop): already sanitised by the operation.
+            info: (message) => opts.log.info(`kmip: ${message}`),
+          },
+          log: opts.log,
+        });
+        cleanups.push((graceMs?: number) => server.close(graceMs));
+        // A certificate replaced with `keyhold cert …` (or by hand) serves new connections without a restart.
+        const pkiWatch = watchPki(opts.dataDir, (creds) => server.replaceCredentials(creds), {
+          changed(message, fingerprint) {
+            opts.log.info(`kmip: ${message}`);
+            audit.record({ kind: 'admin', client: null, address: null, operation: 'certificate replaced', objects: [], result: 'applied', reason: null, message: `${message}; SHA-256 ${fingerprint}` });
+          },
+          failed: (message) => opts.log.warn(`kmip: the changed certificate files are not used (the running certificate stays): ${message}`),
+        });
+        cleanups.push(() => pkiWatch.close());
+        const objects = new ObjectAdmin({ store, clients: () => readClientsDoc(opts.dataDir), audit: (r) => audit.record(r) });
+        return { store, address: server.address, objects, softDelete, keyExpiry, backups };
+      } catch (e) {
+        for (const c of cleanups.splice(mark).reverse()) {
+          try { await c(); } catch (err) { opts.log.error('kmip: error while stopping:', err); }
+        }
+        throw e;
+      }
+    };
+    let keyed: Awaited<ReturnType<typeof openKeyed>> | null = null;
+    if (protectionOf(opts.dataDir) === 'key-file') keyed = await openKeyed();
+    else {
+      const message = 'the master key is protected by a passphrase: the server is locked and serves nothing until an operator runs keyhold master-key unlock --passphrase-stdin';
+      opts.log.warn(`keyhold: ${message}`);
+      audit.record({ kind: 'admin', client: null, address: null, operation: 'server locked', objects: [], result: 'warning', reason: null, message });
+    }
+    const unlock = async (passphrase: string) => {
+      if (keyed !== null) throw new Error('the server is not locked');
+      let keys: MasterKeys;
+      try {
+        keys = await throttle.attempt(() => unlockKeyFiles(opts.dataDir, passphrase));
+      } catch (e) {
+        opts.log.warn(`keyhold: unlock refused: ${(e as Error).message}`);
+        audit.record(unlockRecord(false, (e as Error).message));
+        throw e;
+      }
+      try {
+        keyed = await openKeyed(keys);
+      } catch (e) {
+        audit.record(unlockRecord(false, `the passphrase was right but the server did not start: ${(e as Error).message}`));
+        throw e;
+      }
+      const a = keyed.address;
+      const message = `unlocked: master key version ${keyed.store.masterKeyVersion}, KMIP listener on ${a.host}:${a.port}`;
+      opts.log.info(`keyhold: ${message}`);
+      audit.record(unlockRecord(true, message));
+      return a;
+    };
+    const masterKey = new MasterKeyAdmin({ dataDir: opts.dataDir, store: () => keyed?.store ?? null, audit: (r) => audit.record(r), log: opts.log, throttle });
+    const need = () => {
+      if (keyed === null) throw new Error('the server is locked: the master key is protected by a passphrase (keyhold master-key unlock --passphrase-stdin)');
+      return keyed;
+    };
+    return {
+      get address() {
+        return need().address;
+      },
+      get objects() {
+        return need().objects;
+      },
+      get softDelete() {
+        return need().softDelete;
+      },
+      get keyExpiry() {
+        return need().keyExpiry;
+      },
+      get backups() {
+        return need().backups;
+      },
+      get locked() {
+        return keyed === null;
+      },
+      unlock,
+      masterKey,
+      stop,
+    };
   } catch (e) {
     await stop();
     throw e;
@@ -186,8 +327,10 @@ export interface ServeOptions {
   maxConnections?: number;
   maxConnectionsPerClient?: number;
   log: Logger;
-  /** Called once with the bound address, when connections are being accepted. */
+  /** Called once with the bound address, when connections are being accepted (in passphrase mode: after the unlock). */
   onListening(address: { host: string; port: number }): void;
+  /** Called when the server starts locked (the master key is protected by a passphrase), with how to unlock it. */
+  onLocked?(message: string): void;
   /** Resolves when the server should stop gracefully. */
   stopSignal: Promise<unknown>;
   /** How long in-flight requests get to finish at stop. */
@@ -227,23 +370,41 @@ export async function serve(opts: ServeOptions): Promise<void> {
       ...(opts.maxConnections === undefined ? {} : { maxConnections: opts.maxConnections }),
       ...(opts.maxConnectionsPerClient === undefined ? {} : { maxConnectionsPerClient: opts.maxConnectionsPerClient }),
     } as const;
-    const address = await host.request('startServer', params, { timeoutMs: 120_000 });
-    // After a crash the host restarts the worker; bring the listener back on the same port.
+    // Passphrase protection: startServer answers null (locked) and the listener comes with the unlock, as a `listening` event.
+    let address: { host: string; port: number } | null = null;
+    // Announced once, and only once the control socket is up: `keyhold …` commands run after the line must reach the server.
+    let announced = false;
+    let controlUp = false;
+    const announce = () => {
+      if (announced || !controlUp || address === null) return;
+      announced = true;
+      opts.onListening(address);
+    };
+    const offListening = host.on('listening', (a) => {
+      address = a;
+      announce();
+    });
+    const first = await host.request('startServer', params, { timeoutMs: 120_000 });
+    const lockedMessage = `KMIP server locked: the master key of ${opts.dataDir} is protected by a passphrase and nothing is served until you run: keyhold master-key unlock --passphrase-stdin --data-dir ${opts.dataDir}`;
+    // After a crash the host restarts the worker; bring the listener back on the same port (locked again under a passphrase: the key was in the dead thread).
     const offReady = host.on('ready', () => {
-      host.request('startServer', { ...params, port: address.port }, { timeoutMs: 120_000 })
-        .then(() => opts.log.warn('kmip: the engine was restarted and is listening again'))
+      host.request('startServer', { ...params, port: address?.port ?? params.port }, { timeoutMs: 120_000 })
+        .then((a) => (a === null ? opts.log.warn(`kmip: the engine was restarted; ${lockedMessage.replace(/^KMIP server locked: /, 'it is locked again: ')}`) : opts.log.warn('kmip: the engine was restarted and is listening again')))
         .catch((e: unknown) => opts.log.error(`kmip: the engine was restarted but the server did not start: ${(e as Error).message}`));
     });
     const offCrash = host.onCrash((r) =>
       opts.log.error(`kmip: the engine died (${r.reason}); ${r.restartInMs === null ? 'giving up' : `restarting in ${r.restartInMs} ms`}`),
     );
     // `keyhold object …` from another process reaches the engine through this (the store is exclusive to it).
-    control = await startControlSocket(opts.dataDir, (method, params) => host.request(method, params as never), opts.log);
-    opts.onListening(address);
+    control = await startControlSocket(opts.dataDir, (method, params) => host.request(method, params as never, { timeoutMs: CONTROL_TIMEOUT_MS[method] ?? 10_000 }), opts.log);
+    controlUp = true;
+    announce();
+    if (first === null) opts.onLocked?.(lockedMessage);
     if (opts.faults) void injectFaults(host, opts.faults, opts.log);
     await Promise.race([opts.stopSignal, failed(host)]);
     offReady();
     offCrash();
+    offListening();
     if (host.state === 'failed') throw new Error('the engine crashed too often and was not restarted');
     await host.request('stopServer', { graceMs }, { timeoutMs: graceMs + 5_000 }).catch((e: unknown) => opts.log.error(`kmip: stop: ${(e as Error).message}`));
   } finally {

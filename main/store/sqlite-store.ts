@@ -9,7 +9,7 @@ import { attributeKey, type Attribute, type AttributeName, type AttributeValue }
 import { decodeValue, encodeValue, keyColumns, nameColumns, nameFromColumns } from './attribute-codec.js';
 import { MaterialCipher } from './crypto.js';
 import { StoreError, toStoreError } from './errors.js';
-import { loadMasterKey } from './master-key.js';
+import { discardNextKey, finishRotationFiles, loadKeyFiles, type MasterKeys } from './master-key.js';
 import { buildLocateQuery, registerLocateFunctions } from './locate-query.js';
 import { CommitDurable, WalSyncer, type Durable, type DurabilityStats, type FsyncFile } from './durability.js';
 import { migrate } from './migrations/index.js';
@@ -18,7 +18,10 @@ import { isDestroyedState, ObjectState, type BatchTransaction, type DestroyOptio
 export const DB_FILE = 'keyhold.db';
 const MATERIAL = 'material';
 const KEY_CHECK = 'key-check';
-const MASTER_KEY_VERSION = 1;
+/** meta row: the master key version the material is sealed under (absent: 1). */
+const KEY_VERSION = 'master-key-version';
+/** Key versions are one byte in the key-check row. */
+export const MAX_KEY_VERSION = 255;
 
 export interface OpenStoreOptions {
   /** Milliseconds to wait for another connection's write lock (default 5000). */
@@ -36,6 +39,12 @@ export interface OpenStoreOptions {
   fsync?: FsyncFile;
   /** SQLite page cache per connection, in MiB (default 64). */
   cacheMiB?: number;
+  /**
+   * The master keys, already unwrapped (passphrase protection: unlockKeyFiles).
+   * Absent: DIR/master.key (created for a new database), which fails with
+   * MASTER_KEY when the key is protected by a passphrase.
+   */
+  keys?: MasterKeys;
 }
 
 interface ObjectRow {
@@ -122,40 +131,80 @@ export function openStore(path: string, options: OpenStoreOptions = {}): SqliteK
     db.pragma('secure_delete = ON');
     db.pragma(`busy_timeout = ${Math.max(0, Math.floor(options.busyTimeoutMs ?? 5000))}`);
     migrate(db);
-    const cipher = new MaterialCipher(new Map([[MASTER_KEY_VERSION, masterKeyFor(db, dir)]]), MASTER_KEY_VERSION);
-    verifyKeyCheck(db, cipher);
+    const { cipher, notes } = settleRotation(db, dir, options.keys);
     const opened = db;
     const durable = group ? new WalSyncer(`${dbFile}-wal`, () => opened.open, options.fsync) : new CommitDurable();
     // Opening may have written (schema, key check): the first sync covers it.
     durable.committed();
-    return new SqliteKeyStore(db, cipher, options.now ?? Date.now, dbFile, durable);
+    const store = new SqliteKeyStore(db, cipher, options.now ?? Date.now, dbFile, durable);
+    store.masterKeyNotes = notes;
+    return store;
   } catch (e) {
     db?.close();
     throw toStoreError(e);
   }
 }
 
-function masterKeyFor(db: Database.Database, dir: string): KeyObject {
-  // A missing key file is created only for a database that has never held
-  // encrypted data; otherwise a fresh key would silently orphan every secret.
-  const initialised = db.prepare('SELECT 1 FROM meta WHERE key = ?').get(KEY_CHECK) !== undefined;
-  return loadMasterKey(dir, !initialised);
+/** The master key version recorded in meta (1 for a database from before rotation existed). */
+function metaKeyVersion(db: Database.Database): number {
+  const v = db.prepare('SELECT value FROM meta WHERE key = ?').pluck().get(KEY_VERSION) as Buffer | string | number | undefined;
+  return v === undefined ? 1 : Number(String(v));
 }
 
-/** A known value sealed under the master key, so a wrong key file is caught at open, not at the first Get. */
-function verifyKeyCheck(db: Database.Database, cipher: MaterialCipher): void {
+/** Whether `key` opens the key-check row (sealed under the version in its first byte). */
+function keyCheckOpens(row: Buffer, key: KeyObject): boolean {
+  const version = row[0]!;
+  try {
+    new MaterialCipher(new Map([[version, key]]), version).open(KEY_CHECK, 'meta', version, { nonce: row.subarray(1, 13), ciphertext: row.subarray(13) });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The cipher for this database, after finishing or discarding a master key
+ * rotation a crash interrupted (master-key-admin.ts rotateMasterKey): the
+ * next key was written first, then the material re-encrypted in one
+ * transaction that also moved the key check and meta's master-key-version,
+ * then the files renamed. So a next key that opens the key check means the
+ * transaction committed: finish the renames; one that does not was never
+ * used: remove it. A key that opens nothing is refused (key-check: a wrong
+ * key file is caught at open, not at the first Get).
+ */
+function settleRotation(db: Database.Database, dir: string, given: MasterKeys | undefined): { cipher: MaterialCipher; notes: string[] } {
   const row = db.prepare('SELECT value FROM meta WHERE key = ?').pluck().get(KEY_CHECK) as Buffer | undefined;
+  // A missing key file is created only for a database that has never held
+  // encrypted data; otherwise a fresh key would silently orphan every secret.
+  const keys = given ?? loadKeyFiles(dir, row === undefined);
+  const version = metaKeyVersion(db);
+  const notes: string[] = [];
+  let current = keys.current;
+  if (keys.next !== null) {
+    if (row !== undefined && keyCheckOpens(row, keys.next)) {
+      finishRotationFiles(dir, keys.protection, version - 1);
+      current = keys.next;
+      notes.push(`finished an interrupted master key rotation (now version ${version}; version ${version - 1} kept as retired)`);
+    } else {
+      discardNextKey(dir, keys.protection);
+      notes.push(`discarded the next key of a master key rotation that did not commit (still version ${version})`);
+    }
+  }
+  const cipher = new MaterialCipher(new Map([[version, current]]), version);
   if (row === undefined) {
     const s = cipher.seal(KEY_CHECK, 'meta', Buffer.alloc(16));
     const value = Buffer.concat([Buffer.from([s.keyVersion]), s.nonce, s.ciphertext]);
     db.prepare('INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)').run(KEY_CHECK, value);
-    return;
+  } else if (row[0] !== version || !keyCheckOpens(row, current)) {
+    throw new StoreError('MASTER_KEY', keys.protection === 'passphrase' ? 'the wrapped master key does not belong to this database' : 'the master key file does not belong to this database');
   }
-  try {
-    cipher.open(KEY_CHECK, 'meta', row[0]!, { nonce: row.subarray(1, 13), ciphertext: row.subarray(13) });
-  } catch {
-    throw new StoreError('MASTER_KEY', 'the master key file does not belong to this database');
-  }
+  return { cipher, notes };
+}
+
+/** A job's meta key ("word/…", see KeyStore.getMeta): never one of the store's own entries (the key check). */
+function jobMetaKey(key: string): string {
+  if (!/^[a-z][a-z0-9-]*\/[^\n]{0,300}$/.test(key)) throw new StoreError('INVALID', `a job's meta key is "name/…", not ${JSON.stringify(key.slice(0, 80))}`);
+  return key;
 }
 
 function checkGrantee(g: string): string {
@@ -170,7 +219,7 @@ export class SqliteKeyStore implements KeyStore, Durable {
 
   constructor(
     private readonly db: Database.Database,
-    private readonly cipher: MaterialCipher,
+    private cipher: MaterialCipher,
     private readonly now: () => number,
     /** The database file path. */
     readonly file: string,
@@ -631,9 +680,102 @@ export class SqliteKeyStore implements KeyStore, Durable {
     return this.tx(() => (this.s.ownerCounts.all() as { owner: string | null; n: number }[]).map((r) => ({ owner: r.owner, count: r.n })), 'deferred');
   }
 
+  getMeta(key: string): Uint8Array | undefined {
+    const row = this.tx(() => this.db.prepare('SELECT value FROM meta WHERE key = ?').pluck().get(jobMetaKey(key)) as Buffer | undefined, 'deferred');
+    return row === undefined ? undefined : new Uint8Array(row);
+  }
+
+  setMeta(key: string, value: Uint8Array | undefined): void {
+    const k = jobMetaKey(key);
+    this.tx(() => {
+      if (value === undefined) this.db.prepare('DELETE FROM meta WHERE key = ?').run(k);
+      else this.db.prepare('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)').run(k, Buffer.from(value));
+    });
+  }
+
+  metaKeys(prefix: string): string[] {
+    jobMetaKey(prefix);
+    // A range, not LIKE: the prefix may hold % or _.
+    return this.tx(() => this.db.prepare('SELECT key FROM meta WHERE key >= ? AND key < ? ORDER BY key').pluck().all(prefix, `${prefix}\uffff`) as string[], 'deferred');
+  }
+
   locate(filter: LocateFilter): string[] {
     const q = buildLocateQuery(filter);
     return this.tx(() => this.locateStatement(q.sql).all(...q.params) as string[], 'deferred');
+  }
+
+  // -- master key (main/server/master-key-admin.ts) ---------------------------
+
+  /** What opening the store did about an interrupted master key rotation (for the log). */
+  masterKeyNotes: readonly string[] = [];
+
+  /** The master key version the material is sealed under. */
+  get masterKeyVersion(): number {
+    return this.cipher.currentVersion;
+  }
+
+  /** Whether `key` is the master key this store is open with (compared by a one-way check value). */
+  isMasterKey(key: KeyObject): boolean {
+    return this.cipher.isCurrentKey(key);
+  }
+
+  /**
+   * A key derived from the current master key (HKDF-SHA256, 32 bytes) for
+   * `info`, e.g. the backups' key-encryption key, with the master key version
+   * it came from: record the version to find the retired key after a rotation.
+   * The master key itself never leaves the store.
+   */
+  deriveSubkey(info: string): { key: KeyObject; version: number } {
+    if (typeof info !== 'string' || info === '') throw new StoreError('INVALID', 'a subkey needs a non-empty info label');
+    return { key: this.cipher.deriveSubkey(info), version: this.cipher.currentVersion };
+  }
+
+  /**
+   * Re-encrypts every sealed row (object_material, retained_material when the
+   * table exists, the key check) under `next` as version current+1, and
+   * records that version in meta, in one transaction; the store uses the new
+   * key from then on. Returns how many rows of each table were re-encrypted.
+   * The caller writes the next key file before and renames it after
+   * (rotateMasterKey), and must await sync() before the rename.
+   */
+  rotateMaterial(next: KeyObject): { version: number; objects: number; retained: number } {
+    const from = this.cipher.currentVersion;
+    const to = from + 1;
+    if (to > MAX_KEY_VERSION) throw new StoreError('INVALID', `the master key has been rotated ${MAX_KEY_VERSION - 1} times, the most this database format records`);
+    const old = this.cipher;
+    const fresh = new MaterialCipher(new Map([[to, next]]), to);
+    const result = this.tx(() => {
+      const hasRetained = this.db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'retained_material'").get() !== undefined;
+      const tables = hasRetained ? (['object_material', 'retained_material'] as const) : (['object_material'] as const);
+      const counts = { object_material: 0, retained_material: 0 };
+      for (const table of tables) {
+        // Pages by seq: better-sqlite3 cannot run the UPDATE while an iterator is open on the connection.
+        const page = this.db.prepare(`SELECT m.object_seq AS seq, o.uid, m.key_version, m.nonce, m.ciphertext FROM ${table} m JOIN objects o ON o.seq = m.object_seq WHERE m.object_seq > ? ORDER BY m.object_seq LIMIT 500`);
+        const update = this.db.prepare(`UPDATE ${table} SET key_version = ?, nonce = ?, ciphertext = ? WHERE object_seq = ?`);
+        let after = -1;
+        for (;;) {
+          const rows = page.all(after) as { seq: number; uid: string; key_version: number; nonce: Buffer; ciphertext: Buffer }[];
+          if (rows.length === 0) break;
+          for (const r of rows) {
+            const plain = old.open(MATERIAL, r.uid, r.key_version, { nonce: r.nonce, ciphertext: r.ciphertext });
+            try {
+              const sealed = fresh.seal(MATERIAL, r.uid, plain);
+              update.run(sealed.keyVersion, sealed.nonce, sealed.ciphertext, r.seq);
+            } finally {
+              plain.fill(0);
+            }
+            counts[table]++;
+          }
+          after = rows[rows.length - 1]!.seq;
+        }
+      }
+      const s = fresh.seal(KEY_CHECK, 'meta', Buffer.alloc(16));
+      this.db.prepare('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)').run(KEY_CHECK, Buffer.concat([Buffer.from([s.keyVersion]), s.nonce, s.ciphertext]));
+      this.db.prepare('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)').run(KEY_VERSION, String(to));
+      return { version: to, objects: counts.object_material, retained: counts.retained_material };
+    });
+    this.cipher = fresh;
+    return result;
   }
 
   sync(): Promise<void> {

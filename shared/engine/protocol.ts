@@ -39,7 +39,7 @@ export interface EngineInfo {
   sqliteVersion: string;
 }
 
-const ENGINE_STATES = ['stopped', 'starting', 'running', 'stopping'] as const;
+const ENGINE_STATES = ['stopped', 'starting', 'running', 'stopping', 'locked'] as const;
 // Fails to compile if the contract gains a state this list lacks.
 const allStatesListed: Exclude<EngineState, (typeof ENGINE_STATES)[number]> extends never ? true : never = true;
 void allStatesListed;
@@ -56,6 +56,11 @@ export const engineStatus: Validator<EngineStatus> = object({
   since: string({ maxLength: 40 }),
   endpoint: nullable(string({ maxLength: 300 })),
   lastError: nullable(object({ code: string({ maxLength: 100 }), message: shortText })),
+  keys: optional(object({
+    expiringSoon: integer({ min: 0, max: Number.MAX_SAFE_INTEGER }),
+    warningDays: integer({ min: 0, max: 36_500 }),
+    deactivated: integer({ min: 0, max: Number.MAX_SAFE_INTEGER }),
+  })),
 });
 
 /** Where the KMIP listener is bound (the real port when 0 was asked for). */
@@ -237,9 +242,11 @@ export const engineMethods = {
   /**
    * Initialises the data dir on first use, opens its store and starts the
    * KMIP TLS listener; answers once connections are accepted. The main thread
-   * holds the data dir's serve.lock.
+   * holds the data dir's serve.lock. null: the master key is protected by a
+   * passphrase and the server is locked (no store, no listener) until
+   * unlockMasterKey.
    */
-  startServer: method(startServerParams, listenAddress),
+  startServer: method(startServerParams, nullable(listenAddress)),
   /** Stops accepting, lets requests in progress finish (at most graceMs), closes the store. */
   stopServer: method(object({ graceMs: integer({ min: 0, max: 600_000 }) }), nullValue),
   /** The running server's objects, oldest first: page by offset (operator listing; `keyhold object list`). */
@@ -277,6 +284,39 @@ export const engineMethods = {
   purgeObjects: method(object({ ids: array(objectId, { minLength: 1, maxLength: MAX_OBJECTS_PER_CALL }) }), countResult),
   /** An object's key bytes as hex; `confirm` must repeat the identifier; audited. */
   revealMaterial: method(object({ id: objectId, confirm: objectId }), revealedMaterial),
+  /** How the master key is kept, its version, retired versions, whether the server is locked. */
+  masterKeyStatus: method(noArgs, masterKeyStatusInfo),
+  /** Unlocks a locked server: the store opens and the listener starts (sent as `listening` too). Wrong passphrases are throttled; every attempt is audited. */
+  unlockMasterKey: method(object({ passphrase }), listenAddress),
+  /** Key file <-> passphrase; the passphrase is the new one (to passphrase) or the current one (to key-file). */
+  protectMasterKey: method(object({ to: oneOf('key-file', 'passphrase'), passphrase }), masterKeyStatusInfo),
+  /** A new master key version; all material re-encrypted in one transaction. Passphrase protection: the passphrase wraps the new key. */
+  rotateMasterKey: method(
+    object({ passphrase: optional(passphrase) }),
+    object({
+      from: keyVersion,
+      to: keyVersion,
+      objects: integer({ min: 0, max: Number.MAX_SAFE_INTEGER }),
+      retained: integer({ min: 0, max: Number.MAX_SAFE_INTEGER }),
+      ms: integer({ min: 0, max: Number.MAX_SAFE_INTEGER }),
+    }),
+  ),
+  /** One backup now (main/server/backup-service.ts): written, read back and checked, retention applied; `keyhold backup now`. */
+  backupNow: method(
+    noArgs,
+    object({
+      file: string({ minLength: 1, maxLength: 4096 }),
+      bytes: integer({ min: 0, max: Number.MAX_SAFE_INTEGER }),
+      objects: integer({ min: 0, max: Number.MAX_SAFE_INTEGER }),
+      ms: integer({ min: 0, max: Number.MAX_SAFE_INTEGER }),
+      deleted: array(string({ maxLength: 300 }), { maxLength: 10_000 }),
+    }),
+  ),
+  /** Reads a master-key backup file back with the running store's master key (decrypt, integrity_check, count). */
+  verifyBackup: method(
+    object({ file: string({ minLength: 1, maxLength: 4096 }) }),
+    object({ objects: integer({ min: 0, max: Number.MAX_SAFE_INTEGER }), maxSeq: integer({ min: 0, max: Number.MAX_SAFE_INTEGER }), created: string({ maxLength: 40 }) }),
+  ),
   /** Stops the server if running, finishes queued work, closes the database, lets the thread end. */
   shutdown: method(noArgs, nullValue),
   /**

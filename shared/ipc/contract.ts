@@ -9,7 +9,8 @@
 import { noArgs, type NoArgs, type Validator } from './validate.js';
 import type { CallResult } from './errors.js';
 
-export type EngineState = 'stopped' | 'starting' | 'running' | 'stopping';
+/** locked: started, but the master key is protected by a passphrase nobody has given yet; nothing is served. */
+export type EngineState = 'stopped' | 'starting' | 'running' | 'stopping' | 'locked';
 
 /** Facts about the app that mean the same in Electron and in a browser (no OS details). */
 export interface AppInfo {
@@ -30,6 +31,12 @@ export interface EngineStatus {
   endpoint: string | null;
   /** Why the last start or stop failed, if it did. */
   lastError: { code: string; message: string } | null;
+  /**
+   * The key expiry job while the server runs (main/server/key-expiry.ts): keys
+   * whose Deactivation Date is within warningDays, and keys it deactivated
+   * since the server started. Absent while stopped or locked.
+   */
+  keys?: { expiringSoon: number; warningDays: number; deactivated: number };
 }
 
 declare const phantom: unique symbol;
