@@ -67,7 +67,7 @@ const SPEC_FLAGS = ['--cn', '--dns', '--ip', '--key', '--days'];
 export const CERT_COMMANDS: Record<string, Command> = {
   status: {
     usage: 'keyhold status [--data-dir DIR]',
-    summary: `whether a server runs on DIR and where it listens, and every certificate that expires within ${EXPIRY_WARNING_DAYS} days (server, its CA, Keyhold's CA, clients)`,
+    summary: `whether a server runs on DIR and where it listens, how many keys reach their Deactivation Date soon and how many the expiry job deactivated, and every certificate that expires within ${EXPIRY_WARNING_DAYS} days (server, its CA, Keyhold's CA, clients)`,
     flags: ['--data-dir'],
     valueFlags: ['--data-dir'],
     async run(flags, _input, write) {
@@ -77,7 +77,9 @@ export const CERT_COMMANDS: Record<string, Command> = {
       const state = reply.reached ? `server: ${reply.value.state}${reply.value.endpoint ? ` on ${reply.value.endpoint}` : ''} since ${reply.value.since}` : 'server: not running';
       let warnings;
       try { warnings = await expiryWarnings(dir); } catch (e) { throw asCliError(e, 'cannot read the certificates'); }
-      const lines = [state, ...(warnings.length === 0 ? [`certificates: none expires within ${EXPIRY_WARNING_DAYS} days`] : warnings.map((w) => `warning: ${w.message}`))];
+      const keys = reply.reached ? reply.value.keys : undefined;
+      const keyLine = keys === undefined ? [] : [`keys: ${keys.warningDays === 0 ? 'no expiry warnings (policy expiryWarningDays 0)' : `${keys.expiringSoon} reach their Deactivation Date within ${keys.warningDays} days`}; ${keys.deactivated} deactivated by the expiry job since the server started`];
+      const lines = [state, ...keyLine, ...(warnings.length === 0 ? [`certificates: none expires within ${EXPIRY_WARNING_DAYS} days`] : warnings.map((w) => `warning: ${w.message}`))];
       write(lines.join('\n') + '\n');
     },
   },

@@ -206,6 +206,16 @@ export interface KeyStore {
   /** How many objects each owner has (null: unowned). */
   ownerCounts(): { owner: string | null; count: number }[];
 
+  // Bookkeeping of the server's own jobs (the meta table), e.g. which keys the
+  // expiry job has warned about. Keys are namespaced "job/…" (a slash after a
+  // lower-case word), so they never touch the store's own entries.
+  /** The value under key, undefined when absent. */
+  getMeta(key: string): Uint8Array | undefined;
+  /** Sets (or with undefined, deletes) the value under key. */
+  setMeta(key: string, value: Uint8Array | undefined): void;
+  /** Keys starting with prefix, sorted. */
+  metaKeys(prefix: string): string[];
+
   close(): void;
 }
 
