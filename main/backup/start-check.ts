@@ -4,28 +4,29 @@
 // with one sentence that names the problem and the newest verified backup
 // to restore.
 //
-// 1. precheckDatabase, before the store is opened (so before migrate): the
-//    file's header, PRAGMA quick_check and the schema version through a
-//    read-only connection, and the key check row opened with the master key
-//    files (the current key, or the next one of an unfinished rotation).
-//    The read-only connection writes nothing to keyhold.db or its -wal; it
-//    may create a -shm file, which is removed again.
-// 2. checkStoreMaterial, right after openStore and before anything else uses
-//    the store: decrypts stored material (all of it up to ALL_UP_TO rows,
-//    else the newest and a random sample), bounded in time.
+// precheckDatabase, before the store is opened (so before migrate), through
+// one read-only connection: the file's header, PRAGMA quick_check, the
+// schema version, the key check row opened with the master key files (the
+// current key, or the next one of an unfinished rotation), then stored
+// material decrypted: all of it up to ALL_UP_TO rows, else the newest and a
+// random sample, bounded in time. The connection writes nothing to
+// keyhold.db or its -wal; an empty -wal or a -shm it creates is removed
+// again. A passphrase-protected master key not yet given stops after the
+// file checks; unlock runs the whole check with the keys.
 //
 // What quick_check cannot see: it checks the b-tree structure, page and cell
 // format, record headers and NOT NULL/CHECK constraints, not the content of
 // a value. A flipped byte inside an attribute value (a Name, a date) or in
 // an index's copy of it passes; a flipped byte in key material fails the
-// material's GCM tag (step 2 finds it when sampled, a Get always does).
+// material's GCM tag (the check finds it when it samples that row, a Get
+// always does).
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { MaterialCipher } from '../store/crypto.js';
 import { loadKeyFiles, protectionOf, type MasterKeys } from '../store/master-key.js';
 import { SCHEMA_VERSION } from '../store/migrations/index.js';
-import { DB_FILE, type SqliteKeyStore } from '../store/sqlite-store.js';
+import { DB_FILE } from '../store/sqlite-store.js';
 import { StoreError } from '../store/errors.js';
 import { newestVerified } from './backup.js';
 import { readBackupSettings } from './settings.js';
@@ -59,49 +60,50 @@ async function refuse(dataDir: string, problem: string): Promise<never> {
 }
 
 /**
- * Step 1 (see the top). `keys`: the unlocked master keys (passphrase
- * protection); absent, key-file protection reads DIR/master.key.
+ * The whole check (see the top), through one read-only connection opened
+ * before the store: nothing here writes to keyhold.db or its -wal, and a
+ * -wal or -shm file the connection creates is removed again. `keys`: the
+ * unlocked master keys (passphrase protection); absent, key-file protection
+ * reads DIR/master.key.
  */
-export async function precheckDatabase(dataDir: string, keys?: MasterKeys): Promise<{ ms: number }> {
+export async function precheckDatabase(dataDir: string, keys?: MasterKeys): Promise<{ ms: number; checked: number; total: number; all: boolean }> {
   const t0 = performance.now();
+  const none = { ms: 0, checked: 0, total: 0, all: true };
   const file = path.join(dataDir, DB_FILE);
   let size: number;
   try {
     size = fs.statSync(file).size;
   } catch {
-    return { ms: 0 }; // no database yet: created at first start
+    return none; // no database yet: created at first start
   }
-  if (size === 0) return { ms: 0 };
+  if (size === 0) return none;
   const head = Buffer.alloc(16);
   const fd = fs.openSync(file, 'r');
   try { fs.readSync(fd, head, 0, 16, 0); } finally { fs.closeSync(fd); }
   if (!head.equals(SQLITE_HEADER)) await refuse(dataDir, `the key store ${file} is not a readable SQLite database (its header is damaged)`);
-  const shm = `${file}-shm`;
-  const hadShm = fs.existsSync(shm);
+  const had = { wal: fs.existsSync(`${file}-wal`), shm: fs.existsSync(`${file}-shm`) };
   let db: Database.Database | undefined;
-  let problem: string | undefined;
-  let keyCheck: Buffer | undefined;
   try {
-    db = new Database(file, { readonly: true, fileMustExist: true });
-    const rows = db.pragma('quick_check', { simple: false }) as { quick_check: string }[];
-    if (rows.length !== 1 || rows[0]!.quick_check !== 'ok') {
-      problem = `the key store ${file} is damaged (quick_check: ${(rows[0]?.quick_check ?? 'no answer').split('\n')[0]!.slice(0, 200)}${rows.length > 1 ? ` and ${rows.length - 1} more problems` : ''})`;
-    } else {
-      const hasVersions = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_version'").get() !== undefined;
-      const version = hasVersions ? ((db.prepare('SELECT max(version) FROM schema_version').pluck().get() as number | null) ?? 0) : 0;
-      if (version > SCHEMA_VERSION) problem = `the key store ${file} has schema version ${version}, newer than this Keyhold supports (${SCHEMA_VERSION}): upgrade Keyhold`;
-      const hasMeta = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'").get() !== undefined;
-      if (problem === undefined && hasMeta) keyCheck = db.prepare("SELECT value FROM meta WHERE key = 'key-check'").pluck().get() as Buffer | undefined;
+    let problem: string | undefined;
+    let keyCheck: Buffer | undefined;
+    try {
+      db = new Database(file, { readonly: true, fileMustExist: true });
+      const rows = db.pragma('quick_check', { simple: false }) as { quick_check: string }[];
+      if (rows.length !== 1 || rows[0]!.quick_check !== 'ok') {
+        problem = `the key store ${file} is damaged (quick_check: ${(rows[0]?.quick_check ?? 'no answer').split('\n')[0]!.slice(0, 200)}${rows.length > 1 ? ` and ${rows.length - 1} more problems` : ''})`;
+      } else {
+        const hasVersions = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_version'").get() !== undefined;
+        const version = hasVersions ? ((db.prepare('SELECT max(version) FROM schema_version').pluck().get() as number | null) ?? 0) : 0;
+        if (version > SCHEMA_VERSION) problem = `the key store ${file} has schema version ${version}, newer than this Keyhold supports (${SCHEMA_VERSION}): upgrade Keyhold`;
+        const hasMeta = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'").get() !== undefined;
+        if (problem === undefined && hasMeta) keyCheck = db.prepare("SELECT value FROM meta WHERE key = 'key-check'").pluck().get() as Buffer | undefined;
+      }
+    } catch (e) {
+      const code = (e as { code?: string }).code ?? 'error';
+      problem = code === 'SQLITE_CORRUPT' || code === 'SQLITE_NOTADB' ? `the key store ${file} is damaged (it cannot be read: ${code})` : `the key store ${file} cannot be read (${code})`;
     }
-  } catch (e) {
-    const code = (e as { code?: string }).code ?? 'error';
-    problem = `the key store ${file} cannot be read (${code === 'SQLITE_CORRUPT' || code === 'SQLITE_NOTADB' ? 'damaged' : code})`;
-  } finally {
-    db?.close();
-    if (!hadShm) fs.rmSync(shm, { force: true });
-  }
-  if (problem !== undefined) await refuse(dataDir, problem);
-  if (keyCheck !== undefined) {
+    if (problem !== undefined) await refuse(dataDir, problem);
+    if (keyCheck === undefined) return { ...none, ms: Math.round(performance.now() - t0) };
     let k = keys;
     if (k === undefined && protectionOf(dataDir) === 'key-file') {
       try {
@@ -110,38 +112,85 @@ export async function precheckDatabase(dataDir: string, keys?: MasterKeys): Prom
         await refuse(dataDir, (e as Error).message);
       }
     }
-    if (k !== undefined && !opensKeyCheck(keyCheck, k)) {
+    // Locked (passphrase, not given): the key check waits for unlock, which runs this again with the keys.
+    if (k === undefined) return { ...none, ms: Math.round(performance.now() - t0) };
+    const cipher = keyCheckCipher(keyCheck, k);
+    if (cipher === undefined) {
       await refuse(dataDir, `the master key ${k.protection === 'passphrase' ? '(unlocked with the passphrase)' : `file ${path.join(dataDir, 'master.key')}`} does not open the key store ${file}`);
     }
+    const m = sampleMaterial(db!, cipher!);
+    if (m.bad !== undefined) await refuse(dataDir, `the key store's material does not open with the master key (stored material of object ${m.bad} failed authentication)`);
+    return { ms: Math.round(performance.now() - t0), checked: m.checked, total: m.total, all: m.all };
+  } finally {
+    db?.close();
+    for (const ext of ['wal', 'shm'] as const) {
+      const f = `${file}-${ext}`;
+      try {
+        if (!had[ext] && fs.statSync(f).size === 0) fs.rmSync(f, { force: true });
+        else if (!had[ext] && ext === 'shm') fs.rmSync(f, { force: true });
+      } catch {
+        /* not there */
+      }
+    }
   }
-  return { ms: Math.round(performance.now() - t0) };
 }
 
-function opensKeyCheck(row: Buffer, keys: MasterKeys): boolean {
-  if (row.length < 1 + 12 + 16) return false;
+/** A cipher of the key (current, or next of an unfinished rotation) that opens the key check, or undefined. */
+function keyCheckCipher(row: Buffer, keys: MasterKeys): MaterialCipher | undefined {
+  if (row.length < 1 + 12 + 16) return undefined;
   const version = row[0]!;
-  return [keys.current, keys.next].some((key) => {
-    if (key === null) return false;
+  for (const key of [keys.current, keys.next]) {
+    if (key === null) continue;
+    const cipher = new MaterialCipher(new Map([[version, key]]), version);
     try {
-      new MaterialCipher(new Map([[version, key]]), version).open('key-check', 'meta', version, { nonce: row.subarray(1, 13), ciphertext: row.subarray(13) }).fill(0);
+      cipher.open('key-check', 'meta', version, { nonce: row.subarray(1, 13), ciphertext: row.subarray(13) }).fill(0);
+      return cipher;
+    } catch {
+      /* the other key */
+    }
+  }
+  return undefined;
+}
+
+type MaterialRow = { uid: string; key_version: number; nonce: Buffer; ciphertext: Buffer };
+
+/**
+ * Decrypts stored material: every row when there are at most ALL_UP_TO,
+ * else the newest SAMPLE.newest and SAMPLE.random more at random, stopping
+ * after SAMPLE.budgetMs. Plaintext is zeroed at once.
+ */
+function sampleMaterial(db: Database.Database, cipher: MaterialCipher): { checked: number; total: number; all: boolean; bad?: string } {
+  const deadline = performance.now() + SAMPLE.budgetMs;
+  const total = db.prepare('SELECT count(*) FROM object_material').pluck().get() as number;
+  let checked = 0;
+  const opens = (r: MaterialRow): boolean => {
+    checked++;
+    try {
+      cipher.open('material', r.uid, r.key_version, { nonce: r.nonce, ciphertext: r.ciphertext }).fill(0);
       return true;
     } catch {
       return false;
     }
-  });
-}
-
-/** Step 2 (see the top). Throws StartRefused; the caller closes the store. */
-export async function checkStoreMaterial(dataDir: string, store: Pick<SqliteKeyStore, 'checkMaterial'>): Promise<{ checked: number; total: number; all: boolean; ms: number }> {
-  const t0 = performance.now();
-  let r;
-  try {
-    r = store.checkMaterial({ allUpTo: ALL_UP_TO, ...SAMPLE });
-  } catch (e) {
-    if (e instanceof StoreError && e.code === 'CORRUPT') return refuse(dataDir, `the key store's material does not open with the master key (${e.message})`);
-    throw e;
+  };
+  const cols = 'o.uid, m.key_version, m.nonce, m.ciphertext FROM object_material m JOIN objects o ON o.seq = m.object_seq';
+  if (total <= ALL_UP_TO) {
+    for (const r of db.prepare(`SELECT ${cols}`).iterate() as Iterable<MaterialRow>) {
+      if (!opens(r)) return { checked, total, all: false, bad: r.uid };
+      if ((checked & 255) === 0 && performance.now() > deadline) return { checked, total, all: false };
+    }
+    return { checked, total, all: true };
   }
-  return { ...r, ms: Math.round(performance.now() - t0) };
+  for (const r of db.prepare(`SELECT ${cols} ORDER BY m.object_seq DESC LIMIT ?`).all(SAMPLE.newest) as MaterialRow[]) {
+    if (!opens(r)) return { checked, total, all: false, bad: r.uid };
+    if (performance.now() > deadline) return { checked, total, all: false };
+  }
+  const max = db.prepare('SELECT coalesce(max(object_seq), 0) FROM object_material').pluck().get() as number;
+  const at = db.prepare(`SELECT ${cols} WHERE m.object_seq >= ? ORDER BY m.object_seq LIMIT 1`);
+  for (let i = 0; i < SAMPLE.random && performance.now() <= deadline; i++) {
+    const r = at.get(1 + Math.floor(Math.random() * max)) as MaterialRow | undefined;
+    if (r !== undefined && !opens(r)) return { checked, total, all: false, bad: r.uid };
+  }
+  return { checked, total, all: false };
 }
 
 /** Maps a store error of openStore to the start refusal when it means the database must not be served. */

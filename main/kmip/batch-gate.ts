@@ -8,6 +8,19 @@ export class BatchGate {
   #active = 0;
   #exclusive = false;
   #waiting: { exclusive: boolean; go: () => void }[] = [];
+  #exclusiveRuns = 0;
+
+  /**
+   * How many exclusive runs (Undo batches) have been admitted, counting the
+   * one running now (`exclusiveHeld`): an online backup compares them before
+   * and after, to know no Undo batch's open transaction overlapped its copy.
+   */
+  get exclusiveRuns(): number {
+    return this.#exclusiveRuns;
+  }
+  get exclusiveHeld(): boolean {
+    return this.#exclusive;
+  }
 
   async shared<T>(fn: () => Promise<T>): Promise<T> {
     if (this.#exclusive || this.#waiting.length > 0) await this.#wait(false);
@@ -23,6 +36,7 @@ export class BatchGate {
   async exclusive<T>(fn: () => Promise<T>): Promise<T> {
     if (this.#exclusive || this.#active > 0 || this.#waiting.length > 0) await this.#wait(true);
     else this.#exclusive = true;
+    this.#exclusiveRuns++;
     try {
       return await fn();
     } finally {

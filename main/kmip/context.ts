@@ -87,6 +87,12 @@ export interface OperationContext {
    * (in-process use: tests, replays).
    */
   readonly keyPolicy?: { readonly policy: KeyPolicy; readonly client: string | undefined };
+  /**
+   * The backup rule "serve only keys a verified backup holds" (backup.json
+   * refuseUnbackedKeys, main/server/backup-service.ts): true when this
+   * object's material must not be returned yet. Absent: no such rule.
+   */
+  readonly notBackedUp?: (obj: StoredObject) => boolean;
 }
 
 export interface OperationResult {

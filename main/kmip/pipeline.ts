@@ -6,6 +6,7 @@
 import { objectsFor } from '../access/access-objects.js';
 import { mayRun, type Principal } from '../access/policy.js';
 import type { KeyPolicy } from '../policy/key-policy.js';
+import type { StoredObject } from '../store/types.js';
 import type { Authentication, ProtocolVersion, RequestBatchItem, RequestHeader, ResponseBatchItem } from '../../shared/kmip/message/index.js';
 import { enumeration, enumValueName, Enum, Tag, type KmipVersion } from '../../shared/kmip/registry/index.js';
 import { decodeTtlv, struct, TtlvError, type TtlvItem, type TtlvLimits } from '../../shared/kmip/ttlv/index.js';
@@ -37,6 +38,8 @@ export interface ServerContext {
   principal?: Principal;
   /** The key policy in force now (read once per batch item, so a change applies to the next item); absent: none. */
   keyPolicy?: () => KeyPolicy;
+  /** Backups: whether an object's material must not be served yet (OperationContext.notBackedUp); absent: no such rule. */
+  notBackedUp?: (obj: StoredObject) => boolean;
   /**
    * Checks the Request Header's Authentication before any item runs: a string
    * is why it failed, and every item is answered Authentication Not
@@ -148,6 +151,7 @@ async function runItem(bi: RequestBatchItem, version: ProtocolVersion, ctx: Serv
     operations: () => ctx.router.operations(),
     ...(ctx.info === undefined ? {} : { log: ctx.info }),
     ...(ctx.keyPolicy === undefined ? {} : { keyPolicy: { policy: ctx.keyPolicy(), client: ctx.principal?.name } }),
+    ...(ctx.notBackedUp === undefined ? {} : { notBackedUp: ctx.notBackedUp }),
   };
   try {
     const result = await handler(bi.requestPayload, opCtx);

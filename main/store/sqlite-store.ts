@@ -742,6 +742,8 @@ export class SqliteKeyStore implements KeyStore, Durable {
     const from = this.cipher.currentVersion;
     const to = from + 1;
     if (to > MAX_KEY_VERSION) throw new StoreError('INVALID', `the master key has been rotated ${MAX_KEY_VERSION - 1} times, the most this database format records`);
+    // Never as a savepoint of someone else's transaction (an Undo batch): its rollback would undo the re-encryption behind the new cipher's back.
+    if (this.db.inTransaction) throw new StoreError('INTERNAL', 'the master key cannot be rotated inside another transaction');
     const old = this.cipher;
     const fresh = new MaterialCipher(new Map([[to, next]]), to);
     const result = this.tx(() => {
@@ -802,17 +804,20 @@ export class SqliteKeyStore implements KeyStore, Durable {
   /**
    * An online copy of the database into `file` (which must not exist), by
    * the SQLite backup API on this connection (the only one: EXCLUSIVE
-   * locking). All pages are copied in one step, so the copy is the database
-   * as it was at that moment, with every committed change, WAL included. A
-   * transaction left open across awaits (a KMIP Undo batch) would leak its
-   * uncommitted pages into the copy: the caller keeps those out (the batch
-   * gate), and this refuses to start inside one.
+   * locking), WAL included. `stepPages` (default: all at once) pages are
+   * copied per step, with other work in between: SQLite applies every change
+   * this connection commits meanwhile to the copy as well, so the finished
+   * copy is the database as of its last step, every earlier commit included.
+   * A transaction left open across awaits (a KMIP Undo batch) during a step
+   * would put its uncommitted pages into the copy: the caller knows whether
+   * one ran (the batch gate) and copies again if so; this refuses to start
+   * inside one.
    */
-  async backupTo(file: string): Promise<void> {
+  async backupTo(file: string, stepPages = 0x7fffffff): Promise<void> {
     if (!this.db.open) throw new StoreError('CLOSED', 'the store is closed');
     if (this.db.inTransaction) throw new StoreError('BUSY', 'a transaction is open; the backup must wait for it');
     try {
-      await this.db.backup(file, { progress: () => 0x7fffffff });
+      await this.db.backup(file, { progress: () => stepPages });
     } catch (e) {
       throw toStoreError(e);
     }
@@ -821,44 +826,6 @@ export class SqliteKeyStore implements KeyStore, Durable {
   /** Objects in the store, and the highest object sequence number (0: none). */
   objectCount(): { count: number; maxSeq: number } {
     return this.tx(() => this.db.prepare('SELECT count(*) AS count, coalesce(max(seq), 0) AS maxSeq FROM objects').get() as { count: number; maxSeq: number }, 'deferred');
-  }
-
-  /**
-   * Decrypts stored material to prove the master key opens it (the start
-   * check): every row when there are at most `allUpTo`, else the newest
-   * `newest` and `random` more picked at random, stopping after `budgetMs`.
-   * Throws CORRUPT naming the first object that does not open. Plaintext is
-   * zeroed at once.
-   */
-  checkMaterial(opts: { allUpTo: number; newest: number; random: number; budgetMs: number }): { checked: number; total: number; all: boolean } {
-    return this.tx(() => {
-      const total = this.db.prepare('SELECT count(*) FROM object_material').pluck().get() as number;
-      const deadline = performance.now() + opts.budgetMs;
-      let checked = 0;
-      const open = (r: { uid: string; key_version: number; nonce: Buffer; ciphertext: Buffer }) => {
-        this.cipher.open(MATERIAL, r.uid, r.key_version, { nonce: r.nonce, ciphertext: r.ciphertext }).fill(0);
-        checked++;
-      };
-      const cols = 'o.uid, m.key_version, m.nonce, m.ciphertext FROM object_material m JOIN objects o ON o.seq = m.object_seq';
-      if (total <= opts.allUpTo) {
-        for (const r of this.db.prepare(`SELECT ${cols}`).iterate() as Iterable<{ uid: string; key_version: number; nonce: Buffer; ciphertext: Buffer }>) {
-          open(r);
-          if ((checked & 255) === 0 && performance.now() > deadline) return { checked, total, all: false };
-        }
-        return { checked, total, all: true };
-      }
-      for (const r of this.db.prepare(`SELECT ${cols} ORDER BY m.object_seq DESC LIMIT ?`).all(opts.newest) as { uid: string; key_version: number; nonce: Buffer; ciphertext: Buffer }[]) {
-        open(r);
-        if (performance.now() > deadline) return { checked, total, all: false };
-      }
-      const max = this.db.prepare('SELECT coalesce(max(object_seq), 0) FROM object_material').pluck().get() as number;
-      const at = this.db.prepare(`SELECT ${cols} WHERE m.object_seq >= ? ORDER BY m.object_seq LIMIT 1`);
-      for (let i = 0; i < opts.random && performance.now() <= deadline; i++) {
-        const r = at.get(1 + Math.floor(Math.random() * max)) as { uid: string; key_version: number; nonce: Buffer; ciphertext: Buffer } | undefined;
-        if (r !== undefined) open(r);
-      }
-      return { checked, total, all: false };
-    }, 'deferred');
   }
 
   /** The underlying connection, for tests and diagnostics inside main/store only. */

@@ -34,6 +34,12 @@ export function handler(payload: StructureItem, ctx: OperationContext): Operatio
   // Without key wrapping (not supported), a Sensitive or non-Extractable object's value is never served (2.1 §4.55, §4.23).
   if (flag(obj, 'Sensitive') === true) throw new KmipOperationError('Sensitive', `object '${id}' is Sensitive; its value is not served`);
   if (flag(obj, 'Extractable') === false) throw new KmipOperationError('NotExtractable', `object '${id}' is not Extractable; its value is not served`);
+  // GKLM-style backup rule: material no verified backup holds yet is not served (Permission Denied: the
+  // server's policy refuses this request now; it is served after the next backup). Destroyed objects
+  // answer as destroyed below whatever their backup state.
+  if (obj.hasMaterial && ctx.notBackedUp?.(obj) === true) {
+    throw new KmipOperationError('PermissionDenied', `object '${id}' is not yet in a verified backup; it is served after the next backup`);
+  }
   const bytes = objects.material(id);
   if (bytes === null) {
     throw new KmipOperationError('ObjectDestroyed', `object '${id}' has no key material (destroyed)`);
