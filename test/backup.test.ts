@@ -315,6 +315,11 @@ describe('backups of a live server', { timeout: 300_000 }, () => {
     const r = await cli(['backup', 'restore', b!.file, '--data-dir', fresh, '--passphrase-stdin'], `${PASSPHRASE}\n`);
     assert.equal(r.status, 0, r.err);
     assert.match(r.out, /there was no data dir before/);
+    // Everything restored is in a verified backup (this one): refuseUnbackedKeys serves it at once.
+    const restored = openStore(fresh);
+    const note = JSON.parse(Buffer.from(restored.getMeta('backup/verified')!).toString('utf8')) as { maxSeq: number };
+    restored.close();
+    assert.equal(note.maxSeq, b!.verified!.maxSeq);
     const other = await startServer({ dataDir: fresh, host: '127.0.0.1', port: 0, log: silentLogger });
     t.after(() => other.stop());
     for (const [id, k] of keys) {

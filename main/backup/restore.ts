@@ -18,7 +18,27 @@ import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { LOCK_FILE } from '../server/lock.js';
-import { readBackup, type Unlock } from './backup.js';
+import Database from 'better-sqlite3';
+import { DB_FILE } from '../store/sqlite-store.js';
+import { readBackup, type ReadResult, type Unlock } from './backup.js';
+
+/**
+ * The restored database is exactly what the backup held: every object in it
+ * is in a verified backup (this one). Noted in its meta table as the server
+ * notes a backup it wrote (backup-service.ts), so refuseUnbackedKeys serves
+ * them at once instead of after the next backup.
+ */
+function noteRestoredBackup(dbFile: string, backup: string, read: ReadResult): void {
+  const db = new Database(dbFile, { fileMustExist: true });
+  try {
+    const hasMeta = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'").get() !== undefined;
+    if (!hasMeta) return;
+    const note = { created: read.core.created, file: path.resolve(backup), objects: read.objects, maxSeq: read.maxSeq };
+    db.prepare('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)').run('backup/verified', Buffer.from(JSON.stringify(note)));
+  } finally {
+    db.close();
+  }
+}
 
 export const RESTORED_NOTE = 'restored-from.json';
 
@@ -76,6 +96,7 @@ export async function restoreBackup(file: string, dataDir: string, unlock: Unloc
   let swapped = false;
   try {
     const read = await readBackup(file, unlock, staging);
+    noteRestoredBackup(path.join(staging, DB_FILE), file, read);
     const keyFile = opts.masterKeyFile;
     if (read.core.protection === 'master-key') {
       if (keyFile === undefined) throw new Error('no master key file to put beside the restored database');

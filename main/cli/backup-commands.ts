@@ -52,9 +52,11 @@ async function settingsOf(dataDir: string): Promise<BackupSettings> {
 
 /** What the operator must keep safe for these settings, in one line. */
 export function keepSafe(s: BackupSettings, dataDir: string): string {
-  return s.protection === 'passphrase'
-    ? 'keep the backup passphrase safe and apart from the backups: a backup file and the passphrase restore everything (keys, master key, certificates, settings); without the passphrase a backup cannot be read'
-    : `keep a copy of ${path.join(dataDir, MASTER_KEY_FILE)} (and any master.key.v*.retired) stored away from the backups: the backups do not contain the master key and cannot be read without it`;
+  if (s.protection === 'passphrase') {
+    return 'keep the backup passphrase safe and apart from the backups: a backup file and the passphrase restore everything (keys, master key, certificates, settings); without the passphrase a backup cannot be read';
+  }
+  const locked = protectionOf(dataDir) === 'passphrase';
+  return `keep a copy of ${path.join(dataDir, locked ? LOCKED_FILE : MASTER_KEY_FILE)} (and any master.key.v*.retired)${locked ? ' and the master key passphrase' : ''} stored away from the backups: the backups do not contain the master key and cannot be read without it`;
 }
 
 const mb = (n: number) => (n >= 1024 * 1024 ? `${(n / 1024 / 1024).toFixed(1)} MB` : `${(n / 1024).toFixed(1)} kB`);
@@ -129,6 +131,17 @@ async function unlockFor(file: string, flags: Flags, input: () => Promise<Uint8A
 /** The wrap key for an info string made by keys.ts wrapInfo (the salt is its tail). */
 function masterWrapKeyFromInfo(master: KeyObject, info: string): KeyObject {
   return masterWrapKey(master, Buffer.from(info.slice(info.indexOf('\0') + 1), 'base64'));
+}
+
+/** The protection a backup file's header names (undefined when it cannot be read: unlockFor says why). */
+async function protectionOfFile(file: string): Promise<string | undefined> {
+  try {
+    const b = await openBackupFile(file);
+    await b.close();
+    return b.core.protection;
+  } catch {
+    return undefined;
+  }
 }
 
 function fileArg(args: string[]): string {
@@ -297,6 +310,19 @@ export const BACKUP_COMMANDS: Record<string, Command> = {
     async run(flags, input, write, { args }) {
       const file = fileArg(args);
       const dataDir = dataDirOf(flags);
+      // A master-key backup, DIR's master key under a passphrase not given here: the running (unlocked) server can verify it.
+      if (!flags.has('--passphrase-stdin') && !flags.has('--master-key') && protectionOf(dataDir) === 'passphrase' && (await protectionOfFile(file)) === 'master-key') {
+        let reply;
+        try {
+          reply = await controlRequest(dataDir, 'verifyBackup', { file }, 3_600_000);
+        } catch (e) {
+          throw new CliError(`${path.basename(file)} is not usable: ${(e as Error).message}`);
+        }
+        if (reply.reached) {
+          write(`${path.basename(file)} verified by the running server: ${reply.value.objects} objects, taken ${reply.value.created}, integrity_check ok\n`);
+          return;
+        }
+      }
       const { unlock } = await unlockFor(file, flags, input, dataDir);
       let r;
       try {
