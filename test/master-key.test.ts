@@ -431,6 +431,21 @@ describe('master key: store level', { timeout: 300_000 }, () => {
     await assert.rejects(wrong(), /accepted in 1 s/);
   });
 
+  it('S06 a rotation is refused inside another open transaction (an Undo batch), leaving the key as it was', () => {
+    const store = openStore(join(root, 's6'));
+    try {
+      const m = randomBytes(32);
+      const id = store.createObject({ objectType: 2, state: 1, material: m });
+      const batch = store.beginBatch();
+      assert.throws(() => store.rotateMaterial(createSecretKey(randomBytes(32))), /cannot be rotated inside another transaction/);
+      batch.rollback();
+      assert.equal(store.masterKeyVersion, 1);
+      assert.deepEqual(Buffer.from(store.getMaterial(id)!), m);
+    } finally {
+      store.close();
+    }
+  });
+
   it('S05 rotation of 10,000 objects, timed', (t) => {
     const store = openStore(join(root, 's5'));
     try {

@@ -61,6 +61,7 @@ export interface RotationResult {
 }
 
 type Audit = (r: AuditRecord) => void;
+type Serialize = <T>(fn: () => Promise<T>) => Promise<T>;
 const admin = (operation: string, result: string, message: string, reason: string | null = null): AuditRecord =>
   ({ at: new Date().toISOString(), kind: 'admin', client: null, address: null, operation, objects: [], result, reason, message });
 
@@ -122,7 +123,7 @@ async function currentWrapped(dataDir: string, store: SqliteKeyStore, passphrase
  * A crash after 1 leaves a .next the database does not use (discarded at the
  * next start); after 2, one it does (start-up finishes step 3).
  */
-export async function rotateMasterKey(dataDir: string, store: SqliteKeyStore, passphrase?: string): Promise<RotationResult> {
+export async function rotateMasterKey(dataDir: string, store: SqliteKeyStore, passphrase?: string, serialize: Serialize = (fn) => fn()): Promise<RotationResult> {
   const t0 = performance.now();
   const protection = protectionOf(dataDir);
   const from = store.masterKeyVersion;
@@ -139,7 +140,7 @@ export async function rotateMasterKey(dataDir: string, store: SqliteKeyStore, pa
     }
     writeKeyFile(dataDir, keyFileOf(protection) + NEXT_SUFFIX, file, true);
     crashPoint('rotate-next-written');
-    const r = store.rotateMaterial(next);
+    const r = await serialize(async () => store.rotateMaterial(next));
     await store.sync();
     crashPoint('rotate-committed');
     finishRotationFiles(dataDir, protection, from);
@@ -220,6 +221,8 @@ export interface MasterKeyAdminDeps {
   audit: Audit;
   log: Logger;
   throttle: PassphraseThrottle;
+  /** Runs the re-encryption transaction where no other store transaction is open (the server's batch gate, shared). */
+  serialize?: Serialize;
 }
 
 /** The operator actions as the server (or the CLI without a server) runs them: checked, throttled, logged and audited. */
@@ -261,7 +264,7 @@ export class MasterKeyAdmin {
     const store = this.open('rotate');
     let r: RotationResult;
     try {
-      r = await this.d.throttle.attempt(() => rotateMasterKey(this.d.dataDir, store, passphrase));
+      r = await this.d.throttle.attempt(() => rotateMasterKey(this.d.dataDir, store, passphrase, this.d.serialize));
     } catch (e) {
       this.d.log.error(`keyhold: master key rotation failed: ${(e as Error).message}`);
       this.d.audit(admin('master key rotated', 'failed', (e as Error).message));

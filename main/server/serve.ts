@@ -245,7 +245,7 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
         });
         cleanups.push(() => pkiWatch.close());
         const objects = new ObjectAdmin({ store, clients: () => readClientsDoc(opts.dataDir), audit: (r) => audit.record(r) });
-        return { store, address: server.address, objects, softDelete, keyExpiry, backups };
+        return { store, gate: gateFor(port), address: server.address, objects, softDelete, keyExpiry, backups };
       } catch (e) {
         for (const c of cleanups.splice(mark).reverse()) {
           try { await c(); } catch (err) { opts.log.error('kmip: error while stopping:', err); }
@@ -282,7 +282,8 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
       audit.record(unlockRecord(true, message));
       return a;
     };
-    const masterKey = new MasterKeyAdmin({ dataDir: opts.dataDir, store: () => keyed?.store ?? null, audit: (r) => audit.record(r), log: opts.log, throttle });
+    // A rotation's transaction holds the batch gate shared, like a request: never inside an Undo batch's open transaction.
+    const masterKey = new MasterKeyAdmin({ dataDir: opts.dataDir, store: () => keyed?.store ?? null, audit: (r) => audit.record(r), log: opts.log, throttle, serialize: (fn) => need().gate.shared(fn) });
     const need = () => {
       if (keyed === null) throw new Error('the server is locked: the master key is protected by a passphrase (keyhold master-key unlock --passphrase-stdin)');
       return keyed;
