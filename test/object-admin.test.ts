@@ -19,6 +19,10 @@ import { queryAudit } from '../main/audit/audit-log.js';
 import { call, connect, enrolHere, startServe, stopChild, type Creds, type ServeProcess } from './support/kmip-tls.js';
 import { REPO_ROOT } from './support/reference.js';
 import { byId, createAes, request } from './support/kmip-requests.js';
+import { openStore } from '../main/store/index.js';
+import { BatchGate } from '../main/kmip/batch-gate.js';
+import { ObjectAdmin } from '../main/server/object-admin.js';
+import type { ClientsDoc } from '../main/server/clients.js';
 
 const BIN = join(REPO_ROOT, 'bin', 'keyhold.mjs');
 
@@ -199,5 +203,38 @@ describe('operator transfer and share of objects', { timeout: 180_000 }, () => {
     assert.equal(late()?.message, 'description - → auditor; made while no server was running');
     await okGet('bob', k2);
     await deniedGet('alice', k2);
+  });
+});
+
+describe('operator writes and KMIP batches with the Undo option', () => {
+  it('a transfer made while an Undo batch holds its transaction open waits for it, and survives the batch rolling back', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'keyhold-objadm-gate-'));
+    const store = openStore(join(root, 'd'));
+    try {
+      const id = store.createObject({ objectType: Enum.ObjectType.SecretData, state: 1, owner: 'a' });
+      const gate = new BatchGate();
+      const doc = { clients: [{ name: 'b' }], allow: [], retired: [] } as unknown as ClientsDoc;
+      const admin = new ObjectAdmin({ store, clients: () => doc, serialize: (fn) => gate.shared(fn) });
+      let release!: () => void;
+      const held = new Promise<void>((r) => (release = r));
+      // An Undo batch: its transaction stays open across an await (key generation, say), then fails and rolls back.
+      const batch = gate.exclusive(async () => {
+        const tx = store.beginBatch();
+        store.addAttribute(id, 'ObjectGroup', { type: 'TextString', value: 'in the batch' });
+        await held;
+        tx.rollback();
+      });
+      const transfer = admin.transfer({ ids: [id], to: 'b' });
+      await new Promise((r) => setTimeout(r, 20));
+      assert.equal(store.getObject(id).owner, 'a', 'the transfer waited for the batch');
+      release();
+      await batch;
+      assert.deepEqual(await transfer, { count: 1 });
+      assert.equal(store.getObject(id).owner, 'b', 'not rolled back with the batch');
+      assert.deepEqual(store.getAttributes(id, ['ObjectGroup']), [], 'the batch itself was rolled back');
+    } finally {
+      store.close();
+      rmSync(root, { recursive: true, force: true });
+    }
   });
 });

@@ -48,6 +48,13 @@ export interface ObjectAdminDeps {
   /** The current clients.json (read per call: it changes while the server runs). */
   clients: () => Promise<ClientsDoc> | ClientsDoc;
   audit?: (r: Omit<AuditRecord, 'at'>) => void;
+  /**
+   * Runs a write outside any KMIP batch with the Undo option (the running
+   * server's batch gate, held shared): such a batch keeps a store transaction
+   * open across awaits, and a transfer written meanwhile would join it and be
+   * rolled back with it. Absent (offline CLI): the write runs as is.
+   */
+  serialize?: <T>(fn: () => Promise<T>) => Promise<T>;
 }
 
 const MAX_IDS = 10_000;
@@ -91,6 +98,11 @@ export class ObjectAdmin {
     return this.deps.store.ownerCounts();
   }
 
+  private write<T>(fn: () => T): Promise<T> {
+    const f = async () => fn();
+    return this.deps.serialize ? this.deps.serialize(f) : f();
+  }
+
   async transfer(p: TransferParams): Promise<{ count: number }> {
     const doc = await this.deps.clients();
     registered(doc, p.to, 'the new owner');
@@ -100,12 +112,12 @@ export class ObjectAdmin {
     if (p.from !== undefined) {
       if (p.ids !== undefined) throw new Error('give the objects or --from CLIENT, not both');
       if (p.from === p.to) throw new Error('the objects already belong to that client');
-      count = this.deps.store.reassignOwner(p.from, p.to);
+      count = await this.write(() => this.deps.store.reassignOwner(p.from!, p.to));
       objects = [];
       detail = `every object of "${p.from}" (${count}) to "${p.to}"`;
     } else {
       const ids = checkIds(p.ids);
-      count = this.deps.store.setOwner(ids, p.to);
+      count = await this.write(() => this.deps.store.setOwner(ids, p.to));
       objects = ids.slice(0, 16);
       detail = `${count} object${count === 1 ? '' : 's'} to "${p.to}"`;
     }
@@ -124,7 +136,7 @@ export class ObjectAdmin {
       for (const g of groups) if (!doc.clients.some((c) => c.groups.includes(g))) throw new Error(`no client is in group "${g}"`);
     }
     const grantees = [...clients.map((c) => `client:${c}`), ...groups.map((g) => `group:${g}`)];
-    const count = p.withdraw ? this.deps.store.unshare(ids, grantees) : this.deps.store.share(ids, grantees);
+    const count = await this.write(() => (p.withdraw ? this.deps.store.unshare(ids, grantees) : this.deps.store.share(ids, grantees)));
     const whom = grantees.join(', ');
     this.deps.audit?.({
       kind: 'admin',

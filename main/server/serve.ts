@@ -244,7 +244,7 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
           failed: (message) => opts.log.warn(`kmip: the changed certificate files are not used (the running certificate stays): ${message}`),
         });
         cleanups.push(() => pkiWatch.close());
-        const objects = new ObjectAdmin({ store, clients: () => readClientsDoc(opts.dataDir), audit: (r) => audit.record(r) });
+        const objects = new ObjectAdmin({ store, clients: () => readClientsDoc(opts.dataDir), audit: (r) => audit.record(r), serialize: (fn) => gateFor(port).shared(fn) });
         return { store, gate: gateFor(port), address: server.address, objects, softDelete, keyExpiry, backups };
       } catch (e) {
         for (const c of cleanups.splice(mark).reverse()) {
