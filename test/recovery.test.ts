@@ -249,6 +249,11 @@ describe('recovery at start', { timeout: 300_000 }, () => {
       // The store is the server's (exclusive): only the control socket could have done it.
       const v = await promisify(execFile)(process.execPath, [BIN, 'backup', 'verify', (await listBackups(folder))[0]!.file, '--data-dir', good], { timeout: 60_000 });
       assert.match(v.stdout, /verified: 50 objects/);
+      // keyhold status names the schedule and the newest verified backup.
+      const newest = (await listBackups(folder)).filter((b) => b.verified !== null).sort((a, b) => (a.name < b.name ? -1 : 1)).at(-1)!;
+      const st = await promisify(execFile)(process.execPath, [BIN, 'status', '--data-dir', good], { timeout: 60_000 });
+      const line = st.stdout.split('\n').find((l) => l.startsWith('backups: '));
+      assert.equal(line, `backups: off to ${folder}; newest verified ${newest.verified!.created} (50 objects, ${newest.name})`, st.stdout);
     } finally {
       await stopChild(serve.child);
     }

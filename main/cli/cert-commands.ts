@@ -14,6 +14,8 @@ import { formatGrants, DEFAULT_GRANTS } from '../access/policy.js';
 import { accessFlags, asCliError, dataDirOf, ipList, pemFile } from './server-commands.js';
 import { CliError } from './errors.js';
 import type { Command } from './main.js';
+import { formatSchedule, readBackupSettings } from '../backup/settings.js';
+import { newestVerified } from '../backup/backup.js';
 
 type Flags = Map<string, string | true>;
 
@@ -64,10 +66,20 @@ function describe(label: string, c: CertificateInfo): string[] {
 
 const SPEC_FLAGS = ['--cn', '--dns', '--ip', '--key', '--days'];
 
+/** The backup settings and the newest verified backup, from the files (the same with the server running or not). */
+async function backupLine(dir: string): Promise<string> {
+  let settings;
+  try { settings = await readBackupSettings(dir); } catch (e) { return `backups: ${(e as Error).message}`; }
+  if (settings.folder === null) return 'backups: none configured (keyhold backup configure --folder DIR --schedule "daily at 02:30")';
+  const newest = newestVerified(settings.folder);
+  const last = newest === null ? 'no verified backup yet' : `newest verified ${newest.record.created} (${newest.record.objects} objects, ${path.basename(newest.file)})`;
+  return `backups: ${formatSchedule(settings.schedule)} to ${settings.folder}; ${last}`;
+}
+
 export const CERT_COMMANDS: Record<string, Command> = {
   status: {
     usage: 'keyhold status [--data-dir DIR]',
-    summary: `whether a server runs on DIR and where it listens, how many keys reach their Deactivation Date soon and how many the expiry job deactivated, and every certificate that expires within ${EXPIRY_WARNING_DAYS} days (server, its CA, Keyhold's CA, clients)`,
+    summary: `whether a server runs on DIR and where it listens, how many keys reach their Deactivation Date soon and how many the expiry job deactivated, the backup schedule and newest verified backup, and every certificate that expires within ${EXPIRY_WARNING_DAYS} days (server, its CA, Keyhold's CA, clients)`,
     flags: ['--data-dir'],
     valueFlags: ['--data-dir'],
     async run(flags, _input, write) {
@@ -79,7 +91,7 @@ export const CERT_COMMANDS: Record<string, Command> = {
       try { warnings = await expiryWarnings(dir); } catch (e) { throw asCliError(e, 'cannot read the certificates'); }
       const keys = reply.reached ? reply.value.keys : undefined;
       const keyLine = keys === undefined ? [] : [`keys: ${keys.warningDays === 0 ? 'no expiry warnings (policy expiryWarningDays 0)' : `${keys.expiringSoon} reach their Deactivation Date within ${keys.warningDays} days`}; ${keys.deactivated} deactivated by the expiry job since the server started`];
-      const lines = [state, ...keyLine, ...(warnings.length === 0 ? [`certificates: none expires within ${EXPIRY_WARNING_DAYS} days`] : warnings.map((w) => `warning: ${w.message}`))];
+      const lines = [state, ...keyLine, await backupLine(dir), ...(warnings.length === 0 ? [`certificates: none expires within ${EXPIRY_WARNING_DAYS} days`] : warnings.map((w) => `warning: ${w.message}`))];
       write(lines.join('\n') + '\n');
     },
   },
