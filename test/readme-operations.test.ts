@@ -9,6 +9,8 @@ import { test } from 'node:test';
 import { createRouter } from '../main/kmip/index.js';
 import { enumeration } from '../shared/kmip/registry/index.js';
 import { REPO_ROOT } from './support/reference.js';
+import { homedir } from 'node:os';
+import { usage } from '../main/cli/main.js';
 
 function listAfter(readme: string, label: string): string[] {
   const line = readme.split('\n').find((l) => l.startsWith(label));
@@ -31,4 +33,12 @@ test('README lists exactly the operations the router serves, and all the others 
   const unsupported = [...new Set(operation.values.filter((v) => !served.includes(v.value)).map((v) => v.specName))];
   assert.deepEqual(listAfter(readme, 'Supported operations:').sort(), [...supported].sort());
   assert.deepEqual(listAfter(readme, 'Answered with Operation Not Supported:').sort(), [...unsupported].sort());
+});
+
+test("README's `keyhold help` block is the CLI's help, word for word (regenerate: node bin/keyhold.mjs help | sed \"s|$HOME|~|g\")", () => {
+  const readme = readFileSync(join(REPO_ROOT, 'README.md'), 'utf8');
+  const start = readme.indexOf('```text\nUsage:\n');
+  assert.ok(start >= 0, 'README has the help block');
+  const block = readme.slice(start + '```text\n'.length, readme.indexOf('```', start + 8));
+  assert.equal(block, usage().split(homedir()).join('~'));
 });
