@@ -13,6 +13,8 @@ export interface EngineController {
   status(): EngineStatus | Promise<EngineStatus>;
   start(): Promise<void>;
   stop(): Promise<void>;
+  /** Gives a locked server its master key passphrase; rejects with a CallError saying why when it is wrong. */
+  unlock(passphrase: string): Promise<void>;
   /** Returns an unsubscribe function. */
   onStatusChanged(listener: (status: EngineStatus) => void): () => void;
 }
@@ -25,6 +27,7 @@ export function createStubEngine(now: () => Date = () => new Date()): EngineCont
     status: () => ({ ...status }),
     start: notYet,
     stop: () => Promise.resolve(),
+    unlock: notYet,
     onStatusChanged: () => () => {},
   };
 }
@@ -64,6 +67,7 @@ export function createWorkerEngine(host: EngineHost, now: () => Date = () => new
     status: ask,
     start: notYet,
     stop: () => Promise.resolve(),
+    unlock: notYet,
     onStatusChanged(listener) {
       listeners.add(listener);
       return () => listeners.delete(listener);

@@ -1,17 +1,16 @@
 // The admin service: handler implementations for every call in the contract,
 // plus the event stream. No Electron here: the IPC binding (main/electron/ipc.ts)
 // and the headless HTTP transport (http-transport.ts) both wrap this object.
+// Each area of the contract is served by main/admin/calls/<area>.ts.
 
-import type { AnyEvent, AppInfo } from '../../shared/ipc/contract.js';
+import type { AnyEvent } from '../../shared/ipc/contract.js';
 import type { Handlers } from './dispatch.js';
-import type { EngineController } from './engine.js';
 import type { Logger } from './log.js';
+import { appHandlers } from './calls/app.js';
+import { engineEventSource, engineHandlers } from './calls/engine.js';
+import type { AdminDeps, EventSource } from './calls/types.js';
 
-export interface AdminDeps {
-  appInfo: AppInfo;
-  engine: EngineController;
-  log: Logger;
-}
+export type { AdminDeps } from './calls/types.js';
 
 export interface AdminService {
   readonly handlers: Handlers;
@@ -20,24 +19,29 @@ export interface AdminService {
   subscribe(listener: (event: AnyEvent) => void): () => void;
 }
 
+const EVENT_SOURCES: readonly EventSource[] = [engineEventSource];
+
 export function createAdminService(deps: AdminDeps): AdminService {
-  const appInfo: AppInfo = { ...deps.appInfo };
   const handlers: Handlers = {
-    'app.info': () => ({ ...appInfo }),
-    'engine.status': () => deps.engine.status(),
+    ...appHandlers(deps),
+    ...engineHandlers(deps),
   };
   return {
     handlers,
     log: deps.log,
     subscribe(listener) {
-      return deps.engine.onStatusChanged((payload) => {
+      const emit = (event: AnyEvent) => {
         // One bad subscriber (a closed socket, say) must not stop the others.
         try {
-          listener({ name: 'engine.statusChanged', payload });
+          listener(event);
         } catch (err) {
           deps.log.warn('event listener failed:', err);
         }
-      });
+      };
+      const stops = EVENT_SOURCES.map((source) => source(deps, emit));
+      return () => {
+        for (const stop of stops) stop();
+      };
     },
   };
 }

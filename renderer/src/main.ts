@@ -7,4 +7,5 @@ import './app.css';
 const target = document.getElementById('app');
 if (!target) throw new Error('#app missing from index.html');
 
-mount(App, { target, props: { admin: new AdminState(createClient()) } });
+const client = createClient();
+mount(App, { target, props: { admin: new AdminState(client), client } });

@@ -6,59 +6,18 @@
 // Types only live in the `calls`/`events` specs as phantom parameters; the
 // runtime part of a call spec is its argument validator.
 
-import { noArgs, type NoArgs, type Validator } from './validate.js';
 import type { CallResult } from './errors.js';
+import type { CallSpec, EventSpec } from './spec.js';
+import type { Validator } from './validate.js';
+import { appCalls, appEvents } from './calls/app.js';
+import { engineCalls, engineEvents } from './calls/engine.js';
 
-/** locked: started, but the master key is protected by a passphrase nobody has given yet; nothing is served. */
-export type EngineState = 'stopped' | 'starting' | 'running' | 'stopping' | 'locked';
-
-/** Facts about the app that mean the same in Electron and in a browser (no OS details). */
-export interface AppInfo {
-  /** Display name, e.g. "Keyhold". */
-  name: string;
-  /** Package name, e.g. "keyhold". */
-  id: string;
-  version: string;
-  /** Which shell hosts the admin UI. */
-  mode: 'desktop' | 'headless';
-}
-
-export interface EngineStatus {
-  state: EngineState;
-  /** ISO-8601 time of the last state change. */
-  since: string;
-  /** Where the KMIP server listens, e.g. "0.0.0.0:5696"; null while not running. */
-  endpoint: string | null;
-  /** Why the last start or stop failed, if it did. */
-  lastError: { code: string; message: string } | null;
-  /**
-   * The key expiry job while the server runs (main/server/key-expiry.ts): keys
-   * whose Deactivation Date is within warningDays, and keys it deactivated
-   * since the server started. Absent while stopped or locked.
-   */
-  keys?: { expiringSoon: number; warningDays: number; deactivated: number };
-}
-
-declare const phantom: unique symbol;
-interface CallSpec<A, R> {
-  readonly args: Validator<A>;
-  readonly [phantom]?: R;
-}
-interface EventSpec<P> {
-  readonly [phantom]?: P;
-}
-
-const call = <A, R>(args: Validator<A>): CallSpec<A, R> => ({ args });
-const event = <P>(): EventSpec<P> => ({});
+export type { AppInfo } from './calls/app.js';
+export type { EngineState, EngineStatus } from './calls/engine.js';
 
 export const contract = {
-  calls: {
-    'app.info': call<NoArgs, AppInfo>(noArgs),
-    'engine.status': call<NoArgs, EngineStatus>(noArgs),
-  },
-  events: {
-    'engine.statusChanged': event<EngineStatus>(),
-  },
+  calls: { ...appCalls, ...engineCalls },
+  events: { ...appEvents, ...engineEvents },
 } as const;
 
 type Calls = typeof contract.calls;

@@ -25,6 +25,7 @@ export function fakeEngine(initial: Partial<EngineStatus> = {}): FakeEngine {
     status: () => status,
     start: async () => {},
     stop: async () => {},
+    unlock: async () => {},
     onStatusChanged(listener) {
       listeners.add(listener);
       return () => listeners.delete(listener);

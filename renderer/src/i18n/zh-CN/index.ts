@@ -1,0 +1,6 @@
+// 简体中文: the same areas as en/index.ts.
+import type { Catalogue } from '../types.js';
+import type { en } from '../en/index.js';
+import { common } from './common.js';
+
+export const zhCN: Catalogue<typeof en> = { ...common };

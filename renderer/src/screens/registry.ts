@@ -1,0 +1,26 @@
+// The screens of the admin UI after setup, in navigation order. Each area adds
+// its screen here; App.svelte builds the navigation and the routes from this
+// list (route #/<id>, title from the i18n key).
+import type { Component } from 'svelte';
+import type { MessageKey } from '../i18n/index.svelte.js';
+import type { KeyholdClient } from '../api.js';
+import type { AdminState } from '../state.svelte.js';
+import Dashboard from './Dashboard.svelte';
+
+/** What every screen receives. */
+export interface ScreenProps {
+  client: KeyholdClient;
+  admin: AdminState;
+  /** Path segments after the screen's id (#/keys/ID → ['ID']). */
+  params: string[];
+}
+
+export interface ScreenDef {
+  id: string;
+  title: MessageKey;
+  component: Component<ScreenProps>;
+}
+
+export const SCREENS: readonly ScreenDef[] = [
+  { id: 'dashboard', title: 'nav.dashboard', component: Dashboard },
+];
