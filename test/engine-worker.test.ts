@@ -285,7 +285,9 @@ describe('admin engine controller backed by the worker', () => {
     const engine = createWorkerEngine(host);
     const service = createAdminService({ appInfo: { name: 'Keyhold', id: 'keyhold', version: '0.0.0', mode: 'headless' }, engine, log: recordingLogger() });
     const pushed: EngineStatus[] = [];
-    service.subscribe((e) => pushed.push(e.payload));
+    service.subscribe((e) => {
+      if (e.name === 'engine.statusChanged') pushed.push(e.payload);
+    });
     try {
       const fromWorker = await host.request('status', {});
       assert.deepEqual(await service.handlers['engine.status']({}), fromWorker);

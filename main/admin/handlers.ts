@@ -7,7 +7,9 @@ import type { AnyEvent } from '../../shared/ipc/contract.js';
 import type { Handlers } from './dispatch.js';
 import type { Logger } from './log.js';
 import { appHandlers } from './calls/app.js';
+import { auditEventSource } from './calls/audit.js';
 import { engineEventSource, engineHandlers } from './calls/engine.js';
+import { setupHandlers } from './calls/setup.js';
 import type { AdminDeps, EventSource } from './calls/types.js';
 
 export type { AdminDeps } from './calls/types.js';
@@ -19,12 +21,13 @@ export interface AdminService {
   subscribe(listener: (event: AnyEvent) => void): () => void;
 }
 
-const EVENT_SOURCES: readonly EventSource[] = [engineEventSource];
+const EVENT_SOURCES: readonly EventSource[] = [engineEventSource, auditEventSource];
 
 export function createAdminService(deps: AdminDeps): AdminService {
   const handlers: Handlers = {
     ...appHandlers(deps),
     ...engineHandlers(deps),
+    ...setupHandlers(deps),
   };
   return {
     handlers,

@@ -10,14 +10,17 @@ import type { CallResult } from './errors.js';
 import type { CallSpec, EventSpec } from './spec.js';
 import type { Validator } from './validate.js';
 import { appCalls, appEvents } from './calls/app.js';
+import { auditCalls, auditEvents } from './calls/audit.js';
 import { engineCalls, engineEvents } from './calls/engine.js';
+import { setupCalls, setupEvents } from './calls/setup.js';
 
 export type { AppInfo } from './calls/app.js';
 export type { EngineState, EngineStatus } from './calls/engine.js';
+export type { AuditEventPayload, AuditEventRecord } from './calls/audit.js';
 
 export const contract = {
-  calls: { ...appCalls, ...engineCalls },
-  events: { ...appEvents, ...engineEvents },
+  calls: { ...appCalls, ...engineCalls, ...auditCalls, ...setupCalls },
+  events: { ...appEvents, ...engineEvents, ...auditEvents, ...setupEvents },
 } as const;
 
 type Calls = typeof contract.calls;

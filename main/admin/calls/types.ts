@@ -3,6 +3,7 @@
 // areas; the type below makes a missing or misnamed handler a compile error.
 import type { AnyEvent, ArgsOf, CallName, ResultOf } from '../../../shared/ipc/contract.js';
 import type { AppInfo } from '../../../shared/ipc/calls/app.js';
+import type { EngineHost } from '../../engine/host.js';
 import type { EngineController } from '../engine.js';
 import type { Logger } from '../log.js';
 
@@ -12,6 +13,8 @@ export interface AdminDeps {
   log: Logger;
   /** The data dir the engine serves (clients.json, policy.json, pki/ …). Absent in shells that have none (transport tests). */
   dataDir?: string;
+  /** The engine worker (its methods: shared/engine/protocol.ts). Absent in shells that run none (transport tests). */
+  host?: EngineHost;
 }
 
 /** Handlers for exactly the calls of one area (pass `typeof xCalls`). */
