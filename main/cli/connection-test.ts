@@ -480,7 +480,7 @@ async function readText(file: string, what: string): Promise<string> {
   }
 }
 
-interface Identity {
+export interface Identity {
   name: string;
   certFile: string;
   keyFile: string;
@@ -494,7 +494,7 @@ interface Identity {
  * be used (registered with other or missing files, or removed, whose name is
  * never given out again) moves on to keyhold-selftest-2, -3, ….
  */
-async function selftestIdentity(dataDir: string): Promise<Identity> {
+export async function selftestIdentity(dataDir: string): Promise<Identity> {
   const files = pkiFiles(dataDir);
   if (!existsSync(files.caCert)) {
     throw new CliError(`no Keyhold server data in ${dataDir} (${files.caCert} is missing): pass the server's --data-dir, or test as an enrolled client with --client NAME --certs FOLDER`);
