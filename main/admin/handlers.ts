@@ -7,6 +7,7 @@ import type { AnyEvent } from '../../shared/ipc/contract.js';
 import type { Handlers } from './dispatch.js';
 import type { Logger } from './log.js';
 import { appHandlers } from './calls/app.js';
+import { clientsHandlers } from './calls/clients.js';
 import { auditEventSource } from './calls/audit.js';
 import { engineEventSource, engineHandlers } from './calls/engine.js';
 import { setupHandlers } from './calls/setup.js';
@@ -26,6 +27,7 @@ const EVENT_SOURCES: readonly EventSource[] = [engineEventSource, auditEventSour
 export function createAdminService(deps: AdminDeps): AdminService {
   const handlers: Handlers = {
     ...appHandlers(deps),
+    ...clientsHandlers(deps),
     ...engineHandlers(deps),
     ...setupHandlers(deps),
   };

@@ -201,6 +201,12 @@ const handlers: { [M in MethodName]: Handler<M> } = {
   restoreObjects: { queued: true, run: ({ ids }) => running().softDelete.restore(ids) },
   purgeObjects: { queued: true, run: ({ ids }) => running().softDelete.purge(ids) },
   revealMaterial: { queued: true, run: ({ id, confirm }) => running().softDelete.reveal(id, confirm) },
+  // The admin UI's Keys screen and dashboard (main/server/key-operator.ts): actions audited there as 'admin'.
+  searchObjects: { queued: true, run: (p) => running().operator.search(p) },
+  activateObject: { queued: true, run: ({ id }) => running().operator.activate(id) },
+  revokeObject: { queued: true, run: ({ id, reason, message }) => running().operator.revoke(id, reason, message) },
+  destroyObject: { queued: true, run: ({ id }) => running().operator.destroy(id) },
+  serverSummary: { queued: true, run: () => running().operator.summary() },
   // The master key (main/server/master-key-admin.ts). Status skips the queue so it answers during a long rotation.
   masterKeyStatus: { queued: false, run: () => started().masterKey.status() },
   unlockMasterKey: {

@@ -18,6 +18,7 @@ import { AuditLog, type AuditRecord } from '../audit/audit-log.js';
 import { acquireLock } from './lock.js';
 import { ObjectAdmin } from './object-admin.js';
 import { SoftDeleteAdmin } from './soft-delete.js';
+import { KeyOperator } from './key-operator.js';
 import { gateFor } from '../kmip/batch-gate.js';
 import { watchPki } from './pki-watch.js';
 import { writeBundle } from './client-certs.js';
@@ -44,6 +45,8 @@ export interface RunningServer {
   readonly softDelete: SoftDeleteAdmin;
   /** The key expiry job (main/server/key-expiry.ts): its counts, and a sweep on demand. */
   readonly keyExpiry: KeyExpiry;
+  /** The admin UI's key search and Activate/Revoke/Destroy (main/server/key-operator.ts). */
+  readonly operator: KeyOperator;
   /**
    * True while the master key is protected by a passphrase nobody has given
    * yet: no store, no KMIP listener; address, objects and the other parts
@@ -245,7 +248,8 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
         });
         cleanups.push(() => pkiWatch.close());
         const objects = new ObjectAdmin({ store, clients: () => readClientsDoc(opts.dataDir), audit: (r) => audit.record(r), serialize: (fn) => gateFor(port).shared(fn) });
-        return { store, gate: gateFor(port), address: server.address, objects, softDelete, keyExpiry, backups };
+        const operator = new KeyOperator({ store, port, gate: gateFor(port), policy: keyPolicy.current, clock, audit: (r) => audit.record(r), connections: () => server.connections });
+        return { store, gate: gateFor(port), address: server.address, objects, softDelete, keyExpiry, backups, operator };
       } catch (e) {
         for (const c of cleanups.splice(mark).reverse()) {
           try { await c(); } catch (err) { opts.log.error('kmip: error while stopping:', err); }
@@ -300,6 +304,9 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
       },
       get keyExpiry() {
         return need().keyExpiry;
+      },
+      get operator() {
+        return need().operator;
       },
       get backups() {
         return need().backups;
@@ -466,7 +473,7 @@ export async function passwordCredential(name: string, input: PasswordInput): Pr
   return { username, hash: await hashPassword(input.password) };
 }
 
-async function checkNewName(dataDir: string, name: string): Promise<void> {
+export async function checkNewName(dataDir: string, name: string): Promise<void> {
   validateClientName(name);
   const doc = await readClientsDoc(dataDir);
   if (doc.clients.some((c) => c.name === name)) throw new Error(`a client named "${name}" is already registered`);

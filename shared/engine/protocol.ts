@@ -17,6 +17,7 @@
 
 import type { EngineState, EngineStatus } from '../ipc/contract.js';
 import { array, boolean, integer, noArgs, object, oneOf, optional, string, type Validation, type Validator } from '../ipc/validate.js';
+import { KEY_STATES, keysListArgs, REVOCATION_REASONS, type KeyActionResult, type KeyList, type KeyRow } from '../ipc/calls/keys.js';
 
 // --- validators the ipc set lacks -------------------------------------------------
 
@@ -199,6 +200,38 @@ const revealedMaterial: Validator<RevealedMaterial> = object({
   fields: array(object({ name: string({ maxLength: 200 }), hex: string({ maxLength: 4 * 1024 * 1024, pattern: /^[0-9a-f]*$/ }) }), { maxLength: 100 }),
 });
 
+// --- the operator's key actions (main/server/key-operator.ts) -----------------------
+
+const nullableIso = nullable(isoTime);
+const keyRow: Validator<KeyRow> = object({
+  id: objectId,
+  names: array(string({ maxLength: 10_000 }), { maxLength: 1000 }),
+  objectType: string({ maxLength: 100 }),
+  algorithm: nullable(string({ maxLength: 100 })),
+  state: string({ maxLength: 100 }),
+  owner: nullable(clientName),
+  createdAt: isoTime,
+  activationDate: nullableIso,
+  deactivationDate: nullableIso,
+  restorable: boolean,
+});
+const keyList: Validator<KeyList> = object({
+  rows: array(keyRow, { maxLength: 1000 }),
+  total: integer({ min: 0, max: Number.MAX_SAFE_INTEGER }),
+});
+const keyActionResult: Validator<KeyActionResult> = object({ id: objectId, state: string({ maxLength: 100 }) });
+
+export interface ServerSummary {
+  /** Every KMIP state with its count (zero included), in lifecycle order. */
+  objectsByState: { state: string; count: number }[];
+  /** KMIP connections open now. */
+  connections: number;
+}
+const serverSummary: Validator<ServerSummary> = object({
+  objectsByState: array(object({ state: oneOf(...KEY_STATES), count: integer({ min: 0, max: Number.MAX_SAFE_INTEGER }) }), { maxLength: KEY_STATES.length }),
+  connections: integer({ min: 0, max: Number.MAX_SAFE_INTEGER }),
+});
+
 // --- the master key (main/server/master-key-admin.ts) -------------------------------
 
 /** `keyhold master-key status`: how the master key is kept, never the key. */
@@ -284,6 +317,17 @@ export const engineMethods = {
   purgeObjects: method(object({ ids: array(objectId, { minLength: 1, maxLength: MAX_OBJECTS_PER_CALL }) }), countResult),
   /** An object's key bytes as hex; `confirm` must repeat the identifier; audited. */
   revealMaterial: method(object({ id: objectId, confirm: objectId }), revealedMaterial),
+  // The operator's key actions (main/server/key-operator.ts, the admin UI's Keys screen): same state rules as KMIP, audited as 'admin'.
+  /** Objects newest first, searched by Name or identifier, filtered by type, state and owner; one page and the total. */
+  searchObjects: method(keysListArgs, keyList),
+  /** Activate, as KMIP Activate does it. */
+  activateObject: method(object({ id: objectId }), keyActionResult),
+  /** Revoke with a Revocation Reason Code, as KMIP Revoke does it. */
+  revokeObject: method(object({ id: objectId, reason: oneOf(...REVOCATION_REASONS), message: optional(string({ maxLength: 500 })) }), keyActionResult),
+  /** Destroy, as KMIP Destroy does it (soft delete per the key policy). */
+  destroyObject: method(object({ id: objectId }), keyActionResult),
+  /** For the dashboard: how many objects are in each state, and the open KMIP connections. */
+  serverSummary: method(noArgs, serverSummary),
   /** How the master key is kept, its version, retired versions, whether the server is locked. */
   masterKeyStatus: method(noArgs, masterKeyStatusInfo),
   /** Unlocks a locked server: the store opens and the listener starts (sent as `listening` too). Wrong passphrases are throttled; every attempt is audited. */

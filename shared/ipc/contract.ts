@@ -10,6 +10,7 @@ import type { CallResult } from './errors.js';
 import type { CallSpec, EventSpec } from './spec.js';
 import type { Validator } from './validate.js';
 import { appCalls, appEvents } from './calls/app.js';
+import { clientsCalls, clientsEvents } from './calls/clients.js';
 import { auditCalls, auditEvents } from './calls/audit.js';
 import { engineCalls, engineEvents } from './calls/engine.js';
 import { setupCalls, setupEvents } from './calls/setup.js';
@@ -19,8 +20,8 @@ export type { EngineState, EngineStatus } from './calls/engine.js';
 export type { AuditEventPayload, AuditEventRecord } from './calls/audit.js';
 
 export const contract = {
-  calls: { ...appCalls, ...engineCalls, ...auditCalls, ...setupCalls },
-  events: { ...appEvents, ...engineEvents, ...auditEvents, ...setupEvents },
+  calls: { ...appCalls, ...clientsCalls, ...engineCalls, ...auditCalls, ...setupCalls },
+  events: { ...appEvents, ...clientsEvents, ...engineEvents, ...auditEvents, ...setupEvents },
 } as const;
 
 type Calls = typeof contract.calls;
