@@ -4,9 +4,10 @@
 // absent list restricts nothing. IPv4-mapped IPv6 addresses (::ffff:a.b.c.d,
 // what a dual-stack socket reports for an IPv4 peer) count as IPv4.
 import net from 'node:net';
+import { checkIpEntry, WIDE_PREFIX } from '../../shared/forms/fields.js';
 
 /** Ranges wider than these are allowed but warned about (the issue: /16 for IPv4, /48 for IPv6). */
-const WIDE = { ipv4: 16, ipv6: 48 } as const;
+const WIDE = WIDE_PREFIX;
 
 export interface AllowList {
   /** The entries as given (normalised), for display and storage. */
@@ -33,16 +34,11 @@ export function parseAllowList(items: readonly string[]): ParsedAllowList {
   for (const raw of items) {
     const text = raw.trim();
     if (text === '') continue;
-    const [addrText, prefixText, extra] = text.split('/');
-    const addr = unmapped(addrText!);
-    const family = net.isIPv4(addr) ? 'ipv4' : net.isIPv6(addr) ? 'ipv6' : undefined;
-    if (family === undefined || extra !== undefined) throw new Error(`"${raw}" is not an IP address or CIDR range (e.g. 10.0.0.5, 10.0.0.0/24, 2001:db8::/48)`);
+    // The syntax is shared with the admin forms (shared/forms/fields.ts), so both refuse the same entries with the same sentence.
+    const checked = checkIpEntry(raw);
+    if (!checked.ok) throw new Error(checked.message.replace(/\.$/, ''));
+    const { address: addr, family, prefix } = checked.value;
     const max = family === 'ipv4' ? 32 : 128;
-    let prefix = max;
-    if (prefixText !== undefined) {
-      if (!/^\d{1,3}$/.test(prefixText) || Number(prefixText) > max) throw new Error(`"${raw}": the prefix length must be 0 to ${max}`);
-      prefix = Number(prefixText);
-    }
     if (prefix === max) list.addAddress(addr, family);
     else list.addSubnet(addr, prefix, family);
     const entry = prefix === max ? addr : `${addr}/${prefix}`;

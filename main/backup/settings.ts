@@ -9,14 +9,11 @@
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { writeFileAtomic } from '../pki/index.js';
+import { checkSchedule, formatSchedule, type Schedule } from '../../shared/forms/schedule.js';
+
+export { formatSchedule, type Schedule };
 
 export const BACKUP_SETTINGS_FILE = 'backup.json';
-
-export type Schedule =
-  | { kind: 'off' }
-  | { kind: 'daily'; hour: number; minute: number }
-  | { kind: 'weekly'; day: number; hour: number; minute: number }
-  | { kind: 'hours'; every: number };
 
 export type Protection = 'passphrase' | 'master-key';
 
@@ -54,44 +51,11 @@ export const DEFAULT_BACKUP_SETTINGS: BackupSettings = Object.freeze({
 });
 
 export const MAX_KEEP = 10_000;
-const DAYS = ['sunday', 'monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday'];
-
-/** "daily at 02:30", "weekly on sunday at 03:00", "every 6 hours", "off". Throws one line. */
+/** "daily at 02:30", "weekly on sunday at 03:00", "every 6 hours", "off". Throws one line (shared/forms/schedule.ts checks it). */
 export function parseSchedule(text: string): Schedule {
-  const t = text.trim().toLowerCase().replace(/\s+/g, ' ');
-  if (t === 'off' || t === 'none') return { kind: 'off' };
-  const time = (hh: string, mm: string) => {
-    const hour = Number(hh);
-    const minute = Number(mm);
-    if (hour > 23 || minute > 59) throw new Error(`"${hh}:${mm}" is not a time of day (00:00 to 23:59)`);
-    return { hour, minute };
-  };
-  let m = /^daily at (\d{1,2}):(\d{2})$/.exec(t);
-  if (m) return { kind: 'daily', ...time(m[1]!, m[2]!) };
-  m = /^weekly on ([a-z]+) at (\d{1,2}):(\d{2})$/.exec(t);
-  if (m) {
-    const day = DAYS.findIndex((d) => d === m![1] || d.slice(0, 3) === m![1]);
-    if (day < 0) throw new Error(`"${m[1]}" is not a day of the week (monday … sunday)`);
-    return { kind: 'weekly', day, ...time(m[2]!, m[3]!) };
-  }
-  m = /^every (\d{1,4}) hours?$/.exec(t);
-  if (m) {
-    const every = Number(m[1]);
-    if (every < 1 || every > 24 * 31) throw new Error('every N hours takes N from 1 to 744');
-    return { kind: 'hours', every };
-  }
-  throw new Error(`"${text}" is not a schedule: use off, "daily at HH:MM", "weekly on DAY at HH:MM" or "every N hours"`);
-}
-
-const two = (n: number) => String(n).padStart(2, '0');
-
-export function formatSchedule(s: Schedule): string {
-  switch (s.kind) {
-    case 'off': return 'off';
-    case 'daily': return `daily at ${two(s.hour)}:${two(s.minute)}`;
-    case 'weekly': return `weekly on ${DAYS[s.day]} at ${two(s.hour)}:${two(s.minute)}`;
-    case 'hours': return `every ${s.every} hour${s.every === 1 ? '' : 's'}`;
-  }
+  const r = checkSchedule(text);
+  if (!r.ok) throw new Error(r.message);
+  return r.value;
 }
 
 /**

@@ -1,4 +1,5 @@
 import os from 'node:os';
+import { CLIENT_NAME_PATTERN } from '../../shared/forms/fields.js';
 import net from 'node:net';
 import { X509Certificate, createHash, createPublicKey, type KeyObject } from 'node:crypto';
 import { machineAddresses, type InterfaceMap } from './addresses.js';
@@ -51,7 +52,7 @@ export interface ClientCertOptions {
   rsaBits?: RsaBits;
 }
 
-const CLIENT_NAME = /^[A-Za-z0-9._-]{1,64}$/;
+const CLIENT_NAME = CLIENT_NAME_PATTERN;
 const DNS_NAME = /^(?=.{1,253}$)(\*\.)?[A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(\.[A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\.?$/;
 
 export function validateClientName(name: unknown): string {

@@ -1,0 +1,48 @@
+// Helpers the configuration areas (clients, certs, policy, backups, settings)
+// share: the data dir they work on, one-line failures as CallErrors, field
+// problems, and a private temporary folder for files the CLI's functions write.
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import type { FieldResult } from '../../../shared/forms/fields.js';
+import type { IpcErrorCode } from '../../../shared/ipc/errors.js';
+import { CallError } from '../dispatch.js';
+import type { AdminDeps } from './types.js';
+
+export function dataDirOf(deps: AdminDeps): string {
+  if (deps.dataDir === undefined) throw new CallError('not_implemented', 'This shell has no data folder; start Keyhold with one (keyhold serve --data-dir DIR)');
+  return deps.dataDir;
+}
+
+/** The value of a field check, or a CallError with its English sentence. */
+export function field<T>(r: FieldResult<T>, label?: string): T {
+  if (!r.ok) throw new CallError('bad_request', label === undefined ? r.message : `${label}: ${r.message}`);
+  return r.value;
+}
+
+/** A failure of the CLI's functions (one line each) as a CallError; CallErrors pass through. */
+export function callError(e: unknown, code: IpcErrorCode = 'bad_request'): CallError {
+  if (e instanceof CallError) return e;
+  const message = e instanceof Error ? e.message : String(e);
+  return new CallError(/^no client named/.test(message) ? 'not_found' : code, message);
+}
+
+/** Runs fn; a thrown Error becomes a CallError with its message. */
+export async function oneLine<T>(fn: () => Promise<T> | T, code: IpcErrorCode = 'bad_request'): Promise<T> {
+  try {
+    return await fn();
+  } catch (e) {
+    throw callError(e, code);
+  }
+}
+
+/** A fresh owner-only folder for files (bundles) that is removed afterwards, whatever happens. */
+export async function withTempDir<T>(fn: (dir: string) => Promise<T>): Promise<T> {
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'keyhold-admin-'));
+  try {
+    await fs.chmod(dir, 0o700);
+    return await fn(dir);
+  } finally {
+    await fs.rm(dir, { recursive: true, force: true });
+  }
+}
