@@ -10,6 +10,9 @@ import { appHandlers } from './calls/app.js';
 import { clientsHandlers } from './calls/clients.js';
 import { auditEventSource } from './calls/audit.js';
 import { engineEventSource, engineHandlers } from './calls/engine.js';
+import { dashboardHandlers } from './calls/dashboard.js';
+import { keysHandlers } from './calls/keys.js';
+import { logsHandlers } from './calls/logs.js';
 import { setupHandlers } from './calls/setup.js';
 import type { AdminDeps, EventSource } from './calls/types.js';
 
@@ -29,6 +32,9 @@ export function createAdminService(deps: AdminDeps): AdminService {
     ...appHandlers(deps),
     ...clientsHandlers(deps),
     ...engineHandlers(deps),
+    ...keysHandlers(deps),
+    ...logsHandlers(deps),
+    ...dashboardHandlers(deps),
     ...setupHandlers(deps),
   };
   return {

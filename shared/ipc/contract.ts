@@ -13,6 +13,9 @@ import { appCalls, appEvents } from './calls/app.js';
 import { clientsCalls, clientsEvents } from './calls/clients.js';
 import { auditCalls, auditEvents } from './calls/audit.js';
 import { engineCalls, engineEvents } from './calls/engine.js';
+import { dashboardCalls, dashboardEvents } from './calls/dashboard.js';
+import { keysCalls, keysEvents } from './calls/keys.js';
+import { logsCalls, logsEvents } from './calls/logs.js';
 import { setupCalls, setupEvents } from './calls/setup.js';
 
 export type { AppInfo } from './calls/app.js';
@@ -20,8 +23,8 @@ export type { EngineState, EngineStatus } from './calls/engine.js';
 export type { AuditEventPayload, AuditEventRecord } from './calls/audit.js';
 
 export const contract = {
-  calls: { ...appCalls, ...clientsCalls, ...engineCalls, ...auditCalls, ...setupCalls },
-  events: { ...appEvents, ...clientsEvents, ...engineEvents, ...auditEvents, ...setupEvents },
+  calls: { ...appCalls, ...clientsCalls, ...engineCalls, ...auditCalls, ...setupCalls, ...keysCalls, ...logsCalls, ...dashboardCalls },
+  events: { ...appEvents, ...clientsEvents, ...engineEvents, ...auditEvents, ...setupEvents, ...keysEvents, ...logsEvents, ...dashboardEvents },
 } as const;
 
 type Calls = typeof contract.calls;
