@@ -8,6 +8,8 @@ import type { Handlers } from './dispatch.js';
 import type { Logger } from './log.js';
 import { appHandlers } from './calls/app.js';
 import { clientsHandlers } from './calls/clients.js';
+import { certsHandlers } from './calls/certs.js';
+import { policyHandlers } from './calls/policy.js';
 import { auditEventSource } from './calls/audit.js';
 import { engineEventSource, engineHandlers } from './calls/engine.js';
 import { dashboardHandlers } from './calls/dashboard.js';
@@ -31,6 +33,8 @@ export function createAdminService(deps: AdminDeps): AdminService {
   const handlers: Handlers = {
     ...appHandlers(deps),
     ...clientsHandlers(deps),
+    ...certsHandlers(deps),
+    ...policyHandlers(deps),
     ...engineHandlers(deps),
     ...keysHandlers(deps),
     ...logsHandlers(deps),

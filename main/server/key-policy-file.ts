@@ -7,6 +7,7 @@ import path from 'node:path';
 import { writeFileAtomic } from '../pki/index.js';
 import { DEFAULT_KEY_POLICY, formatKeyPolicy, parseKeyPolicy, policyChanges, POLICY_FILE, type KeyPolicy } from '../policy/key-policy.js';
 import { watchFile } from './watch-file.js';
+import { readClientsDoc } from './clients.js';
 
 /** The policy as last recorded in the audit log: a change made while no server ran is recorded at the next start. */
 export const AUDITED_POLICY_FILE = 'policy.audited.json';
@@ -82,4 +83,38 @@ export async function watchKeyPolicy(
     }
   }, opts.pollMs);
   return { current: () => policy, close: () => watch.close() };
+}
+
+export interface KeyPolicyChange {
+  policy: KeyPolicy;
+  /** Readable differences (policyChanges); empty: nothing changed and nothing was written. */
+  changes: string[];
+  /** Client names in allowCreate, allowRegister or lifetimeByClient that no registered client has (a typo grants nothing). */
+  unknownNames: { field: 'allowCreate' | 'allowRegister' | 'lifetimeByClient'; names: string[] }[];
+}
+
+/**
+ * `keyhold policy set` and the admin UI's policy.set: the fields given replace
+ * the current ones, the result is checked exactly as the server reads the
+ * file (parseKeyPolicy; its one-line error, prefixed "not changed: ", and
+ * nothing written), then written when it differs.
+ */
+export async function changeKeyPolicy(dataDir: string, patch: Readonly<Partial<Record<keyof KeyPolicy, unknown>>>): Promise<KeyPolicyChange> {
+  const before = await readKeyPolicy(dataDir);
+  const next: Record<string, unknown> = { ...before };
+  for (const [k, v] of Object.entries(patch)) if (v !== undefined) next[k] = v;
+  let policy: KeyPolicy;
+  try {
+    policy = parseKeyPolicy(JSON.stringify(next), policyFile(dataDir));
+  } catch (e) {
+    throw new Error(`not changed: ${(e as Error).message}`);
+  }
+  const changes = policyChanges(before, policy);
+  if (changes.length > 0) await writeKeyPolicy(dataDir, policy);
+  const known = new Set((await readClientsDoc(dataDir).catch(() => ({ clients: [] as { name: string }[] }))).clients.map((c) => c.name));
+  const named = { allowCreate: policy.allowCreate, allowRegister: policy.allowRegister, lifetimeByClient: Object.keys(policy.lifetimeByClient) } as const;
+  const unknownNames = (Object.keys(named) as (keyof typeof named)[])
+    .map((field) => ({ field, names: named[field].filter((n) => !known.has(n)) }))
+    .filter((u) => u.names.length > 0);
+  return { policy, changes, unknownNames };
 }

@@ -11,6 +11,8 @@ import type { CallSpec, EventSpec } from './spec.js';
 import type { Validator } from './validate.js';
 import { appCalls, appEvents } from './calls/app.js';
 import { clientsCalls, clientsEvents } from './calls/clients.js';
+import { certsCalls, certsEvents } from './calls/certs.js';
+import { policyCalls, policyEvents } from './calls/policy.js';
 import { auditCalls, auditEvents } from './calls/audit.js';
 import { engineCalls, engineEvents } from './calls/engine.js';
 import { dashboardCalls, dashboardEvents } from './calls/dashboard.js';
@@ -23,8 +25,8 @@ export type { EngineState, EngineStatus } from './calls/engine.js';
 export type { AuditEventPayload, AuditEventRecord } from './calls/audit.js';
 
 export const contract = {
-  calls: { ...appCalls, ...clientsCalls, ...engineCalls, ...auditCalls, ...setupCalls, ...keysCalls, ...logsCalls, ...dashboardCalls },
-  events: { ...appEvents, ...clientsEvents, ...engineEvents, ...auditEvents, ...setupEvents, ...keysEvents, ...logsEvents, ...dashboardEvents },
+  calls: { ...appCalls, ...clientsCalls, ...certsCalls, ...policyCalls, ...engineCalls, ...auditCalls, ...setupCalls, ...keysCalls, ...logsCalls, ...dashboardCalls },
+  events: { ...appEvents, ...clientsEvents, ...certsEvents, ...policyEvents, ...engineEvents, ...auditEvents, ...setupEvents, ...keysEvents, ...logsEvents, ...dashboardEvents },
 } as const;
 
 type Calls = typeof contract.calls;

@@ -1,0 +1,83 @@
+// The Certificates area: DIR/pki through the functions `keyhold cert …` uses
+// (main/server/certificates.ts). A running server serves new connections with
+// a new certificate within a second (pki-watch.ts).
+import type { CertInfo, CertReport, certsCalls, ServerCertArgs } from '../../../shared/ipc/calls/certs.js';
+import { checkAddressList, checkDnsList } from '../../../shared/forms/fields.js';
+import type { CertificateInfo } from '../../pki/index.js';
+import { certificateReport, createServerCsr, importServerCert, issueInternalServerCert, parseKeySpec, serverTrustPem, type ServerCertSpec } from '../../server/certificates.js';
+import { CallError } from '../dispatch.js';
+import type { AdminDeps, AreaHandlers } from './types.js';
+import { dataDirOf, field, oneLine } from './util.js';
+
+function certInfo(c: CertificateInfo): CertInfo {
+  return {
+    subject: c.subject.replace(/\n/g, ', '),
+    commonName: c.commonName,
+    issuer: c.issuer.replace(/\n/g, ', '),
+    serialNumber: c.serialNumber,
+    notBefore: c.notBefore,
+    notAfter: c.notAfter,
+    dnsNames: [...c.dnsNames],
+    ipAddresses: [...c.ipAddresses],
+    keyUsage: [...c.keyUsage],
+    extendedKeyUsage: [...c.extendedKeyUsage],
+    fingerprintSha256: c.fingerprintSha256,
+    isCA: c.isCA,
+    selfSigned: c.selfSigned,
+    publicKey: { ...c.publicKey },
+  };
+}
+
+export async function certReport(dataDir: string): Promise<CertReport> {
+  const r = await oneLine(() => certificateReport(dataDir), 'internal');
+  return {
+    server: certInfo(r.server),
+    intermediates: r.intermediates.map(certInfo),
+    serverCa: certInfo(r.serverCa),
+    internalCa: certInfo(r.internalCa),
+    checks: r.checks.map((c) => ({ id: c.id, ok: c.ok, severity: c.severity, message: c.message })),
+    pendingCsr: r.pendingCsr,
+  };
+}
+
+function specOf(args: Omit<ServerCertArgs, 'days'> & { days?: number }): ServerCertSpec {
+  const dnsNames = field(checkDnsList(args.dns), 'Host names');
+  const ipAddresses = field(checkAddressList(args.ip), 'IP addresses');
+  if (dnsNames.length + ipAddresses.length === 0) throw new CallError('bad_request', 'Give the host names and/or IP addresses clients will use to reach the server');
+  return {
+    dnsNames,
+    ipAddresses,
+    ...(args.cn === undefined ? {} : { commonName: args.cn }),
+    key: parseKeySpec(args.key),
+    ...(args.days === undefined ? {} : { validityDays: args.days }),
+  };
+}
+
+export function certsHandlers(deps: AdminDeps): AreaHandlers<typeof certsCalls> {
+  return {
+    'certs.report': () => certReport(dataDirOf(deps)),
+    'certs.selfSigned': async (args) => {
+      const dataDir = dataDirOf(deps);
+      const r = await oneLine(() => issueInternalServerCert(dataDir, specOf(args)));
+      return { report: await certReport(dataDir), warnings: r.warnings };
+    },
+    'certs.csr': async (args) => {
+      const { days: _unused, ...spec } = args; // a CSR has no validity: the CA that signs it decides
+      void _unused;
+      return oneLine(() => createServerCsr(dataDirOf(deps), specOf(spec)));
+    },
+    'certs.import': async (args) => {
+      const dataDir = dataDirOf(deps);
+      const r = await oneLine(() =>
+        importServerCert(
+          dataDir,
+          'pkcs12Base64' in args
+            ? { pkcs12: { data: Buffer.from(args.pkcs12Base64, 'base64'), passphrase: args.passphrase } }
+            : { certPem: args.certPem, ...(args.keyPem === undefined ? {} : { keyPem: args.keyPem }), ...(args.chainPem === undefined ? {} : { chainPem: args.chainPem }) },
+        ),
+      );
+      return { report: await certReport(dataDir), warnings: r.warnings };
+    },
+    'certs.exportCa': async () => ({ pem: await oneLine(() => serverTrustPem(dataDirOf(deps)), 'internal') }),
+  };
+}
