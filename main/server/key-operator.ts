@@ -64,7 +64,7 @@ function dateOf(attrs: readonly Required<Attribute>[], name: string): string | n
 /** The operator's sentence for a refusal from the KMIP handlers or the store. */
 function operatorError(e: unknown): unknown {
   if (e instanceof KmipOperationError) {
-    if (e.resultReason === 'ItemNotFound') return new Error(`no object with identifier ${idOf(e.message)}; it may have been removed: refresh the list`);
+    if (e.resultReason === 'ObjectNotFound' || e.resultReason === 'ItemNotFound') return new Error(`no object with identifier ${idOf(e.message)}; it may have been removed: refresh the list`);
     return new Error(e.message.replace(/^object '([^']*)'/, 'object $1'));
   }
   if (e instanceof StoreError && e.code === 'NOT_FOUND') return new Error(`${e.message}; it may have been removed: refresh the list`);
