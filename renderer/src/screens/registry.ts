@@ -6,6 +6,7 @@ import type { MessageKey } from '../i18n/index.svelte.js';
 import type { KeyholdClient } from '../api.js';
 import type { AdminState } from '../state.svelte.js';
 import Dashboard from './Dashboard.svelte';
+import Setup from './Setup.svelte';
 
 /** What every screen receives. */
 export interface ScreenProps {
@@ -23,4 +24,6 @@ export interface ScreenDef {
 
 export const SCREENS: readonly ScreenDef[] = [
   { id: 'dashboard', title: 'nav.dashboard', component: Dashboard },
+  // The setup wizard, #/setup/1 … #/setup/6; opened on first run (setup/first-run.ts).
+  { id: 'setup', title: 'nav.setup', component: Setup },
 ];

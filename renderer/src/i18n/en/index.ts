@@ -1,4 +1,5 @@
 // Every English catalogue, one per area (each area's screens add theirs here).
 import { common } from './common.js';
+import { setup } from './setup.js';
 
-export const en = { ...common } as const;
+export const en = { ...common, ...setup } as const;

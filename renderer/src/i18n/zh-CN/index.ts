@@ -2,5 +2,6 @@
 import type { Catalogue } from '../types.js';
 import type { en } from '../en/index.js';
 import { common } from './common.js';
+import { setup } from './setup.js';
 
-export const zhCN: Catalogue<typeof en> = { ...common };
+export const zhCN: Catalogue<typeof en> = { ...common, ...setup };
