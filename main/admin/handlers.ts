@@ -8,6 +8,7 @@ import type { Handlers } from './dispatch.js';
 import type { Logger } from './log.js';
 import { appHandlers } from './calls/app.js';
 import { clientsHandlers } from './calls/clients.js';
+import { settingsHandlers } from './calls/settings.js';
 import { backupsHandlers } from './calls/backups.js';
 import { certsHandlers } from './calls/certs.js';
 import { policyHandlers } from './calls/policy.js';
@@ -34,6 +35,7 @@ export function createAdminService(deps: AdminDeps): AdminService {
   const handlers: Handlers = {
     ...appHandlers(deps),
     ...clientsHandlers(deps),
+    ...settingsHandlers(deps),
     ...backupsHandlers(deps),
     ...certsHandlers(deps),
     ...policyHandlers(deps),

@@ -11,6 +11,7 @@ import type { CallSpec, EventSpec } from './spec.js';
 import type { Validator } from './validate.js';
 import { appCalls, appEvents } from './calls/app.js';
 import { clientsCalls, clientsEvents } from './calls/clients.js';
+import { settingsCalls, settingsEvents } from './calls/settings.js';
 import { backupsCalls, backupsEvents } from './calls/backups.js';
 import { certsCalls, certsEvents } from './calls/certs.js';
 import { policyCalls, policyEvents } from './calls/policy.js';
@@ -26,8 +27,8 @@ export type { EngineState, EngineStatus } from './calls/engine.js';
 export type { AuditEventPayload, AuditEventRecord } from './calls/audit.js';
 
 export const contract = {
-  calls: { ...appCalls, ...clientsCalls, ...backupsCalls, ...certsCalls, ...policyCalls, ...engineCalls, ...auditCalls, ...setupCalls, ...keysCalls, ...logsCalls, ...dashboardCalls },
-  events: { ...appEvents, ...clientsEvents, ...backupsEvents, ...certsEvents, ...policyEvents, ...engineEvents, ...auditEvents, ...setupEvents, ...keysEvents, ...logsEvents, ...dashboardEvents },
+  calls: { ...appCalls, ...clientsCalls, ...settingsCalls, ...backupsCalls, ...certsCalls, ...policyCalls, ...engineCalls, ...auditCalls, ...setupCalls, ...keysCalls, ...logsCalls, ...dashboardCalls },
+  events: { ...appEvents, ...clientsEvents, ...settingsEvents, ...backupsEvents, ...certsEvents, ...policyEvents, ...engineEvents, ...auditEvents, ...setupEvents, ...keysEvents, ...logsEvents, ...dashboardEvents },
 } as const;
 
 type Calls = typeof contract.calls;
