@@ -1,5 +1,8 @@
 // Every English catalogue, one per area (each area's screens add theirs here).
 import { common } from './common.js';
+import { dashboard } from './dashboard.js';
+import { keys } from './keys.js';
+import { logs } from './logs.js';
 import { setup } from './setup.js';
 
-export const en = { ...common, ...setup } as const;
+export const en = { ...common, ...setup, ...dashboard, ...keys, ...logs } as const;

@@ -2,6 +2,9 @@
 import type { Catalogue } from '../types.js';
 import type { en } from '../en/index.js';
 import { common } from './common.js';
+import { dashboard } from './dashboard.js';
+import { keys } from './keys.js';
+import { logs } from './logs.js';
 import { setup } from './setup.js';
 
-export const zhCN: Catalogue<typeof en> = { ...common, ...setup };
+export const zhCN: Catalogue<typeof en> = { ...common, ...setup, ...dashboard, ...keys, ...logs };

@@ -1,0 +1,36 @@
+// 简体中文: 仪表板 (renderer/src/screens/Dashboard.svelte)。
+import type { Catalogue } from '../types.js';
+import type { dashboard as en } from '../en/dashboard.js';
+
+export const dashboard: Catalogue<typeof en> = {
+  'dashboard.server': '服务器',
+  'dashboard.state': '状态',
+  'dashboard.uptime': '运行时间',
+  'dashboard.uptime.days': '{d} 天 {h} 小时',
+  'dashboard.uptime.hours': '{h} 小时 {m} 分钟',
+  'dashboard.uptime.minutes': '{m} 分 {s} 秒',
+  'dashboard.address': '地址',
+  'dashboard.port': '端口',
+  'dashboard.notRunning': '未运行',
+  'dashboard.certificate': '服务器证书',
+  'dashboard.certificate.expires': '{date} 到期（还有 {days} 天）',
+  'dashboard.certificate.expired': '已于 {date} 过期：请在“证书”页面续期',
+  'dashboard.certificate.unknown': '暂不可读：服务器首次启动时创建',
+  'dashboard.connections': '当前连接数',
+  'dashboard.connections.unknown': '服务器运行时可见',
+  'dashboard.requests': '每秒请求数',
+  'dashboard.requests.now': '当前 {rate}/秒，最近一分钟峰值 {peak}/秒',
+  'dashboard.requests.chart': '最近一分钟的每秒请求数',
+  'dashboard.objects': '各状态对象数',
+  'dashboard.objects.unknown': '服务器运行时可见',
+  'dashboard.objects.total': '合计',
+  'dashboard.backup': '最近备份',
+  'dashboard.backup.none': '尚无已校验的备份：请在“备份”页面执行一次',
+  'dashboard.backup.notConfigured': '未配置',
+  'dashboard.backup.newest': '{date}，{objects} 个对象（{schedule}）',
+  'dashboard.warnings': '警告',
+  'dashboard.warnings.none': '一切正常。',
+  'dashboard.warning.certificate': '证书：{message}。请在“证书”页面续期。',
+  'dashboard.warning.keys': '{count} 个密钥将在 {days} 天内到达停用日期：请更换密钥或延长其有效期。',
+  'dashboard.warning.backup': '未配置备份：请在“备份”页面设置备份文件夹和计划。',
+};
