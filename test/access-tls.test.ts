@@ -16,7 +16,7 @@ import { parseGrants } from '../main/access/policy.js';
 import { startServer, type RunningServer } from '../main/server/serve.js';
 import { updateClient } from '../main/server/clients.js';
 import { silentLogger } from '../main/admin/log.js';
-import { call, connect, enrolHere } from './support/kmip-tls.js';
+import { call, enrolAndConnect } from './support/kmip-tls.js';
 import { byId, createAes, request } from './support/kmip-requests.js';
 
 const V14 = { major: 1, minor: 4 };
@@ -32,20 +32,7 @@ describe('access control over TLS', { timeout: 120_000 }, () => {
   const ids: Record<string, string> = {};
 
   async function enrol(name: string, permissions: string, groups: string[] = []): Promise<void> {
-    const creds = await enrolHere(dir, join(root, name), name, { grants: parseGrants(permissions), groups });
-    // The registry reloads clients.json asynchronously: retry the first connection for up to 2 s.
-    const until = Date.now() + 2000;
-    for (;;) {
-      try {
-        const s = await connect(server.address.port, creds);
-        await call(s, request(Enum.Operation.DiscoverVersions, []));
-        conns.set(name, s);
-        return;
-      } catch (e) {
-        if (Date.now() > until) throw e;
-        await new Promise((r) => setTimeout(r, 50));
-      }
-    }
+    conns.set(name, await enrolAndConnect(server.address.port, dir, join(root, name), name, { grants: parseGrants(permissions), groups }));
   }
 
   async function ask(who: string, bytes: Uint8Array): Promise<ResponseBatchItem> {

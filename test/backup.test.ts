@@ -17,7 +17,6 @@ import { Enum, Tag } from '../shared/kmip/registry/index.js';
 import { decodeTtlv } from '../shared/kmip/ttlv/index.js';
 import { silentLogger } from '../main/admin/log.js';
 import type { AuditRecord } from '../main/audit/audit-log.js';
-import { main } from '../main/cli/main.js';
 import { parseGrants } from '../main/access/policy.js';
 import { startServer, type RunningServer } from '../main/server/serve.js';
 import { DEFAULT_BACKUP_SETTINGS, formatSchedule, nextDue, parseBackupSettings, parseSchedule, formatBackupSettings } from '../main/backup/settings.js';
@@ -27,18 +26,10 @@ import { call, connect, enrolHere, findBytes, type Creds } from './support/kmip-
 import { byId, createAes } from './support/kmip-requests.js';
 import { PYTHON, pykmipProblem } from './support/pykmip.js';
 import { REPO_ROOT } from './support/reference.js';
+import { runCli } from './support/cli.js';
 
 const DRIVER = join(REPO_ROOT, 'test', 'interop', 'pykmip_backup.py');
 const PASSPHRASE = 'correct horse battery staple';
-
-/** `keyhold ARGS` in this process; stdin is `stdin`. */
-async function cli(args: string[], stdin = ''): Promise<{ status: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const io = { stdin: (async function* () { if (stdin !== '') yield stdin; })(), stdout: { write: (s: string) => (out += s) }, stderr: { write: (s: string) => (err += s) } };
-  const status = await main(args, io);
-  return { status, out, err };
-}
 
 const oneLine = (s: string) => s.trim().split('\n').length === 1 && s.trim() !== '';
 
@@ -169,12 +160,12 @@ describe('backups of a live server', { timeout: 300_000 }, () => {
   });
 
   it('B03 configure writes backup.json, says what to keep safe, and the server applies it', async () => {
-    const bad = await cli(['backup', 'configure', '--data-dir', dir, '--folder', folder, '--protection', 'passphrase']);
+    const bad = await runCli(['backup', 'configure', '--data-dir', dir, '--folder', folder, '--protection', 'passphrase']);
     assert.equal(bad.status, 2);
     assert.match(bad.err, /needs the backup passphrase on standard input/);
-    const short = await cli(['backup', 'configure', '--data-dir', dir, '--folder', folder, '--protection', 'passphrase', '--passphrase-stdin'], 'short\n');
+    const short = await runCli(['backup', 'configure', '--data-dir', dir, '--folder', folder, '--protection', 'passphrase', '--passphrase-stdin'], 'short\n');
     assert.match(short.err, /at least 12 characters/);
-    const r = await cli(['backup', 'configure', '--data-dir', dir, '--folder', folder, '--protection', 'passphrase', '--passphrase-stdin', '--keep', '3'], `${PASSPHRASE}\n`);
+    const r = await runCli(['backup', 'configure', '--data-dir', dir, '--folder', folder, '--protection', 'passphrase', '--passphrase-stdin', '--keep', '3'], `${PASSPHRASE}\n`);
     assert.equal(r.status, 0, r.err);
     assert.match(r.out, /keep the backup passphrase safe/);
     const text = readFileSync(join(dir, 'backup.json'), 'utf8');
@@ -191,7 +182,7 @@ describe('backups of a live server', { timeout: 300_000 }, () => {
     for (const [id, k] of keys) assert.ok(!contains(bytes, k), `key ${id} in the clear`);
     assert.ok(!contains(bytes, readFileSync(join(dir, 'master.key'))), 'master key in the clear');
     assert.ok(!contains(bytes, Buffer.from('alpha')), 'a key name in the clear');
-    const list = await cli(['backup', 'list', '--data-dir', dir]);
+    const list = await runCli(['backup', 'list', '--data-dir', dir]);
     assert.equal(list.status, 0, list.err);
     assert.match(list.out, /keyhold-\d{8}-\d{6}\.khbak\t.*\t3 objects\tverified .*\tpassphrase/);
     assert.ok(live.audit.some((a) => a.operation === 'backup written' && a.message?.includes('3 objects')));
@@ -199,19 +190,19 @@ describe('backups of a live server', { timeout: 300_000 }, () => {
 
   it('B05 verify needs the right passphrase; a wrong one, a truncated and a byte-flipped file are refused with one line', async () => {
     const [b] = await listBackups(folder);
-    const ok = await cli(['backup', 'verify', b!.file, '--data-dir', dir, '--passphrase-stdin'], `${PASSPHRASE}\n`);
+    const ok = await runCli(['backup', 'verify', b!.file, '--data-dir', dir, '--passphrase-stdin'], `${PASSPHRASE}\n`);
     assert.equal(ok.status, 0, ok.err);
     assert.match(ok.out, /verified: 3 objects/);
-    const wrong = await cli(['backup', 'verify', b!.file, '--data-dir', dir, '--passphrase-stdin'], 'not the passphrase at all\n');
+    const wrong = await runCli(['backup', 'verify', b!.file, '--data-dir', dir, '--passphrase-stdin'], 'not the passphrase at all\n');
     assert.equal(wrong.status, 1);
     assert.ok(oneLine(wrong.err), wrong.err);
     assert.match(wrong.err, /the backup passphrase is wrong/);
-    const none = await cli(['backup', 'verify', b!.file, '--data-dir', dir]);
+    const none = await runCli(['backup', 'verify', b!.file, '--data-dir', dir]);
     assert.match(none.err, /protected by the backup passphrase: give it on standard input/);
     const data = readFileSync(b!.file);
     const truncated = join(root, 'truncated.khbak');
     writeFileSync(truncated, data.subarray(0, data.length - 100));
-    const t = await cli(['backup', 'verify', truncated, '--data-dir', dir, '--passphrase-stdin'], `${PASSPHRASE}\n`);
+    const t = await runCli(['backup', 'verify', truncated, '--data-dir', dir, '--passphrase-stdin'], `${PASSPHRASE}\n`);
     assert.equal(t.status, 1);
     assert.ok(oneLine(t.err), t.err);
     assert.match(t.err, /damaged or was changed/);
@@ -221,7 +212,7 @@ describe('backups of a live server', { timeout: 300_000 }, () => {
       const copy = Buffer.from(data);
       copy[at]! ^= 0x01;
       writeFileSync(flipped, copy);
-      const f = await cli(['backup', 'verify', flipped, '--data-dir', dir, '--passphrase-stdin'], `${PASSPHRASE}\n`);
+      const f = await runCli(['backup', 'verify', flipped, '--data-dir', dir, '--passphrase-stdin'], `${PASSPHRASE}\n`);
       assert.equal(f.status, 1, `flip at ${at}`);
       assert.ok(oneLine(f.err), f.err);
       assert.match(f.err, /damaged or was changed|passphrase is wrong|not a Keyhold backup|does not authenticate/, `flip at ${at}: ${f.err}`);
@@ -229,7 +220,7 @@ describe('backups of a live server', { timeout: 300_000 }, () => {
   });
 
   it('B06 refuseUnbackedKeys: a key created after the newest verified backup is refused by Get until the next backup', async () => {
-    const r = await cli(['backup', 'configure', '--data-dir', dir, '--refuse-unbacked', 'on']);
+    const r = await runCli(['backup', 'configure', '--data-dir', dir, '--refuse-unbacked', 'on']);
     assert.equal(r.status, 0, r.err);
     const until = Date.now() + 2000;
     while (!live.server.backups.status().settings.refuseUnbackedKeys && Date.now() < until) await new Promise((res) => setTimeout(res, 50));
@@ -244,12 +235,12 @@ describe('backups of a live server', { timeout: 300_000 }, () => {
     await live.getKey([...keys.keys()][0]!);
     await live.server.backups.runNow('operator');
     keys.set(id, await live.getKey(id));
-    await cli(['backup', 'configure', '--data-dir', dir, '--refuse-unbacked', 'off']);
+    await runCli(['backup', 'configure', '--data-dir', dir, '--refuse-unbacked', 'off']);
   });
 
   it('B07 the schedule runs a backup when the injected clock reaches the due time', async () => {
     const before = (await listBackups(folder)).length;
-    const r = await cli(['backup', 'configure', '--data-dir', dir, '--schedule', 'every 2 hours']);
+    const r = await runCli(['backup', 'configure', '--data-dir', dir, '--schedule', 'every 2 hours']);
     assert.equal(r.status, 0, r.err);
     const wait = async (n: number) => {
       const until = Date.now() + 5000;
@@ -262,7 +253,7 @@ describe('backups of a live server', { timeout: 300_000 }, () => {
     now = new Date(now.getTime() + 2 * 3_600_000 + 1000);
     assert.equal(await wait(before + 1), Math.min(before + 1, 3));
     assert.ok(live.audit.some((a) => a.operation === 'backup written' && a.message?.includes('scheduled')));
-    await cli(['backup', 'configure', '--data-dir', dir, '--schedule', 'off']);
+    await runCli(['backup', 'configure', '--data-dir', dir, '--schedule', 'off']);
   });
 
   it('B10 a backup taken while a load generator creates keys holds every key whose Create was acknowledged before it started', async () => {
@@ -281,7 +272,7 @@ describe('backups of a live server', { timeout: 300_000 }, () => {
     await Promise.all(gen);
     for (const s of conns) s.destroy();
     const fresh = join(root, 'load-restore');
-    const r = await cli(['backup', 'restore', result.file, '--data-dir', fresh, '--passphrase-stdin'], `${PASSPHRASE}\n`);
+    const r = await runCli(['backup', 'restore', result.file, '--data-dir', fresh, '--passphrase-stdin'], `${PASSPHRASE}\n`);
     assert.equal(r.status, 0, r.err);
     const store = openStore(fresh);
     try {
@@ -312,7 +303,7 @@ describe('backups of a live server', { timeout: 300_000 }, () => {
     assert.equal(problem, undefined, problem);
     const [b] = await listBackups(folder);
     const fresh = join(root, 'restored');
-    const r = await cli(['backup', 'restore', b!.file, '--data-dir', fresh, '--passphrase-stdin'], `${PASSPHRASE}\n`);
+    const r = await runCli(['backup', 'restore', b!.file, '--data-dir', fresh, '--passphrase-stdin'], `${PASSPHRASE}\n`);
     assert.equal(r.status, 0, r.err);
     assert.match(r.out, /there was no data dir before/);
     // Everything restored is in a verified backup (this one): refuseUnbackedKeys serves it at once.

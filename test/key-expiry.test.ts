@@ -22,10 +22,10 @@ import { silentLogger } from '../main/admin/log.js';
 import { ensurePki } from '../main/pki/index.js';
 import type { AuditRecord } from '../main/audit/audit-log.js';
 import { call, connect, enrolHere, startServe, stopChild, type ServeProcess } from './support/kmip-tls.js';
-import { main } from '../main/cli/main.js';
 import { byId, request } from './support/kmip-requests.js';
 import { PYTHON, pykmipProblem } from './support/pykmip.js';
 import { REPO_ROOT } from './support/reference.js';
+import { runCli } from './support/cli.js';
 
 const CA = Enum.CryptographicAlgorithm;
 const OT = Enum.ObjectType;
@@ -298,11 +298,9 @@ describe('keyhold status with a running keyhold serve', { timeout: 180_000 }, ()
   });
 
   async function status(): Promise<string> {
-    let out = '';
-    let err = '';
-    const io = { stdin: (async function* () {})(), stdout: { write: (s: string) => (out += s) }, stderr: { write: (s: string) => (err += s) } };
-    assert.equal(await main(['status', '--data-dir', dir], io), 0, err);
-    return out;
+    const r = await runCli(['status', '--data-dir', dir]);
+    assert.equal(r.status, 0, r.err);
+    return r.out;
   }
 
   it('E11 shows how many keys expire soon and how many the expiry job deactivated (after a restart past a date)', async () => {

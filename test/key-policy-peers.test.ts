@@ -16,12 +16,12 @@ import { Enum, Tag } from '../shared/kmip/registry/index.js';
 import { decodeTtlv, item, struct, type TtlvItem } from '../shared/kmip/ttlv/index.js';
 import { parseGrants } from '../main/access/policy.js';
 import { silentLogger } from '../main/admin/log.js';
-import { main } from '../main/cli/main.js';
 import { startServer, type RunningServer } from '../main/server/serve.js';
-import { call, connect, enrolHere } from './support/kmip-tls.js';
+import { call, enrolAndConnect, enrolHere } from './support/kmip-tls.js';
 import { byId, createAes, request } from './support/kmip-requests.js';
 import { PYTHON, pykmipProblem } from './support/pykmip.js';
 import { REPO_ROOT } from './support/reference.js';
+import { policySet } from './support/cli.js';
 
 const DRIVER = join(REPO_ROOT, 'test', 'interop', 'pykmip_policy.py');
 const CA = Enum.CryptographicAlgorithm;
@@ -43,19 +43,7 @@ describe('key policy: generating keys, and every rule through PyKMIP', { timeout
   const conns = new Map<string, tls.TLSSocket>();
 
   async function enrol(who: string): Promise<void> {
-    const creds = await enrolHere(dir, join(root, who), who, { grants: parseGrants('all') });
-    const until = Date.now() + 2000;
-    for (;;) {
-      try {
-        const s = await connect(server.address.port, creds);
-        await call(s, request(Enum.Operation.DiscoverVersions, []));
-        conns.set(who, s);
-        return;
-      } catch (e) {
-        if (Date.now() > until) throw e;
-        await new Promise((r) => setTimeout(r, 50));
-      }
-    }
+    conns.set(who, await enrolAndConnect(server.address.port, dir, join(root, who), who, { grants: parseGrants('all') }));
   }
   const ask = async (who: string, bytes: Uint8Array) => parseResponseMessage(decodeTtlv(await call(conns.get(who)!, bytes, 20_000))).batchItems[0]!;
   const ok = (r: ResponseBatchItem, what: string) => assert.equal(r.resultStatus, Enum.ResultStatus.Success, `${what}: ${r.resultMessage}`);
@@ -64,13 +52,6 @@ describe('key policy: generating keys, and every rule through PyKMIP', { timeout
     ok(r, 'Locate');
     return (r.responsePayload as { value: TtlvItem[] }).value.filter((c) => c.tag === Tag.UniqueIdentifier).length;
   };
-  async function policySet(...args: string[]): Promise<string> {
-    let out = '';
-    let err = '';
-    const io = { stdin: (async function* () {})(), stdout: { write: (s: string) => (out += s) }, stderr: { write: (s: string) => (err += s) } };
-    assert.equal(await main(['policy', 'set', '--data-dir', dir, ...args], io), 0, err);
-    return out;
-  }
   /** Asks until `done` holds or a second has passed (policy changes apply within a second). */
   async function withinASecond(who: string, bytes: Uint8Array, done: (r: ResponseBatchItem) => boolean): Promise<ResponseBatchItem> {
     const until = Date.now() + 1000;
@@ -122,7 +103,7 @@ describe('key policy: generating keys, and every rule through PyKMIP', { timeout
     const pair = await ask('admin', createEcPair('to-rekey'));
     ok(pair, 'Create Key Pair while allowed');
     const priv = idOf(pair, Tag.PrivateKeyUniqueIdentifier);
-    const out = await policySet('--clients-create', 'off', '--allow-create', 'builder,nobody-yet');
+    const out = await policySet(dir, '--clients-create', 'off', '--allow-create', 'builder,nobody-yet');
     assert.match(out, /^key policy changed: clientsMayCreate true → false; allowCreate none → builder,nobody-yet\nnote: allowCreate names nobody-yet, not a registered client \(keyhold client list\)\n$/);
     const before = await count();
     denied(await withinASecond('admin', createAes('refused'), (r) => r.resultStatus !== Enum.ResultStatus.Success), 'Create');
@@ -133,7 +114,7 @@ describe('key policy: generating keys, and every rule through PyKMIP', { timeout
     // Registering is a separate switch.
     ok(await ask('builder', createAes('builder-key')), 'Create by the listed client');
     ok(await ask('builder', createEcPair('builder-pair')), 'Create Key Pair by the listed client');
-    await policySet('--clients-create', 'on', '--allow-create', 'none');
+    await policySet(dir, '--clients-create', 'on', '--allow-create', 'none');
     ok(await withinASecond('admin', createAes('allowed-again'), (r) => r.resultStatus === Enum.ResultStatus.Success), 'Create after turning it on');
   });
 
@@ -142,13 +123,13 @@ describe('key policy: generating keys, and every rule through PyKMIP', { timeout
   });
 
   it('G03 PyKMIP: algorithms not listed (Invalid Field), registering off (Permission Denied), a required Name (Missing Data)', async () => {
-    await policySet('--algorithms', 'AES-256,RSA-2048', '--clients-register', 'off', '--require-name', 'on');
+    await policySet(dir, '--algorithms', 'AES-256,RSA-2048', '--clients-register', 'off', '--require-name', 'on');
     // The CLI returns once the file is written; the server applies it within a second.
     await new Promise((r) => setTimeout(r, 1100));
     const got = await pykmip('restricted', ['aes-128 create refused', 'register refused', 'create without a name refused', 'named aes-256 create served']);
     const id = got.get('created id');
     assert.equal(typeof id, 'string');
-    await policySet('--clients-create', 'off');
+    await policySet(dir, '--clients-create', 'off');
     await new Promise((r) => setTimeout(r, 1100));
     await pykmip('closed', ['create refused', 'create key pair refused', 'rekey refused'], ['--rekey-id', id as string]);
   });

@@ -18,8 +18,8 @@ import { parseGrants } from '../main/access/policy.js';
 import { startServer, type RunningServer } from '../main/server/serve.js';
 import { silentLogger } from '../main/admin/log.js';
 import type { AuditRecord } from '../main/audit/audit-log.js';
-import { main } from '../main/cli/main.js';
-import { call, connect, enrolHere } from './support/kmip-tls.js';
+import { call, enrolAndConnect } from './support/kmip-tls.js';
+import { policySet } from './support/cli.js';
 
 const CA = Enum.CryptographicAlgorithm;
 const OT = Enum.ObjectType;
@@ -235,19 +235,7 @@ describe('key policy on a live server', { timeout: 120_000 }, () => {
   const audit: AuditRecord[] = [];
 
   async function enrol(who: string): Promise<void> {
-    const creds = await enrolHere(dir, join(root, who), who, { grants: parseGrants('all') });
-    const until = Date.now() + 2000;
-    for (;;) {
-      try {
-        const s = await connect(server.address.port, creds);
-        await call(s, request(Enum.Operation.DiscoverVersions, []));
-        conns.set(who, s);
-        return;
-      } catch (e) {
-        if (Date.now() > until) throw e;
-        await new Promise((r) => setTimeout(r, 50));
-      }
-    }
+    conns.set(who, await enrolAndConnect(server.address.port, dir, join(root, who), who, { grants: parseGrants('all') }));
   }
   async function ask(who: string, bytes: Uint8Array): Promise<ResponseBatchItem> {
     return parseResponseMessage(decodeTtlv(await call(conns.get(who)!, bytes))).batchItems[0]!;
@@ -263,14 +251,6 @@ describe('key policy on a live server', { timeout: 120_000 }, () => {
     ok(r, 'Locate');
     return (r.responsePayload as { value: TtlvItem[] }).value.filter((c) => c.tag === Tag.UniqueIdentifier).length;
   };
-  async function policySet(...args: string[]): Promise<string> {
-    let out = '';
-    let err = '';
-    const io = { stdin: (async function* () {})(), stdout: { write: (s: string) => (out += s) }, stderr: { write: (s: string) => (err += s) } };
-    const status = await main(['policy', 'set', '--data-dir', dir, ...args], io);
-    assert.equal(status, 0, err);
-    return out;
-  }
   /** Repeats `bytes` until the answer is a success or a second has passed: the server applies policy changes within a second. */
   async function withinASecond(who: string, bytes: () => Uint8Array, done: (r: ResponseBatchItem) => boolean): Promise<ResponseBatchItem> {
     const until = Date.now() + 1000;
@@ -325,7 +305,7 @@ describe('key policy on a live server', { timeout: 120_000 }, () => {
   });
 
   it('P04 clients may not register: Permission Denied naming the rule, except the listed client', async () => {
-    assert.match(await policySet('--clients-register', 'off', '--allow-register', 'importer'), /clientsMayRegister true → false; allowRegister none → importer/);
+    assert.match(await policySet(dir, '--clients-register', 'off', '--allow-register', 'importer'), /clientsMayRegister true → false; allowRegister none → importer/);
     const before = await count();
     const r = await withinASecond('admin', () => registerAes('reg-admin'), (x) => x.resultStatus !== Enum.ResultStatus.Success);
     refused(r, Enum.ResultReason.PermissionDenied, /^key policy: clients may not register objects \(policy\.json clientsMayRegister\) \(client "admin"\)$/, 'admin Register');
@@ -334,12 +314,12 @@ describe('key policy on a live server', { timeout: 120_000 }, () => {
     assert.equal(await count(), before + 1);
     // Generating is a separate switch: still allowed.
     ok(await ask('admin', create(CA.AES, 128, [name('still')])), 'admin Create');
-    await policySet('--clients-register', 'on', '--allow-register', 'none');
+    await policySet(dir, '--clients-register', 'on', '--allow-register', 'none');
     ok(await withinASecond('admin', () => registerAes('reg-admin2'), (x) => x.resultStatus === Enum.ResultStatus.Success), 'admin Register after on');
   });
 
   it('P05 a required Name: a key without one is refused with Missing Data and not stored; Create Key Pair needs it on both keys', async () => {
-    await policySet('--require-name', 'on');
+    await policySet(dir, '--require-name', 'on');
     const before = await count();
     const r = await withinASecond('admin', () => create(CA.AES, 256), (x) => x.resultStatus !== Enum.ResultStatus.Success);
     refused(r, Enum.ResultReason.MissingData, /^key policy: a new object needs a Name attribute \(policy\.json requiredAttributes\)$/, 'Create without Name');
@@ -351,12 +331,12 @@ describe('key policy on a live server', { timeout: 120_000 }, () => {
     refused(await ask('admin', pair), Enum.ResultReason.MissingData, /needs a Name attribute/, 'Create Key Pair, public key without Name');
     assert.equal(await count(), before);
     ok(await ask('admin', create(CA.AES, 256, [name('named')])), 'Create with a Name');
-    await policySet('--require-name', 'off');
+    await policySet(dir, '--require-name', 'off');
   });
 
   it('P06 a change with `keyhold policy set` applies within a second and is audited with its difference', async () => {
     const t0 = Date.now();
-    assert.match(await policySet('--legacy', 'on'), /^key policy changed: allowLegacy false → true\n$/);
+    assert.match(await policySet(dir, '--legacy', 'on'), /^key policy changed: allowLegacy false → true\n$/);
     const r = await withinASecond('admin', () => create(CA.DES3, 168, [name(`des-${Date.now()}`)]), (x) => x.resultStatus === Enum.ResultStatus.Success);
     ok(r, '3DES Create after --legacy on');
     assert.ok(Date.now() - t0 < 1500, `applied after ${Date.now() - t0} ms`);

@@ -16,21 +16,13 @@ import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import Database from 'better-sqlite3';
 import { Enum } from '../shared/kmip/registry/index.js';
-import { main } from '../main/cli/main.js';
 import { openStore, ObjectState } from '../main/store/index.js';
 import { listBackups } from '../main/backup/backup.js';
 import { REPO_ROOT } from './support/reference.js';
+import { runCli } from './support/cli.js';
 import { startServe, stopChild } from './support/kmip-tls.js';
 
 const BIN = join(REPO_ROOT, 'bin', 'keyhold.mjs');
-
-async function cli(args: string[], stdin = ''): Promise<{ status: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const io = { stdin: (async function* () { if (stdin !== '') yield stdin; })(), stdout: { write: (s: string) => (out += s) }, stderr: { write: (s: string) => (err += s) } };
-  const status = await main(args, io);
-  return { status, out, err };
-}
 
 const sha = (f: string) => createHash('sha256').update(readFileSync(f)).digest('hex');
 
@@ -89,10 +81,10 @@ describe('recovery at start', { timeout: 300_000 }, () => {
 
   before(async () => {
     seed(good, 50, ['needle-name-0123456789']);
-    const c = await cli(['backup', 'configure', '--data-dir', good, '--folder', folder, '--protection', 'master-key']);
+    const c = await runCli(['backup', 'configure', '--data-dir', good, '--folder', folder, '--protection', 'master-key']);
     assert.equal(c.status, 0, c.err);
     // No server runs: `backup now` takes the lock and backs up itself.
-    const b = await cli(['backup', 'now', '--data-dir', good]);
+    const b = await runCli(['backup', 'now', '--data-dir', good]);
     assert.equal(b.status, 0, b.err);
     assert.match(b.out, /backup written and verified: .*keyhold-\d{8}-\d{6}\.khbak \(50 objects/);
     assert.match(b.out, /keep a copy of .*master\.key/);
@@ -184,43 +176,43 @@ describe('recovery at start', { timeout: 300_000 }, () => {
   it('R06 a master-key backup holds no master key; a wrong master key, a truncated and a flipped file are refused with one line', async () => {
     const bytes = readFileSync(backupFile);
     assert.ok(bytes.indexOf(readFileSync(join(good, 'master.key'))) < 0, 'master key in the backup');
-    const ok = await cli(['backup', 'verify', backupFile, '--data-dir', good]);
+    const ok = await runCli(['backup', 'verify', backupFile, '--data-dir', good]);
     assert.equal(ok.status, 0, ok.err);
     const other = join(root, 'other.key');
     writeFileSync(other, randomBytes(32), { mode: 0o600 });
-    const wrong = await cli(['backup', 'verify', backupFile, '--master-key', other]);
+    const wrong = await runCli(['backup', 'verify', backupFile, '--master-key', other]);
     assert.equal(wrong.status, 1);
     assert.equal(wrong.err.trim().split('\n').length, 1);
     assert.match(wrong.err, /^keyhold: the master key .*other\.key does not match the one this backup was made with/);
     const t = join(root, 't.khbak');
     writeFileSync(t, bytes.subarray(0, bytes.length - 1));
-    const tr = await cli(['backup', 'verify', t, '--data-dir', good]);
+    const tr = await runCli(['backup', 'verify', t, '--data-dir', good]);
     assert.equal(tr.status, 1);
     assert.match(tr.err, /^keyhold: t\.khbak is not usable: the backup file is damaged or was changed \(it ends inside a chunk: truncated\)\n$/);
     const f = Buffer.from(bytes);
     f[f.length - 500]! ^= 0x80;
     writeFileSync(t, f);
-    const fl = await cli(['backup', 'verify', t, '--data-dir', good]);
+    const fl = await runCli(['backup', 'verify', t, '--data-dir', good]);
     assert.match(fl.err, /^keyhold: t\.khbak is not usable: the backup file is damaged or was changed \(chunk \d+ does not authenticate\)\n$/);
   });
 
   it('R07 restore into the damaged data dir sets it aside, serves again, and --undo puts it back keeping the restored one', async () => {
     const d = damaged('restore-here', (db) => truncateSync(db, 8192));
     const damagedHash = sha(join(d, 'keyhold.db'));
-    const r = await cli(['backup', 'restore', backupFile, '--data-dir', d]);
+    const r = await runCli(['backup', 'restore', backupFile, '--data-dir', d]);
     assert.equal(r.status, 0, r.err);
     const aside = /kept as (\S+);/.exec(r.out)![1]!;
     assert.equal(sha(join(aside, 'keyhold.db')), damagedHash, 'the set-aside data dir is the damaged one, unchanged');
     assert.ok(existsSync(join(d, 'master.key')));
     const serve = await startServe(BIN, d);
     await stopChild(serve.child);
-    const u = await cli(['backup', 'restore', '--undo', '--data-dir', d]);
+    const u = await runCli(['backup', 'restore', '--undo', '--data-dir', d]);
     assert.equal(u.status, 0, u.err);
     assert.equal(sha(join(d, 'keyhold.db')), damagedHash);
     const kept = /kept as (\S+)\n/.exec(u.out)![1]!;
     assert.ok(existsSync(join(kept, 'keyhold.db')));
     assert.ok(!existsSync(aside));
-    const again = await cli(['backup', 'restore', '--undo', '--data-dir', d]);
+    const again = await runCli(['backup', 'restore', '--undo', '--data-dir', d]);
     assert.equal(again.status, 1);
     assert.match(again.err, /not made by keyhold backup restore .* nothing to undo/);
   });
@@ -232,14 +224,14 @@ describe('recovery at start', { timeout: 300_000 }, () => {
     f[f.length - 100]! ^= 1;
     writeFileSync(t, f);
     const before = readdirSync(root).sort();
-    const r = await cli(['backup', 'restore', t, '--data-dir', d]);
+    const r = await runCli(['backup', 'restore', t, '--data-dir', d]);
     assert.equal(r.status, 1);
     assert.match(r.err, /^keyhold: not restored \(the data dir is unchanged\): the backup file is damaged/);
     assert.deepEqual(readdirSync(root).sort(), before, 'no set-aside or staging folder left');
   });
 
   it('R09 configure warns when the backup folder is on the data dir\'s device; backup now goes through a running server', async () => {
-    const c = await cli(['backup', 'configure', '--data-dir', good, '--keep', '5']);
+    const c = await runCli(['backup', 'configure', '--data-dir', good, '--keep', '5']);
     assert.match(c.err, /^keyhold: warning: the backup folder .* is on the same device as the data dir .*: a failed disk would take both; put backups on another volume\n$/);
     const serve = await startServe(BIN, good);
     try {

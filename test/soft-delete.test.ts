@@ -29,13 +29,13 @@ import { decodeTtlv, encodeTtlv, item, struct, type TtlvItem } from '../shared/k
 import { parseGrants } from '../main/access/policy.js';
 import { silentLogger } from '../main/admin/log.js';
 import { queryAudit, type AuditRecord } from '../main/audit/audit-log.js';
-import { main } from '../main/cli/main.js';
 import { symmetricKey } from '../main/kmip/objects/material.js';
 import { startServer, type RunningServer } from '../main/server/serve.js';
 import { ObjectState, openStore, StoreError, type SqliteKeyStore } from '../main/store/index.js';
 import { call, connect, enrolHere, findBytes, startServe, stopChild, type Creds, type ServeProcess } from './support/kmip-tls.js';
 import { PYTHON, pykmipProblem } from './support/pykmip.js';
 import { REPO_ROOT } from './support/reference.js';
+import { policySet } from './support/cli.js';
 
 const BIN = join(REPO_ROOT, 'bin', 'keyhold.mjs');
 const DRIVER = join(REPO_ROOT, 'test', 'interop', 'pykmip_softdelete.py');
@@ -93,12 +93,6 @@ class Client {
     this.socket?.destroy();
     this.socket = undefined;
   }
-}
-
-async function policySet(dir: string, ...args: string[]): Promise<void> {
-  let err = '';
-  const io = { stdin: (async function* () {})(), stdout: { write: () => true }, stderr: { write: (s: string) => (err += s) } };
-  assert.equal(await main(['policy', 'set', '--data-dir', dir, ...args], io), 0, err);
 }
 
 function cli(args: string[], input?: string): Promise<{ stdout: string; stderr: string; code: number }> {

@@ -22,25 +22,9 @@ import { recordVerified } from '../server/backup-service.js';
 import { DB_FILE, openStore } from '../store/index.js';
 import { isWrappedFile, LOCKED_FILE, MASTER_KEY_FILE, protectionOf, readRawKey, retiredFile, retiredVersions, unlockKeyFiles, loadRetiredKey } from '../store/master-key.js';
 import { CliError } from './errors.js';
+import { onOff, readPassphrase, type Flags } from './flags.js';
 import type { Command } from './main.js';
 import { dataDirOf } from './server-commands.js';
-
-type Flags = Map<string, string | true>;
-
-function onOff(flags: Flags, flag: string): boolean | undefined {
-  const v = flags.get(flag);
-  if (v === undefined) return undefined;
-  if (v === 'on') return true;
-  if (v === 'off') return false;
-  throw new CliError(`${flag} must be on or off, not "${String(v)}"`, 2);
-}
-
-/** The first line of standard input. */
-async function readPassphrase(input: () => Promise<Uint8Array>): Promise<string> {
-  const line = Buffer.from(await input()).toString('utf8').split(/\r?\n/)[0] ?? '';
-  if (line === '') throw new CliError('--passphrase-stdin: standard input is empty; give the passphrase on its first line', 2);
-  return line;
-}
 
 async function settingsOf(dataDir: string): Promise<BackupSettings> {
   try {
@@ -243,9 +227,7 @@ export const BACKUP_COMMANDS: Record<string, Command> = {
       if (audit !== undefined) next.includeAudit = audit;
       if (flags.has('--passphrase-stdin')) {
         if (next.protection !== 'passphrase') throw new CliError('--passphrase-stdin sets the backup passphrase, which goes with --protection passphrase', 2);
-        const p = await readPassphrase(input);
-        const problem = passphraseProblem(p);
-        if (problem !== undefined) throw new CliError(`--passphrase-stdin: ${problem}`, 2);
+        const p = await readPassphrase(input, passphraseProblem);
         next.passphraseKey = newPassphraseKey(p);
       } else if (next.protection === 'passphrase' && next.passphraseKey === null) {
         throw new CliError('--protection passphrase needs the backup passphrase on standard input (--passphrase-stdin)', 2);

@@ -13,24 +13,16 @@ import type { CertificateInfo } from '../pki/index.js';
 import { formatGrants, DEFAULT_GRANTS } from '../access/policy.js';
 import { accessFlags, asCliError, dataDirOf, ipList, pemFile } from './server-commands.js';
 import { CliError } from './errors.js';
+import { commaList, stdinFirstLine, type Flags } from './flags.js';
 import type { Command } from './main.js';
 import { formatSchedule, readBackupSettings } from '../backup/settings.js';
 import { newestVerified } from '../backup/backup.js';
-
-type Flags = Map<string, string | true>;
-
-function listFlag(flags: Flags, flag: string): string[] | undefined {
-  const v = flags.get(flag);
-  if (v === undefined) return undefined;
-  if (typeof v !== 'string') throw new CliError(`${flag} needs a comma-separated list`, 2);
-  return v.split(',').map((x) => x.trim()).filter((x) => x !== '');
-}
 
 function specOf(flags: Flags): ServerCertSpec {
   const spec: ServerCertSpec = {};
   const cn = flags.get('--cn');
   if (typeof cn === 'string') spec.commonName = cn;
-  const dns = listFlag(flags, '--dns');
+  const dns = commaList(flags, '--dns');
   if (dns !== undefined) spec.dnsNames = dns;
   const ip = flags.get('--ip');
   if (typeof ip === 'string') spec.ipAddresses = ipList(ip, '--ip', () => {});
@@ -44,11 +36,6 @@ function specOf(flags: Flags): ServerCertSpec {
     spec.validityDays = Number(days);
   }
   return spec;
-}
-
-/** Lines of standard input: the secrets commands read there (never arguments, which other users can see). */
-async function stdinLines(input: () => Promise<Uint8Array>): Promise<string[]> {
-  return Buffer.from(await input()).toString('utf8').split(/\r?\n/);
 }
 
 function describe(label: string, c: CertificateInfo): string[] {
@@ -101,7 +88,7 @@ export const CERT_COMMANDS: Record<string, Command> = {
     flags: ['--data-dir', '--names'],
     valueFlags: ['--data-dir', '--names'],
     async run(flags, _input, write) {
-      const names = listFlag(flags, '--names');
+      const names = commaList(flags, '--names');
       let r;
       try { r = await certificateReport(dataDirOf(flags), names); } catch (e) { throw asCliError(e, 'cannot read the certificates'); }
       const lines = [
@@ -154,12 +141,12 @@ export const CERT_COMMANDS: Record<string, Command> = {
     async run(flags, input, write, { io }) {
       const p12File = flags.get('--p12');
       if ((p12File === undefined) === (flags.get('--cert') === undefined)) throw new CliError('give --cert FILE or --p12 FILE', 2);
-      const names = listFlag(flags, '--names');
+      const names = commaList(flags, '--names');
       try {
         let r;
         if (typeof p12File === 'string') {
           if (!flags.has('--passphrase-stdin')) throw new CliError('--p12 needs --passphrase-stdin (the passphrase on the first line of standard input)', 2);
-          const [passphrase = ''] = await stdinLines(input);
+          const passphrase = await stdinFirstLine(input);
           r = await importServerCert(dataDirOf(flags), { pkcs12: { data: await fs.readFile(p12File), passphrase }, ...(names ? { names } : {}) });
         } else {
           const certPem = await pemFile(flags, '--cert');
@@ -234,7 +221,7 @@ export const CERT_COMMANDS: Record<string, Command> = {
       let passphrase: string | undefined;
       if (flags.has('--pkcs12')) {
         if (!flags.has('--passphrase-stdin')) throw new CliError('--pkcs12 needs --passphrase-stdin (the passphrase on the first line of standard input)', 2);
-        passphrase = (await stdinLines(input))[0] ?? '';
+        passphrase = await stdinFirstLine(input);
         if (passphrase.length < 8) throw new CliError('--passphrase-stdin: the PKCS#12 passphrase must have at least 8 characters', 2);
       }
       try {

@@ -27,6 +27,7 @@ import {
 } from '../store/master-key.js';
 import { dataDirOf } from './server-commands.js';
 import { CliError } from './errors.js';
+import { readPassphrase } from './flags.js';
 import type { CliIo, Command } from './main.js';
 
 type MasterKeyMethod = Extract<ControlMethod, 'masterKeyStatus' | 'unlockMasterKey' | 'protectMasterKey' | 'rotateMasterKey'>;
@@ -42,16 +43,6 @@ async function online<M extends MasterKeyMethod>(dataDir: string, method: M, par
     throw new CliError((e as Error).message);
   }
   return reply.reached ? reply.value : null;
-}
-
-/** The passphrase: the first line of standard input. */
-async function readPassphrase(input: () => Promise<Uint8Array>, checkNew: boolean): Promise<string> {
-  const text = Buffer.from(await input()).toString('utf8');
-  const line = text.split(/\r?\n/)[0] ?? '';
-  if (line === '') throw new CliError('--passphrase-stdin: standard input is empty; give the passphrase on its first line', 2);
-  const problem = checkNew ? passphraseProblem(line) : undefined;
-  if (problem !== undefined) throw new CliError(`--passphrase-stdin: ${problem}`, 2);
-  return line;
 }
 
 /** Warnings and errors to stderr (one line each); info lines are left out: stdout carries the result. */
@@ -164,7 +155,7 @@ export const MASTER_KEY_COMMANDS: Record<string, Command> = {
       if (!flags.has('--passphrase-stdin')) throw new CliError('--passphrase-stdin is required: the passphrase comes on the first line of standard input, never as an argument', 2);
       const to = flags.has('--key-file') ? 'key-file' : 'passphrase';
       const dataDir = dataDirOf(flags);
-      const passphrase = await readPassphrase(input, to === 'passphrase');
+      const passphrase = await readPassphrase(input, to === 'passphrase' ? passphraseProblem : undefined);
       let s: MasterKeyStatusInfo | null = await online(dataDir, 'protectMasterKey', { to, passphrase });
       if (s === null) {
         // Without a server, the new passphrase is not the one that opens the store.
@@ -185,7 +176,7 @@ export const MASTER_KEY_COMMANDS: Record<string, Command> = {
     async run(flags, input, write) {
       if (!flags.has('--passphrase-stdin')) throw new CliError('--passphrase-stdin is required: the passphrase comes on the first line of standard input, never as an argument', 2);
       const dataDir = dataDirOf(flags);
-      const passphrase = await readPassphrase(input, false);
+      const passphrase = await readPassphrase(input);
       const a = await online(dataDir, 'unlockMasterKey', { passphrase });
       if (a === null) throw new CliError(`no server is running on ${dataDir}: start it with keyhold serve (it starts locked), then unlock it`);
       write(`unlocked: KMIP server listening on ${a.host.includes(':') ? `[${a.host}]` : a.host}:${a.port}\n`);
@@ -198,7 +189,7 @@ export const MASTER_KEY_COMMANDS: Record<string, Command> = {
     valueFlags: [...DATA_DIR],
     async run(flags, input, write, { io }) {
       const dataDir = dataDirOf(flags);
-      const passphrase = flags.has('--passphrase-stdin') ? await readPassphrase(input, false) : undefined;
+      const passphrase = flags.has('--passphrase-stdin') ? await readPassphrase(input) : undefined;
       let r = await online(dataDir, 'rotateMasterKey', passphrase === undefined ? {} : { passphrase });
       r ??= await offline(dataDir, io, passphrase, (admin) => admin.rotate(passphrase));
       const soft = r.retained > 0 ? ` and ${r.retained} soft-deleted` : '';

@@ -24,6 +24,7 @@ import { SoftDeleteAdmin } from '../server/soft-delete.js';
 import { DB_FILE, openStore } from '../store/index.js';
 import { dataDirOf } from './server-commands.js';
 import { CliError } from './errors.js';
+import { commaList, type Flags } from './flags.js';
 import type { CliIo, Command } from './main.js';
 
 type ObjectMethod = Extract<
@@ -82,11 +83,9 @@ async function objectAction<M extends ObjectMethod>(dataDir: string, method: M, 
   }
 }
 
-const list = (v: string | true | undefined, flag: string): string[] | undefined => {
-  if (v === undefined) return undefined;
-  if (typeof v !== 'string') throw new CliError(`${flag} needs a comma-separated list`, 2);
-  const items = v.split(',').map((x) => x.trim()).filter((x) => x !== '');
-  if (items.length === 0) throw new CliError(`${flag} needs at least one name`, 2);
+const list = (flags: Flags, flag: string): string[] | undefined => {
+  const items = commaList(flags, flag);
+  if (items !== undefined && items.length === 0) throw new CliError(`${flag} needs at least one name`, 2);
   return items;
 };
 const count = (v: string | true | undefined, flag: string, max: number): number | undefined => {
@@ -114,10 +113,10 @@ function shareCommand(withdraw: boolean): Command {
     flags: ['--data-dir', '--id', '--client', '--group'],
     valueFlags: ['--data-dir', '--id', '--client', '--group'],
     async run(flags, _input, write) {
-      const ids = list(flags.get('--id'), '--id');
+      const ids = list(flags, '--id');
       if (ids === undefined) throw new CliError(`--id is required (usage: keyhold objects ${verb} --id ID[,ID…] --client LIST|--group LIST)`, 2);
-      const clients = list(flags.get('--client'), '--client');
-      const groups = list(flags.get('--group'), '--group');
+      const clients = list(flags, '--client');
+      const groups = list(flags, '--group');
       if (clients === undefined && groups === undefined) throw new CliError('give --client LIST and/or --group LIST', 2);
       const r = await run(`cannot ${verb}`, () =>
         objectAction(dataDirOf(flags), 'shareObjects', { ids, ...(clients ? { clients } : {}), ...(groups ? { groups } : {}), ...(withdraw ? { withdraw } : {}) }),
@@ -178,7 +177,7 @@ const SUBCOMMANDS: Record<string, Command> = {
     async run(flags, _input, write) {
       const to = flags.get('--to');
       if (typeof to !== 'string') throw new CliError('--to CLIENT is required', 2);
-      const ids = list(flags.get('--id'), '--id');
+      const ids = list(flags, '--id');
       const from = flags.get('--from');
       if ((ids === undefined) === (from === undefined)) throw new CliError('give either --id ID[,ID…] or --from CLIENT', 2);
       if (from === true) throw new CliError('--from needs a client name', 2);

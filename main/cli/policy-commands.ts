@@ -5,29 +5,14 @@
 import { formatKeyPolicy, parseKeyPolicy, policyChanges, type KeyPolicy } from '../policy/key-policy.js';
 import { policyFile, readKeyPolicy, writeKeyPolicy } from '../server/key-policy-file.js';
 import { CliError } from './errors.js';
+import { commaList, onOff, type Flags } from './flags.js';
 import type { Command } from './main.js';
 import { dataDirOf } from './server-commands.js';
 import { existsSync } from 'node:fs';
 import { readClientsDoc } from '../server/clients.js';
 
-type Flags = Map<string, string | true>;
-
-function onOff(flags: Flags, flag: string): boolean | undefined {
-  const v = flags.get(flag);
-  if (v === undefined) return undefined;
-  if (v === 'on') return true;
-  if (v === 'off') return false;
-  throw new CliError(`${flag} must be on or off, not "${String(v)}"`, 2);
-}
-
 /** A comma-separated list; `none` is the empty list. */
-function list(flags: Flags, flag: string): string[] | undefined {
-  const v = flags.get(flag);
-  if (v === undefined) return undefined;
-  const t = String(v).trim();
-  if (t === 'none' || t === '') return [];
-  return t.split(',').map((x) => x.trim()).filter((x) => x !== '');
-}
+const list = (flags: Flags, flag: string): string[] | undefined => commaList(flags, flag, { none: true });
 
 function describePolicy(p: KeyPolicy): string {
   const yes = (b: boolean, except: readonly string[]) => (b ? 'yes' : except.length === 0 ? 'no' : `no, except ${except.join(', ')}`);

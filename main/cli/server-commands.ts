@@ -10,6 +10,7 @@ import { passwordProblem } from '../access/credentials.js';
 import { parseAllowList } from '../access/ip-allow.js';
 import { PERMISSION_GROUPS } from '../access/operation-groups.js';
 import { CliError } from './errors.js';
+import { stdinLines } from './flags.js';
 import type { CliIo, Command } from './main.js';
 
 export function dataDirOf(flags: Map<string, string | true>): string {
@@ -249,7 +250,7 @@ export const SERVER_COMMANDS: Record<string, Command> = {
       // Standard input is read once: the KMIP password on its first line, then the PKCS#12 passphrase (--pkcs12).
       if (flags.has('--pkcs12') !== flags.has('--passphrase-stdin')) throw new CliError('--pkcs12 and --passphrase-stdin go together', 2);
       if (flags.has('--pkcs12') && typeof out !== 'string') throw new CliError('--pkcs12 goes with --out OUTDIR (a certificate Keyhold issues)', 2);
-      const lines = flags.has('--pkcs12') ? Buffer.from(await input()).toString('utf8').split(/\r?\n/) : undefined;
+      const lines = flags.has('--pkcs12') ? await stdinLines(input) : undefined;
       const password = await passwordFlags(flags, lines === undefined ? input : async () => Buffer.from(`${lines[0] ?? ''}\n`));
       const p12Passphrase = lines === undefined ? undefined : (lines[flags.has('--password-stdin') ? 1 : 0] ?? '');
       if (p12Passphrase !== undefined && p12Passphrase.length < 8) throw new CliError('--passphrase-stdin: the PKCS#12 passphrase must have at least 8 characters', 2);

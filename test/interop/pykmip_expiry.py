@@ -12,27 +12,15 @@ Exit status 0 only when every step passed; 2 when PyKMIP cannot be imported.
 Run with /usr/bin/python3 (Debian python3-pykmip).
 """
 import argparse
-import json
 import os
 import sys
-import tempfile
-import warnings
 
-warnings.simplefilter("ignore")
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import pykmip_common as common  # noqa: E402
+from pykmip_common import emit  # noqa: E402
 
-try:
-    from kmip import enums
-    from kmip.pie.client import ProxyKmipClient
-except Exception as e:  # pragma: no cover - reported to the test
-    print(json.dumps({"step": "import", "ok": False, "detail": "cannot import PyKMIP: %r" % (e,)}))
-    sys.exit(2)
-
-results = []
-
-
-def emit(step, ok, detail):
-    results.append(bool(ok))
-    print(json.dumps({"step": step, "ok": bool(ok), "detail": detail}, default=str), flush=True)
+kmip = common.load_pykmip(common.STEP_LINES)
+enums = kmip.enums
 
 
 def attribute(c, uid, name):
@@ -46,24 +34,11 @@ def attribute(c, uid, name):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--host", default="127.0.0.1")
-    ap.add_argument("--port", type=int, required=True)
-    ap.add_argument("--ca", required=True)
-    ap.add_argument("--cert", required=True)
-    ap.add_argument("--key", required=True)
+    common.connection_args(ap)
     ap.add_argument("--phase", required=True, choices=["create", "check"])
     ap.add_argument("--id")
     args = ap.parse_args()
-    conf = tempfile.NamedTemporaryFile("w", suffix=".conf", delete=False)
-    conf.close()
-    c = ProxyKmipClient(
-        hostname=args.host, port=args.port, cert=args.cert, key=args.key, ca=args.ca,
-        ssl_version="PROTOCOL_TLS", config="client", config_file=conf.name,
-        kmip_version=enums.KMIPVersion.KMIP_1_2,
-    )
-    c.proxy.timeout = 20
-    c.open()
-    try:
+    with common.connected(kmip, args) as c:
         if args.phase == "create":
             uid = c.create(enums.CryptographicAlgorithm.AES, 256, name="pykmip-expiry")
             emit("create", True, uid)
@@ -77,10 +52,7 @@ def main():
             emit("state", state == enums.State.DEACTIVATED, str(state))
             key = c.get(args.id)
             emit("get deactivated key", len(key.value) == 32, len(key.value))
-    finally:
-        c.close()
-        os.unlink(conf.name)
-    return 0 if all(results) else 1
+    return common.steps_status()
 
 
 if __name__ == "__main__":

@@ -16,28 +16,14 @@ import argparse
 import json
 import os
 import sys
-import tempfile
-import warnings
 
-warnings.simplefilter("ignore")
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import pykmip_common as common  # noqa: E402
+from pykmip_common import emit, failure_text  # noqa: E402
 
-try:
-    from kmip import enums
-    from kmip.pie import exceptions as pie_exceptions
-    from kmip.pie import objects
-    from kmip.pie.client import ProxyKmipClient
-except Exception as e:  # pragma: no cover - reported to the test
-    print(json.dumps({"step": "import", "ok": False, "detail": "cannot import PyKMIP: %r" % (e,)}))
-    sys.exit(2)
-
-ALG = enums.CryptographicAlgorithm
-REASON = enums.ResultReason
-results = []
-
-
-def emit(step, ok, detail):
-    results.append(bool(ok))
-    print(json.dumps({"step": step, "ok": bool(ok), "detail": detail}, default=str), flush=True)
+kmip = common.load_pykmip(common.STEP_LINES)
+ALG = kmip.enums.CryptographicAlgorithm
+REASON = kmip.enums.ResultReason
 
 
 def refused(step, reason, text, fn):
@@ -45,9 +31,9 @@ def refused(step, reason, text, fn):
     try:
         got = fn()
         emit(step, False, "succeeded: %r" % (got,))
-    except pie_exceptions.KmipOperationFailure as e:
+    except kmip.exceptions.KmipOperationFailure as e:
         ok = e.reason == reason and e.message.startswith("key policy:") and text in e.message
-        emit(step, ok, "%s: %s" % (e.reason, e.message))
+        emit(step, ok, failure_text(e))
 
 
 def served(step, fn):
@@ -55,31 +41,18 @@ def served(step, fn):
         got = fn()
         emit(step, True, got)
         return got
-    except pie_exceptions.KmipOperationFailure as e:
-        emit(step, False, "%s: %s" % (e.reason, e.message))
+    except kmip.exceptions.KmipOperationFailure as e:
+        emit(step, False, failure_text(e))
         return None
 
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--host", default="127.0.0.1")
-    ap.add_argument("--port", type=int, required=True)
-    ap.add_argument("--ca", required=True)
-    ap.add_argument("--cert", required=True)
-    ap.add_argument("--key", required=True)
+    common.connection_args(ap)
     ap.add_argument("--phase", required=True, choices=["defaults", "restricted", "closed"])
     ap.add_argument("--rekey-id")
     args = ap.parse_args()
-    conf = tempfile.NamedTemporaryFile("w", suffix=".conf", delete=False)
-    conf.close()
-    c = ProxyKmipClient(
-        hostname=args.host, port=args.port, cert=args.cert, key=args.key, ca=args.ca,
-        ssl_version="PROTOCOL_TLS", config="client", config_file=conf.name,
-        kmip_version=enums.KMIPVersion.KMIP_1_2,
-    )
-    c.proxy.timeout = 20
-    c.open()
-    try:
+    with common.connected(kmip, args) as c:
         if args.phase == "defaults":
             refused("triple des create refused", REASON.INVALID_FIELD, "3DES keys are not allowed: legacy algorithms are off",
                     lambda: c.create(ALG.TRIPLE_DES, 168))
@@ -89,7 +62,7 @@ def main():
         elif args.phase == "restricted":
             refused("aes-128 create refused", REASON.INVALID_FIELD, "AES-128 keys are not allowed: not in policy.json algorithms (AES-256, RSA-2048)",
                     lambda: c.create(ALG.AES, 128, name="small"))
-            key = objects.SymmetricKey(ALG.AES, 256, os.urandom(32), name="imported")
+            key = kmip.objects.SymmetricKey(ALG.AES, 256, os.urandom(32), name="imported")
             refused("register refused", REASON.PERMISSION_DENIED, "clients may not register objects (policy.json clientsMayRegister)",
                     lambda: c.register(key))
             refused("create without a name refused", REASON.MISSING_DATA, "a new object needs a Name attribute",
@@ -104,10 +77,7 @@ def main():
                     lambda: c.create_key_pair(ALG.RSA, 2048, public_name="pub", private_name="priv"))
             refused("rekey refused", REASON.PERMISSION_DENIED, "clients may not generate keys",
                     lambda: c.rekey(uid=args.rekey_id))
-    finally:
-        c.close()
-        os.unlink(conf.name)
-    return 0 if all(results) else 1
+    return common.steps_status()
 
 
 if __name__ == "__main__":

@@ -11,6 +11,8 @@ import { enrolClient, type ClientAccess } from '../../main/server/serve.js';
 import type { Logger } from '../../main/admin/log.js';
 import { registryOf } from '../../main/server/clients.js';
 import { ALL_GRANTS } from '../../main/access/policy.js';
+import { Enum } from '../../shared/kmip/registry/index.js';
+import { request } from './kmip-requests.js';
 
 /** A client's PEMs; cert/key are left out to test a client without a certificate. */
 export interface Creds {
@@ -46,6 +48,26 @@ export function connect(port: number, creds: Creds, extra: tls.ConnectionOptions
     s.once('secureConnect', () => resolve(s));
     s.once('error', reject);
   });
+}
+
+/**
+ * Enrols NAME in the data dir (certificate in outDir) and connects to the
+ * server on `port` as it. The server reloads clients.json asynchronously, so
+ * the first connection (checked with a DiscoverVersions) is retried for up to 2 s.
+ */
+export async function enrolAndConnect(port: number, dataDir: string, outDir: string, name: string, access: ClientAccess): Promise<tls.TLSSocket> {
+  const creds = await enrolHere(dataDir, outDir, name, access);
+  const until = Date.now() + 2000;
+  for (;;) {
+    try {
+      const s = await connect(port, creds);
+      await call(s, request(Enum.Operation.DiscoverVersions, []));
+      return s;
+    } catch (e) {
+      if (Date.now() > until) throw e;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
 }
 
 /** Sends one message and resolves with the first complete response; rejects if the server closes first. */
