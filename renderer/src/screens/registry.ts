@@ -6,6 +6,7 @@ import type { MessageKey } from '../i18n/index.svelte.js';
 import type { KeyholdClient } from '../api.js';
 import type { AdminState } from '../state.svelte.js';
 import Dashboard from './Dashboard.svelte';
+import Clients from './Clients.svelte';
 import Keys from './Keys.svelte';
 import Logs from './Logs.svelte';
 import Setup from './Setup.svelte';
@@ -28,6 +29,7 @@ export const SCREENS: readonly ScreenDef[] = [
   { id: 'dashboard', title: 'nav.dashboard', component: Dashboard },
   { id: 'keys', title: 'nav.keys', component: Keys },
   { id: 'logs', title: 'nav.logs', component: Logs },
+  { id: 'clients', title: 'nav.clients', component: Clients },
   // The setup wizard, #/setup/1 … #/setup/6; opened on first run (setup/first-run.ts).
   { id: 'setup', title: 'nav.setup', component: Setup },
 ];

@@ -2,10 +2,11 @@
 import type { Catalogue } from '../types.js';
 import type { en } from '../en/index.js';
 import { common } from './common.js';
+import { clients } from './clients.js';
 import { forms } from './forms.js';
 import { dashboard } from './dashboard.js';
 import { keys } from './keys.js';
 import { logs } from './logs.js';
 import { setup } from './setup.js';
 
-export const zhCN: Catalogue<typeof en> = { ...common, ...forms, ...setup, ...dashboard, ...keys, ...logs };
+export const zhCN: Catalogue<typeof en> = { ...common, ...clients, ...forms, ...setup, ...dashboard, ...keys, ...logs };
