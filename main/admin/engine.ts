@@ -1,17 +1,20 @@
 // What the admin layer (IPC handlers, HTTP transport, tray) needs from the KMIP
-// engine. Two implementations: the worker-backed one, whose status comes from
-// the engine worker thread (main/engine/), and a stub for shells that run no
-// worker. Neither can start a KMIP server yet: that lands with the engine
-// itself, so start() refuses rather than pretending to serve.
+// engine. Two implementations: the worker-backed one, which starts, stops and
+// unlocks the KMIP server inside the engine worker thread (main/engine/), and
+// a stub for shells that run no worker (transport tests).
 
 import type { EngineStatus } from '../../shared/ipc/contract.js';
+import type { ListenAddress, StartServerParams } from '../../shared/engine/protocol.js';
 import { EngineError, type EngineHost } from '../engine/host.js';
 import { CallError } from './dispatch.js';
+import { silentLogger, type Logger } from './log.js';
 
 export interface EngineController {
   /** The worker-backed engine asks its thread, hence the promise; a stub may answer at once. */
   status(): EngineStatus | Promise<EngineStatus>;
+  /** Starts the KMIP server; rejects with a CallError saying why when it does not start. */
   start(): Promise<void>;
+  /** Stops the KMIP server (in-flight requests finish); the admin UI stays up. */
   stop(): Promise<void>;
   /** Gives a locked server its master key passphrase; rejects with a CallError saying why when it is wrong. */
   unlock(passphrase: string): Promise<void>;
@@ -19,7 +22,7 @@ export interface EngineController {
   onStatusChanged(listener: (status: EngineStatus) => void): () => void;
 }
 
-const notYet = () => Promise.reject(new CallError('not_implemented', 'The KMIP engine is not available in this build yet'));
+const notYet = () => Promise.reject(new CallError('not_implemented', 'The KMIP engine is not available in this build'));
 
 export function createStubEngine(now: () => Date = () => new Date()): EngineController {
   const status: EngineStatus = { state: 'stopped', since: now().toISOString(), endpoint: null, lastError: null };
@@ -32,13 +35,52 @@ export function createStubEngine(now: () => Date = () => new Date()): EngineCont
   };
 }
 
+export interface WorkerEngineOptions {
+  /**
+   * What startServer is given, asked at every start (the saved settings may
+   * have changed since the last one). Absent: start() refuses, as the stub does.
+   */
+  params?: () => StartServerParams | Promise<StartServerParams>;
+  /** How long in-flight requests get at stop (default 5 s). */
+  graceMs?: number;
+  /** How long a start may take: the first start of a data dir generates a CA and a server key (default 120 s). */
+  startTimeoutMs?: number;
+  log?: Logger;
+  now?: () => Date;
+}
+
+export interface WorkerEngine extends EngineController {
+  /** start() for callers that want the raw failure and the address: null when the server started locked. */
+  launch(): Promise<ListenAddress | null>;
+  /** True between a start and a stop: a worker restarted after a crash brings the server back only then. */
+  readonly wanted: boolean;
+  /** Stops following the host (its events); does not stop anything. */
+  dispose(): void;
+}
+
+const START_TIMEOUT_MS = 120_000;
+// scrypt takes about a second a try, and wrong tries are throttled (main/server/master-key-admin.ts).
+const UNLOCK_TIMEOUT_MS = 600_000;
+
+const messageOf = (err: unknown) => (err instanceof Error ? err.message : String(err));
+
 /**
- * Status comes from the worker. The host's own lifecycle (start, stop, crash
- * restarts) belongs to the app, not to these controls, which will drive the
- * KMIP listener inside the worker.
+ * The KMIP server in the engine worker, controlled from the main thread. The
+ * status comes from the worker; the host's own lifecycle (its start, stop and
+ * crash restarts) belongs to the shell (`keyhold serve`, Electron). After a
+ * crash restart the server is started again, on the port it had, if an
+ * operator had started it and not stopped it since.
  */
-export function createWorkerEngine(host: EngineHost, now: () => Date = () => new Date()): EngineController {
+export function createWorkerEngine(host: EngineHost, options: WorkerEngineOptions = {}): WorkerEngine {
+  const now = options.now ?? (() => new Date());
+  const log = options.log ?? silentLogger;
+  const graceMs = options.graceMs ?? 5_000;
+  const startTimeoutMs = options.startTimeoutMs ?? START_TIMEOUT_MS;
   const listeners = new Set<(status: EngineStatus) => void>();
+  let wanted = false;
+  /** The port the listener last had: a server asked for port 0 comes back on the same one after a restart. */
+  let lastPort: number | null = null;
+
   const emit = (status: EngineStatus) => {
     for (const l of listeners) {
       try {
@@ -58,19 +100,91 @@ export function createWorkerEngine(host: EngineHost, now: () => Date = () => new
   });
   const ask = () => host.request('status', {}, { timeoutMs: 2_000 }).catch(unavailable);
 
-  host.on('statusChanged', emit);
-  host.onCrash((report) => emit(unavailable(new EngineError('engine_crashed', report.reason))));
-  // After every (re)start, replace whatever a crash report left on screen.
-  host.on('ready', () => void ask().then(emit));
+  const paramsFor = async (): Promise<StartServerParams> => {
+    if (!options.params) throw new CallError('not_implemented', 'This shell cannot start the KMIP server');
+    const p = await options.params();
+    return p.port === 0 && lastPort !== null ? { ...p, port: lastPort } : p;
+  };
+
+  const offs = [
+    host.on('statusChanged', emit),
+    host.on('listening', (a) => {
+      lastPort = a.port;
+    }),
+    host.onCrash((report) => emit(unavailable(new EngineError('engine_crashed', report.reason)))),
+    // After every (re)start, replace whatever a crash report left on screen,
+    // and bring the server back if it was running (locked again under a
+    // passphrase: the key was in the dead thread).
+    host.on('ready', () => {
+      void ask().then(emit);
+      if (!wanted) return;
+      paramsFor()
+        .then((p) => host.request('startServer', p, { timeoutMs: startTimeoutMs }))
+        .then((a) =>
+          a === null
+            ? log.warn('kmip: the engine was restarted; the server is locked again: unlock the master key (keyhold master-key unlock --passphrase-stdin, or the admin UI)')
+            : log.warn('kmip: the engine was restarted and is listening again'),
+        )
+        .catch((e: unknown) => log.error(`kmip: the engine was restarted but the server did not start: ${messageOf(e)}`));
+    }),
+  ];
+
+  const launch = async (): Promise<ListenAddress | null> => {
+    const params = await paramsFor();
+    wanted = true;
+    try {
+      return await host.request('startServer', params, { timeoutMs: startTimeoutMs });
+    } catch (e) {
+      // Still running from before (a second start): that is what was wanted.
+      const s = await ask();
+      if (s.state === 'running' || s.state === 'locked' || s.state === 'starting') return null;
+      wanted = false;
+      throw e;
+    }
+  };
 
   return {
+    get wanted() {
+      return wanted;
+    },
     status: ask,
-    start: notYet,
-    stop: () => Promise.resolve(),
-    unlock: notYet,
+    launch,
+    async start() {
+      try {
+        await launch();
+      } catch (e) {
+        if (e instanceof CallError) throw e;
+        throw new CallError('unavailable', `The KMIP server did not start: ${messageOf(e)}. Fix the cause (a port in use: choose another one in the settings) and start it again.`);
+      }
+    },
+    async stop() {
+      wanted = false;
+      try {
+        await host.request('stopServer', { graceMs }, { timeoutMs: graceMs + 5_000 });
+      } catch (e) {
+        // A stopped host has nothing running.
+        if (e instanceof EngineError && e.code === 'not_running') return;
+        throw new CallError('unavailable', `The KMIP server did not stop cleanly: ${messageOf(e)}. Check the log; quitting the app stops it for certain.`);
+      }
+    },
+    async unlock(passphrase) {
+      try {
+        await host.request('unlockMasterKey', { passphrase }, { timeoutMs: UNLOCK_TIMEOUT_MS });
+      } catch (e) {
+        const why = messageOf(e);
+        if (/wrong passphrase|too many wrong/.test(why)) throw new CallError('forbidden', `Not unlocked: ${why}. Check the passphrase and try again.`);
+        if (/not locked/.test(why)) throw new CallError('bad_request', 'The server is not locked: there is nothing to unlock.');
+        if (/not running/.test(why)) throw new CallError('unavailable', 'The KMIP server is not running: start it first, then unlock it.');
+        throw new CallError('unavailable', `Not unlocked: ${why}`);
+      }
+    },
     onStatusChanged(listener) {
       listeners.add(listener);
       return () => listeners.delete(listener);
+    },
+    dispose() {
+      for (const off of offs) off();
+      listeners.clear();
     },
   };
 }

@@ -7,7 +7,7 @@
 //   GET  /api/events    Server-Sent Events, one `event:` per contract event
 //
 // Defences, in order: Host must be a loopback literal with our port (DNS
-// rebinding), Origin if present must be our own, /api/* needs
+// rebinding; or one of the names given with a non-loopback `--admin-host`), Origin if present must be our own, /api/* needs
 // `Authorization: Bearer <token>` where the token is random per process and
 // handed to the user in the URL fragment (fragments never reach servers, logs
 // or Referer). A custom header also means a cross-site page cannot send it
@@ -20,15 +20,23 @@ import { HTTP_EVENTS_PATH } from '../../shared/ipc/contract.js';
 import { ipcError, type CallResult, type IpcErrorCode } from '../../shared/ipc/errors.js';
 import { dispatchCall } from './dispatch.js';
 import type { AdminService } from './handlers.js';
-import { HTTP_CSP, isLoopbackHost, isSameOrigin } from './security.js';
+import { HTTP_CSP, isAllowedHost, isSameOrigin } from './security.js';
 import { loadStaticFile } from './static-files.js';
 
 export interface AdminHttpOptions {
   service: AdminService;
   /** Folder of the built renderer (renderer/dist). */
   staticDir: string;
-  /** Loopback only, by design: the admin UI is never exposed on a network. */
-  host?: '127.0.0.1' | '::1';
+  /**
+   * 127.0.0.1 by default. Anything else exposes the admin UI (over plain HTTP)
+   * to a network: only when the operator asked for it (`keyhold serve
+   * --admin-host`), and then with allowedHosts.
+   */
+  host?: string;
+  /** Host names and address literals (IPv6 in brackets) accepted besides the loopback ones: how browsers on the network name this machine. */
+  allowedHosts?: readonly string[];
+  /** The host part of the printed URL (default: the bound address). */
+  urlHost?: string;
   /** 0 picks a free port. */
   port?: number;
   /** Tests pass a fixed one; otherwise 256 random bits. */
@@ -114,6 +122,7 @@ function readBody(req: IncomingMessage): Promise<Buffer | 'too_large'> {
 export async function startAdminHttp(opts: AdminHttpOptions): Promise<AdminHttpServer> {
   const { service, staticDir } = opts;
   const host = opts.host ?? '127.0.0.1';
+  const allowedHosts = opts.allowedHosts ?? [];
   const token = opts.token ?? randomBytes(32).toString('base64url');
   const streams = new Set<ServerResponse>();
   let port = 0;
@@ -189,7 +198,7 @@ export async function startAdminHttp(opts: AdminHttpOptions): Promise<AdminHttpS
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const hostHeader = req.headers.host;
-    if (!isLoopbackHost(hostHeader, port) || !hostHeader) return sendError(res, 'forbidden', 'Host not allowed');
+    if (!isAllowedHost(hostHeader, port, allowedHosts) || !hostHeader) return sendError(res, 'forbidden', 'Host not allowed: open the admin URL the server printed');
     if (!isSameOrigin(req.headers.origin, hostHeader)) return sendError(res, 'forbidden', 'Cross-origin request refused');
     const { pathname } = new URL(req.url ?? '/', 'http://localhost');
     if (pathname !== '/api' && !pathname.startsWith('/api/')) return handleStatic(req, res, pathname);
@@ -214,7 +223,8 @@ export async function startAdminHttp(opts: AdminHttpOptions): Promise<AdminHttpS
     });
   });
   port = (server.address() as AddressInfo).port;
-  const origin = `http://${host === '::1' ? '[::1]' : host}:${port}`;
+  const urlHost = opts.urlHost ?? host;
+  const origin = `http://${urlHost.includes(':') ? `[${urlHost}]` : urlHost}:${port}`;
 
   return {
     url: `${origin}/#token=${token}`,

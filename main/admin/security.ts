@@ -52,9 +52,21 @@ export function isAppOriginUrl(url: string | undefined | null): boolean {
  * loopback names, with our port, are accepted.
  */
 export function isLoopbackHost(hostHeader: string | undefined, port: number): boolean {
+  return isAllowedHost(hostHeader, port);
+}
+
+const LOOPBACK_NAMES = ['127.0.0.1', 'localhost', '[::1]'];
+
+/**
+ * The same guard for an admin UI bound beyond loopback (`--admin-host`): the
+ * loopback names plus `extraNames`, the names and address literals the
+ * operator's browser may use for this machine (IPv6 in brackets). A rebinding
+ * page still carries its own hostname, which is none of these.
+ */
+export function isAllowedHost(hostHeader: string | undefined, port: number, extraNames: readonly string[] = []): boolean {
   if (!hostHeader) return false;
   const host = hostHeader.toLowerCase();
-  const names = ['127.0.0.1', 'localhost', '[::1]'];
+  const names = [...LOOPBACK_NAMES, ...extraNames.map((n) => n.toLowerCase())];
   return names.some((n) => host === `${n}:${port}` || (port === 80 && host === n));
 }
 

@@ -3,7 +3,8 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from '../admin/log.js';
 import { defaultDataDir } from '../server/data-dir.js';
-import { DEFAULT_KMIP_PORT, enrolClient, importClient, passwordCredential, serve, type ClientAccess, type ImportedIdentity, type PasswordInput } from '../server/serve.js';
+import { DEFAULT_ADMIN_HOST, DEFAULT_ADMIN_PORT } from '../admin/headless.js';
+import { DEFAULT_KMIP_PORT, enrolClient, importClient, passwordCredential, serve, type ClientAccess, type ImportedIdentity, type PasswordInput, type ServeAdminOptions } from '../server/serve.js';
 import { DEFAULT_GRANTS, formatGrants, parseGrants } from '../access/policy.js';
 import { pinnedCertificate, readClientsDoc, removeClient, setServerAllowList, trustedClientCa, updateClient, type ClientEntry, type ClientIdentityChange, type ClientsDoc } from '../server/clients.js';
 import { passwordProblem } from '../access/credentials.js';
@@ -24,6 +25,31 @@ function portOf(flags: Map<string, string | true>): number {
   const n = Number(v);
   if (!/^\d+$/.test(v) || n > 65535) throw new CliError(`--port must be a number from 0 to 65535, not "${v}"`, 2);
   return n;
+}
+
+/** --admin-port / --admin-host / --no-admin / --rotate-admin-token; undefined: no admin UI. */
+function adminFlags(flags: Map<string, string | true>, write: (text: string) => void): ServeAdminOptions | undefined {
+  const portFlag = flags.get('--admin-port');
+  const host = flags.get('--admin-host');
+  if (flags.has('--no-admin')) {
+    const clash = ['--admin-port', '--admin-host', '--rotate-admin-token'].find((f) => flags.has(f));
+    if (clash) throw new CliError(`--no-admin and ${clash} contradict each other: give one of them`, 2);
+    return undefined;
+  }
+  let port = DEFAULT_ADMIN_PORT;
+  if (portFlag !== undefined) {
+    if (typeof portFlag !== 'string' || !/^\d{1,5}$/.test(portFlag) || Number(portFlag) > 65535) throw new CliError(`--admin-port must be a number from 0 to 65535, not "${String(portFlag)}"`, 2);
+    port = Number(portFlag);
+  }
+  if (host !== undefined && (typeof host !== 'string' || !/^[A-Za-z0-9.:-]{1,253}$/.test(host))) {
+    throw new CliError('--admin-host needs an address or a host name, e.g. 127.0.0.1, ::1, 0.0.0.0 or 192.0.2.10', 2);
+  }
+  return {
+    ...(typeof host === 'string' ? { host } : {}),
+    port,
+    ...(flags.has('--rotate-admin-token') ? { rotateToken: true } : {}),
+    onReady: (url, tokenFile) => write(`Admin UI: ${url}\n(open it in a browser; the token after #token= is kept in ${tokenFile}, and --rotate-admin-token replaces it)\n`),
+  };
 }
 
 /** A positive whole number flag (connection limits), undefined when absent. */
@@ -194,10 +220,10 @@ function nameCommand(verb: string, summary: string, change: (dataDir: string, na
 
 export const SERVER_COMMANDS: Record<string, Command> = {
   serve: {
-    usage: 'keyhold serve [--data-dir DIR] [--host H] [--port P] [--tls-min 1.2|1.3] [--tls-profile modern|compatible] [--max-connections N] [--max-client-connections N]',
-    summary: `run the KMIP server (mutual TLS; default DIR ${defaultDataDir()}, all interfaces, port ${DEFAULT_KMIP_PORT}); --tls-profile compatible also offers the KMIP 1.x suites (RSA key exchange, CBC) for old clients that need them, modern (default) only forward-secret AEAD suites`,
-    flags: ['--data-dir', '--host', '--port', '--tls-min', '--tls-profile', '--max-connections', '--max-client-connections'],
-    valueFlags: ['--data-dir', '--host', '--port', '--tls-min', '--tls-profile', '--max-connections', '--max-client-connections'],
+    usage: 'keyhold serve [--data-dir DIR] [--host H] [--port P] [--tls-min 1.2|1.3] [--tls-profile modern|compatible] [--max-connections N] [--max-client-connections N] [--admin-port N] [--admin-host ADDR] [--no-admin] [--rotate-admin-token]',
+    summary: `run the KMIP server (mutual TLS; default DIR ${defaultDataDir()}, all interfaces, port ${DEFAULT_KMIP_PORT}); --tls-profile compatible also offers the KMIP 1.x suites (RSA key exchange, CBC) for old clients that need them, modern (default) only forward-secret AEAD suites; also serves the admin UI on ${DEFAULT_ADMIN_HOST}:${DEFAULT_ADMIN_PORT} (--admin-port, 0 for a free one; --no-admin for none; --admin-host to listen beyond loopback, with a warning) and prints its URL with the token kept in DIR/admin.token (--rotate-admin-token replaces it)`,
+    flags: ['--data-dir', '--host', '--port', '--tls-min', '--tls-profile', '--max-connections', '--max-client-connections', '--admin-port', '--admin-host', '--no-admin', '--rotate-admin-token'],
+    valueFlags: ['--data-dir', '--host', '--port', '--tls-min', '--tls-profile', '--max-connections', '--max-client-connections', '--admin-port', '--admin-host'],
     async run(flags, _input, write, { io }) {
       const host = flags.get('--host');
       const tlsMin = flags.get('--tls-min') ?? '1.2';
@@ -207,6 +233,7 @@ export const SERVER_COMMANDS: Record<string, Command> = {
       const port = portOf(flags);
       const maxConnections = countOf(flags, '--max-connections');
       const maxConnectionsPerClient = countOf(flags, '--max-client-connections');
+      const admin = adminFlags(flags, write);
       const signal = stopOnSignal();
       const log = stderrLogger(io);
       const faults = process.env.KEYHOLD_TEST_FAULTS === '1' ? faultRequests(io.stdin, log) : undefined;
@@ -225,6 +252,7 @@ export const SERVER_COMMANDS: Record<string, Command> = {
           onLocked: (message) => write(`${message}\n`),
           stopSignal: signal.stopped.then((sig) => log.info(`${sig}: stopping`)),
           ...(faults ? { faults } : {}),
+          ...(admin === undefined ? {} : { admin }),
         });
       } catch (e) {
         throw asCliError(e, 'cannot run the server');

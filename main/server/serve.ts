@@ -29,6 +29,8 @@ import { startControlSocket, type ControlMethod, type ControlServer } from './co
 import { startBackupService, type BackupService } from './backup-service.js';
 import { precheckDatabase, refusalOf } from '../backup/start-check.js';
 import { EngineHost } from '../engine/host.js';
+import { createWorkerEngine } from '../admin/engine.js';
+import type { HeadlessAdmin } from '../admin/headless.js';
 import { startKmipTlsServer, type TlsMinVersion } from './tls-listener.js';
 import type { TlsProfile } from './tls-profile.js';
 
@@ -349,12 +351,28 @@ export interface ServeOptions {
    * Absent, the worker refuses crashForTests like an unknown method.
    */
   faults?: AsyncIterable<'throw' | 'exit'>;
+  /** The admin UI over HTTP (main/admin/headless.ts); absent: none (--no-admin). */
+  admin?: ServeAdminOptions;
+}
+
+export interface ServeAdminOptions {
+  /** Default 127.0.0.1; anything else is printed with a warning. */
+  host?: string;
+  /** 0: a free one. */
+  port: number;
+  /** Replace DIR/admin.token with a new token. */
+  rotateToken?: boolean;
+  /** Told the URL to open (it carries the token in its fragment) once the admin UI is up. */
+  onReady(url: string, tokenFile: string): void;
 }
 
 /**
  * The main-thread side of `keyhold serve`: takes the data dir's lock, runs
- * the server in the engine worker (EngineHost), restarts it there if the
- * worker dies, and stops it all when stopSignal resolves.
+ * the server in the engine worker (EngineHost) through the same engine
+ * controller the admin UI and the desktop app use (main/admin/engine.ts,
+ * which also brings the server back when the worker is restarted after a
+ * crash), serves the admin UI (opts.admin), and stops it all when
+ * stopSignal resolves.
  */
 export async function serve(opts: ServeOptions): Promise<void> {
   await fs.mkdir(opts.dataDir, { recursive: true, mode: 0o700 });
@@ -365,19 +383,21 @@ export async function serve(opts: ServeOptions): Promise<void> {
   // connection is an in-memory one that only answers ping.
   const host = new EngineHost({ log: opts.log, stopGraceMs: graceMs + 5_000, allowCrashForTests: opts.faults !== undefined });
   const offLog = host.on('log', ({ level, message }) => opts.log[level](message));
+  // The same options at every start, from here or from the admin UI (a first start may create a CA and a server key).
+  const params = {
+    dataDir: opts.dataDir,
+    host: opts.host ?? null,
+    port: opts.port,
+    minVersion: opts.minVersion ?? 'TLSv1.2',
+    ...(opts.tlsProfile === undefined ? {} : { tlsProfile: opts.tlsProfile }),
+    ...(opts.maxConnections === undefined ? {} : { maxConnections: opts.maxConnections }),
+    ...(opts.maxConnectionsPerClient === undefined ? {} : { maxConnectionsPerClient: opts.maxConnectionsPerClient }),
+  } as const;
+  const engine = createWorkerEngine(host, { params: () => params, graceMs, log: opts.log });
   let control: ControlServer | undefined;
+  let admin: HeadlessAdmin | null = null;
   try {
     await host.start();
-    // First start may create a CA and a server key: allow time for key generation.
-    const params = {
-      dataDir: opts.dataDir,
-      host: opts.host ?? null,
-      port: opts.port,
-      minVersion: opts.minVersion ?? 'TLSv1.2',
-      ...(opts.tlsProfile === undefined ? {} : { tlsProfile: opts.tlsProfile }),
-      ...(opts.maxConnections === undefined ? {} : { maxConnections: opts.maxConnections }),
-      ...(opts.maxConnectionsPerClient === undefined ? {} : { maxConnectionsPerClient: opts.maxConnectionsPerClient }),
-    } as const;
     // Passphrase protection: startServer answers null (locked) and the listener comes with the unlock, as a `listening` event.
     let address: { host: string; port: number } | null = null;
     // Announced once, and only once the control socket is up: `keyhold …` commands run after the line must reach the server.
@@ -392,14 +412,8 @@ export async function serve(opts: ServeOptions): Promise<void> {
       address = a;
       announce();
     });
-    const first = await host.request('startServer', params, { timeoutMs: 120_000 });
+    const first = await engine.launch();
     const lockedMessage = `KMIP server locked: the master key of ${opts.dataDir} is protected by a passphrase and nothing is served until you run: keyhold master-key unlock --passphrase-stdin --data-dir ${opts.dataDir}`;
-    // After a crash the host restarts the worker; bring the listener back on the same port (locked again under a passphrase: the key was in the dead thread).
-    const offReady = host.on('ready', () => {
-      host.request('startServer', { ...params, port: address?.port ?? params.port }, { timeoutMs: 120_000 })
-        .then((a) => (a === null ? opts.log.warn(`kmip: the engine was restarted; ${lockedMessage.replace(/^KMIP server locked: /, 'it is locked again: ')}`) : opts.log.warn('kmip: the engine was restarted and is listening again')))
-        .catch((e: unknown) => opts.log.error(`kmip: the engine was restarted but the server did not start: ${(e as Error).message}`));
-    });
     const offCrash = host.onCrash((r) =>
       opts.log.error(`kmip: the engine died (${r.reason}); ${r.restartInMs === null ? 'giving up' : `restarting in ${r.restartInMs} ms`}`),
     );
@@ -408,14 +422,34 @@ export async function serve(opts: ServeOptions): Promise<void> {
     controlUp = true;
     announce();
     if (first === null) opts.onLocked?.(lockedMessage);
+    if (opts.admin) {
+      try {
+        // Loaded here, not at the top: this module also runs in the engine worker, which needs none of it.
+        const { startHeadlessAdmin } = await import('../admin/headless.js');
+        admin = await startHeadlessAdmin({
+          dataDir: opts.dataDir,
+          ...(opts.admin.host === undefined ? {} : { host: opts.admin.host }),
+          port: opts.admin.port,
+          ...(opts.admin.rotateToken === undefined ? {} : { rotateToken: opts.admin.rotateToken }),
+          engine,
+          engineHost: host,
+          log: opts.log,
+        });
+        if (admin) opts.admin.onReady(admin.server.url, admin.tokenFile);
+      } catch (e) {
+        // The KMIP server is what matters: it runs on without its UI.
+        opts.log.warn(`keyhold: admin UI not served: ${(e as Error).message}; choose another port with --admin-port N (0: any free one), or --no-admin`);
+      }
+    }
     if (opts.faults) void injectFaults(host, opts.faults, opts.log);
     await Promise.race([opts.stopSignal, failed(host)]);
-    offReady();
     offCrash();
     offListening();
     if (host.state === 'failed') throw new Error('the engine crashed too often and was not restarted');
-    await host.request('stopServer', { graceMs }, { timeoutMs: graceMs + 5_000 }).catch((e: unknown) => opts.log.error(`kmip: stop: ${(e as Error).message}`));
+    await engine.stop().catch((e: unknown) => opts.log.error(`kmip: stop: ${(e as Error).message}`));
   } finally {
+    await admin?.close().catch((e: unknown) => opts.log.error(`keyhold: closing the admin UI: ${(e as Error).message}`));
+    engine.dispose();
     await control?.close();
     await host.stop();
     offLog();

@@ -5,7 +5,7 @@
 
 import type { ArgsOf, CallName, KeyholdBridge, ResultOf } from '../../shared/ipc/contract.js';
 import { isCallResult, type IpcError, type IpcErrorCode } from '../../shared/ipc/errors.js';
-import { createHttpBridge, takeToken } from './http-bridge.js';
+import { createHttpBridge, takeToken, type HttpBridge } from './http-bridge.js';
 
 export class KeyholdError extends Error {
   readonly code: IpcErrorCode;
@@ -26,10 +26,16 @@ export interface KeyholdClient {
   readonly transport: 'electron' | 'http';
   call<N extends CallName>(name: N, ...args: ArgsParam<N>): Promise<ResultOf<N>>;
   on: KeyholdBridge['on'];
+  /**
+   * The HTTP transport's event stream dropped (false) or is (back) up (true):
+   * events in between are lost, so re-fetch. Electron's IPC never drops.
+   */
+  onConnection?(listener: (open: boolean) => void): () => void;
 }
 
-export function clientFromBridge(bridge: KeyholdBridge, transport: KeyholdClient['transport']): KeyholdClient {
+export function clientFromBridge(bridge: KeyholdBridge & Partial<Pick<HttpBridge, 'onConnection'>>, transport: KeyholdClient['transport']): KeyholdClient {
   return {
+    ...(bridge.onConnection ? { onConnection: (listener: (open: boolean) => void) => bridge.onConnection!(listener) } : {}),
     transport,
     async call<N extends CallName>(name: N, ...rest: ArgsParam<N>): Promise<ResultOf<N>> {
       const fn = bridge.call[name] as (args: unknown) => Promise<unknown>;

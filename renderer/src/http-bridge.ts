@@ -31,7 +31,12 @@ export function takeToken(): string | null {
   return sessionStorage.getItem(TOKEN_KEY);
 }
 
-export function createHttpBridge(token: string | null): KeyholdBridge {
+/** The bridge, plus word of the event stream dropping and coming back (see openEventStream). */
+export interface HttpBridge extends KeyholdBridge {
+  onConnection(listener: (open: boolean) => void): () => void;
+}
+
+export function createHttpBridge(token: string | null): HttpBridge {
   // Without a token we still call, and let the server explain what to do (401).
   const auth: Record<string, string> = token ? { authorization: `Bearer ${token}` } : {};
 
@@ -59,6 +64,10 @@ export function createHttpBridge(token: string | null): KeyholdBridge {
   // One shared stream for all listeners, open only while someone listens.
   const listeners = new Map<EventName, Set<(payload: never) => void>>();
   let close: (() => void) | null = null;
+  const connectionListeners = new Set<(open: boolean) => void>();
+  const onState = (open: boolean) => {
+    for (const l of connectionListeners) l(open);
+  };
 
   const dispatch = (name: string, data: string) => {
     if (!isEventName(name)) return;
@@ -73,12 +82,16 @@ export function createHttpBridge(token: string | null): KeyholdBridge {
 
   return {
     call,
+    onConnection(listener) {
+      connectionListeners.add(listener);
+      return () => connectionListeners.delete(listener);
+    },
     on(name, listener) {
       if (!isEventName(name)) throw new Error(`Unknown event: ${String(name)}`);
       const set = listeners.get(name) ?? new Set();
       listeners.set(name, set);
       set.add(listener);
-      close ??= openEventStream(HTTP_EVENTS_PATH, auth, dispatch);
+      close ??= openEventStream(HTTP_EVENTS_PATH, auth, dispatch, onState);
       return () => {
         set.delete(listener);
         if ([...listeners.values()].every((s) => s.size === 0)) {

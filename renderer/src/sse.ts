@@ -26,15 +26,23 @@ export function parseSse(buffer: string, onEvent: SseHandler): string {
   return rest;
 }
 
-/** Keeps a stream open (reconnecting after drops) until the returned function is called. */
-export function openEventStream(url: string, headers: Record<string, string>, onEvent: SseHandler): () => void {
+/**
+ * Keeps a stream open (reconnecting after drops) until the returned function
+ * is called. `onState(true)` on every (re)connection, `onState(false)` when it
+ * drops: events sent meanwhile are lost, so a listener re-fetches what it shows.
+ */
+export function openEventStream(url: string, headers: Record<string, string>, onEvent: SseHandler, onState: (open: boolean) => void = () => {}): () => void {
   const abort = new AbortController();
   let timer: ReturnType<typeof setTimeout> | undefined;
 
   const connect = async (): Promise<void> => {
+    // A refusal (401, 403) is not a lost connection: the calls say what is wrong.
+    let refused = false;
     try {
       const res = await fetch(url, { headers, cache: 'no-store', signal: abort.signal });
+      refused = !res.ok;
       if (!res.ok || !res.body) throw new Error(`HTTP ${res.status}`);
+      onState(true);
       const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
       let buffer = '';
       for (;;) {
@@ -45,7 +53,9 @@ export function openEventStream(url: string, headers: Record<string, string>, on
     } catch {
       // Dropped or refused: fall through to the retry below.
     }
-    if (!abort.signal.aborted) timer = setTimeout(() => void connect(), RETRY_MS);
+    if (abort.signal.aborted) return;
+    if (!refused) onState(false);
+    timer = setTimeout(() => void connect(), RETRY_MS);
   };
 
   void connect();

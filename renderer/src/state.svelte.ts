@@ -40,10 +40,23 @@ export class AdminState {
     }
   }
 
-  /** Follows engine status pushes; returns the stop function (an $effect cleanup). */
+  /**
+   * Follows engine status pushes; returns the stop function (an $effect
+   * cleanup). Over HTTP the event stream can drop (the server restarted):
+   * that shows as unavailable, and every (re)connection fetches the state
+   * afresh, since pushes sent in between were lost.
+   */
   connect(): () => void {
-    return this.#client.on('engine.statusChanged', (status) => {
+    const offStatus = this.#client.on('engine.statusChanged', (status) => {
       this.status = status;
     });
+    const offConnection = this.#client.onConnection?.((open) => {
+      if (open) void this.refresh();
+      else this.error = { code: 'unavailable', message: 'Keyhold is not reachable' };
+    });
+    return () => {
+      offStatus();
+      offConnection?.();
+    };
   }
 }
