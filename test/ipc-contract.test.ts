@@ -90,9 +90,10 @@ describe('contract', () => {
 
   it('every call validates its args', () => {
     for (const name of callNames) {
-      assert.ok(validateArgs(name, {}).ok, name);
-      assert.equal(validateArgs(name, 'nonsense').ok, false, name);
+      // Calls with required fields refuse {} too; none accepts a non-object or an unknown field.
+      for (const bad of ['nonsense', null, [], { unknownField: 1 }]) assert.equal(validateArgs(name, bad).ok, false, `${name} ${JSON.stringify(bad)}`);
     }
+    for (const name of ['app.info', 'engine.status', 'keys.list', 'logs.query', 'logs.verify', 'dashboard.summary'] as const) assert.ok(validateArgs(name, {}).ok, name);
   });
 });
 
