@@ -1,0 +1,36 @@
+// 简体中文：策略页面。
+import type { Catalogue } from '../types.js';
+import type { policy as en } from '../en/policy.js';
+
+export const policy: Catalogue<typeof en> = {
+  'policy.intro': '每个新密钥都必须满足的规则。运行中的服务器会在一秒内应用保存的更改，并记入审计日志。',
+  'policy.algorithms': '允许的密钥类型',
+  'policy.algorithmsHint': '客户端只能创建或注册这些类型。除非在下方允许，否则拒绝旧式类型（3DES、小于 2048 位的 RSA、SHA-1 HMAC）。',
+  'policy.allowLegacy': '同时允许旧式密钥类型（仅用于确有需要的旧系统）',
+  'policy.defaultSymmetric': '客户端未指定算法或长度时的默认密钥',
+  'policy.defaultSymmetricHint': '请求未给出算法或 AES 长度时，Create 使用此项。',
+  'policy.who': '谁可以创建密钥',
+  'policy.clientsMayCreate': '客户端可以生成密钥（Create、Create Key Pair、Re-key）',
+  'policy.clientsMayRegister': '客户端可以注册自带的密钥（Register）',
+  'policy.allowCreate': '仍可生成密钥的客户端（名称，用逗号分隔）',
+  'policy.allowRegister': '仍可注册密钥的客户端（名称，用逗号分隔）',
+  'policy.required': '每个新密钥必须具有的属性',
+  'policy.requiredHint': '不含空格的 KMIP 属性名，用逗号分隔，例如 Name, ObjectGroup。留空表示无要求。',
+  'policy.lifetime': '密钥有效期',
+  'policy.lifetimeDays': '新密钥过期天数',
+  'policy.lifetimeDaysHint': '0：密钥不过期。到期时服务器会停用密钥；客户端仍可获取它用于解密。',
+  'policy.warningDays': '过期前提醒（天）',
+  'policy.warningDaysHint': '0：不提醒。',
+  'policy.byClient': '特定客户端的有效期',
+  'policy.byClientHint': '名称=天数，用逗号分隔，例如 backup-server=90。0 天：该客户端的密钥不过期。',
+  'policy.softDelete': '已删除的密钥',
+  'policy.softDeleteOn': '销毁的密钥材料保留一段时间，以便恢复（软删除）',
+  'policy.retentionDays': '销毁的密钥保留天数',
+  'policy.retentionDaysHint': '之后将被永久清除。',
+  'policy.reset': '撤销我的修改',
+  'policy.saved': '策略已保存：{changes}。',
+  'policy.unchanged': '没有任何更改。',
+  'policy.unknownNames': '没有名为 {names} 的已注册客户端：请检查拼写（更改已保存）。',
+  'policy.form.noAlgorithms': '请至少允许一种密钥类型，否则客户端无法创建任何密钥。',
+  'policy.form.lifetimePair': '“{value}”不是“名称=天数”的格式（例如 backup-server=90）。',
+};
