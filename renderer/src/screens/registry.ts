@@ -6,6 +6,7 @@ import type { MessageKey } from '../i18n/index.svelte.js';
 import type { KeyholdClient } from '../api.js';
 import type { AdminState } from '../state.svelte.js';
 import Dashboard from './Dashboard.svelte';
+import Settings from './Settings.svelte';
 import Backups from './Backups.svelte';
 import Policy from './Policy.svelte';
 import Certificates from './Certificates.svelte';
@@ -36,6 +37,7 @@ export const SCREENS: readonly ScreenDef[] = [
   { id: 'certificates', title: 'nav.certificates', component: Certificates },
   { id: 'policy', title: 'nav.policy', component: Policy },
   { id: 'backups', title: 'nav.backups', component: Backups },
+  { id: 'settings', title: 'nav.settings', component: Settings },
   // The setup wizard, #/setup/1 … #/setup/6; opened on first run (setup/first-run.ts).
   { id: 'setup', title: 'nav.setup', component: Setup },
 ];

@@ -1,5 +1,6 @@
 // Every English catalogue, one per area (each area's screens add theirs here).
 import { common } from './common.js';
+import { settings } from './settings.js';
 import { backups } from './backups.js';
 import { policy } from './policy.js';
 import { certs } from './certs.js';
@@ -10,4 +11,4 @@ import { keys } from './keys.js';
 import { logs } from './logs.js';
 import { setup } from './setup.js';
 
-export const en = { ...common, ...backups, ...policy, ...certs, ...clients, ...forms, ...setup, ...dashboard, ...keys, ...logs } as const;
+export const en = { ...common, ...settings, ...backups, ...policy, ...certs, ...clients, ...forms, ...setup, ...dashboard, ...keys, ...logs } as const;

@@ -2,6 +2,7 @@
 import type { Catalogue } from '../types.js';
 import type { en } from '../en/index.js';
 import { common } from './common.js';
+import { settings } from './settings.js';
 import { backups } from './backups.js';
 import { policy } from './policy.js';
 import { certs } from './certs.js';
@@ -12,4 +13,4 @@ import { keys } from './keys.js';
 import { logs } from './logs.js';
 import { setup } from './setup.js';
 
-export const zhCN: Catalogue<typeof en> = { ...common, ...backups, ...policy, ...certs, ...clients, ...forms, ...setup, ...dashboard, ...keys, ...logs };
+export const zhCN: Catalogue<typeof en> = { ...common, ...settings, ...backups, ...policy, ...certs, ...clients, ...forms, ...setup, ...dashboard, ...keys, ...logs };

@@ -1,0 +1,23 @@
+// English: the Settings screen.
+export const settings = {
+  'settings.serverName': 'Server name',
+  'settings.serverNameHint': 'Letters, digits and underscores, e.g. Keyhold_HQ.',
+  'settings.port': 'KMIP port',
+  'settings.portHint': 'KMIP clients connect here; 5696 is the standard port.',
+  'settings.portFree': 'Port {port} is free.',
+  'settings.usePort': 'Use port {port}',
+  'settings.tlsMin': 'Minimum TLS version',
+  'settings.tls12': 'TLS 1.2 (works with most KMIP clients)',
+  'settings.tls13': 'TLS 1.3 only (for clients known to support it)',
+  'settings.profile': 'Cipher suites',
+  'settings.profile.modern': 'Modern: forward-secret suites only (recommended)',
+  'settings.profile.compatible': 'Compatible: also the older KMIP 1.x suites some old clients need',
+  'settings.app': 'Desktop app',
+  'settings.appDesktopOnly': 'These apply to the desktop app; the browser UI of keyhold serve ignores them.',
+  'settings.startAtLaunch': 'Start the KMIP server when the app opens',
+  'settings.openAtLogin': 'Open the app when I log in',
+  'settings.nextStart': 'The port and TLS settings apply from the next start of the KMIP server.',
+  'settings.saved': 'Settings saved: {changes}.',
+  'settings.unchanged': 'Nothing changed.',
+  'settings.restartNeeded': 'The running server still uses the old port or TLS settings: stop and start it to apply them.',
+} as const;
