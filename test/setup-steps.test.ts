@@ -111,7 +111,7 @@ describe('setup wizard steps', () => {
     assert.equal(d.cert.mode, 'internal');
     assert.equal(d.cert.key, 'rsa-3072');
     assert.equal(d.server.name, 'keyhold');
-    assert.equal(d.server.tlsMin, 'TLSv1.2');
+    assert.equal(d.server.tlsMin, '1.2');
     assert.deepEqual(d.policy.algorithms, ['AES-256']);
     assert.equal(d.policy.saved, false);
     assert.equal(permissionsText(d.client.permissions), 'query:all,get:own,use:own,destroy:own');

@@ -108,8 +108,8 @@ export const setup = {
   'setup.server.portHint': 'KMIP uses 5696.',
   'setup.server.useSuggested': 'Use port {port}',
   'setup.server.tls': 'Minimum TLS version',
-  'setup.server.tls.TLSv1.2': 'TLS 1.2 (works with most clients)',
-  'setup.server.tls.TLSv1.3': 'TLS 1.3 only',
+  'setup.server.tls.1.2': 'TLS 1.2 (works with most clients)',
+  'setup.server.tls.1.3': 'TLS 1.3 only',
   'setup.server.schedule': 'Backup schedule',
   'setup.server.scheduleHint': 'off, "daily at 02:00", "weekly on sunday at 03:00" or "every 6 hours" (the server\'s local time).',
   'setup.server.folder': 'Backup folder',
@@ -117,7 +117,7 @@ export const setup = {
   'setup.server.lifetime': 'Default key lifetime (days)',
   'setup.server.lifetimeHint': 'New keys are deactivated this many days after they are created; 0: they do not expire.',
 
-  'setup.server.settingsMissing': 'This build cannot save the server name, port and TLS version yet: start the server with keyhold serve --port PORT --tls-min 1.2|1.3 instead.',
+  'setup.server.restartNeeded': 'The running server keeps its current port and TLS settings until it is stopped and started again (Stop, then Start on the dashboard). Options given to keyhold serve on its command line take precedence over these settings.',
 
   'setup.policy.default': 'Default key type and size',
   'setup.policy.defaultHint': 'What a client gets when it asks for a key without naming the algorithm or size.',

@@ -111,8 +111,8 @@ export const setup: Catalogue<typeof en> = {
   'setup.server.portHint': 'KMIP 使用 5696。',
   'setup.server.useSuggested': '使用端口 {port}',
   'setup.server.tls': '最低 TLS 版本',
-  'setup.server.tls.TLSv1.2': 'TLS 1.2（兼容大多数客户端）',
-  'setup.server.tls.TLSv1.3': '仅 TLS 1.3',
+  'setup.server.tls.1.2': 'TLS 1.2（兼容大多数客户端）',
+  'setup.server.tls.1.3': '仅 TLS 1.3',
   'setup.server.schedule': '备份计划',
   'setup.server.scheduleHint': 'off、"daily at 02:00"、"weekly on sunday at 03:00" 或 "every 6 hours"（服务器本地时间）。',
   'setup.server.folder': '备份文件夹',
@@ -120,7 +120,7 @@ export const setup: Catalogue<typeof en> = {
   'setup.server.lifetime': '默认密钥有效期（天）',
   'setup.server.lifetimeHint': '新密钥在创建这么多天后停用；0 表示永不过期。',
 
-  'setup.server.settingsMissing': '此版本还不能保存服务器名称、端口和 TLS 版本：请改用 keyhold serve --port PORT --tls-min 1.2|1.3 启动服务器。',
+  'setup.server.restartNeeded': '正在运行的服务器在停止并重新启动之前会继续使用当前的端口和 TLS 设置（在仪表板上先停止再启动）。keyhold serve 命令行上给出的选项优先于这些设置。',
 
   'setup.policy.default': '默认密钥类型和长度',
   'setup.policy.defaultHint': '客户端请求密钥但未指定算法或长度时所得到的密钥。',

@@ -19,7 +19,7 @@ export type StepId = (typeof STEP_IDS)[number];
 
 export const KEY_TYPES = ['rsa-2048', 'rsa-3072', 'rsa-4096', 'ec-p256', 'ec-p384'] as const;
 export type KeyType = (typeof KEY_TYPES)[number];
-export const TLS_VERSIONS = ['TLSv1.2', 'TLSv1.3'] as const;
+export const TLS_VERSIONS = ['1.2', '1.3'] as const;
 export type TlsVersion = (typeof TLS_VERSIONS)[number];
 /** The algorithms a key policy may allow (main/policy/key-policy.ts DEFAULT_KEY_POLICY). */
 export const ALGORITHMS = ['AES-128', 'AES-192', 'AES-256', 'RSA-2048', 'RSA-3072', 'RSA-4096', 'EC-P256', 'EC-P384', 'EC-P521', 'HMAC-SHA256', 'HMAC-SHA384', 'HMAC-SHA512'] as const;
@@ -89,7 +89,7 @@ export function newDraft(): Draft {
     maxStep: 1,
     prefilled: false,
     cert: { mode: 'internal', dns: '', ips: '', key: 'rsa-3072', validityDays: '825', importKind: 'pem', csrPem: '', certPem: '', chainPem: '', installed: false },
-    server: { name: 'keyhold', port: '5696', tlsMin: 'TLSv1.2', schedule: 'daily at 02:00', folder: '', lifetimeDays: '365', saved: false },
+    server: { name: 'keyhold', port: '5696', tlsMin: '1.2', schedule: 'daily at 02:00', folder: '', lifetimeDays: '365', saved: false },
     policy: {
       loaded: false,
       defaultSymmetric: 'AES-256',

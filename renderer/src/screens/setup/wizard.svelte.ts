@@ -8,7 +8,6 @@ import type { CertReport, ImportCertArgs } from '../../../../shared/ipc/calls/ce
 import type { ClientBundle } from '../../../../shared/ipc/calls/clients.js';
 import { checkDays, checkPort } from '../../../../shared/forms/fields.js';
 import { permissionsText } from '../../../../shared/forms/permissions.js';
-import { isCallName } from '../../../../shared/ipc/contract.js';
 import { KeyholdError, type KeyholdClient } from '../../api.js';
 import {
   ALGORITHMS, STEP_COUNT, addressList, certificateProblems, clientProblems, dnsList, newDraft, parseDraft, policyProblems, serializeDraft, serverNameFrom,
@@ -25,6 +24,7 @@ export interface CertCheck {
   message: string;
 }
 export interface CertReportView {
+  fingerprint: string;
   subject: string;
   issuer: string;
   notAfter: string;
@@ -213,8 +213,8 @@ export class SetupWizard {
       d.cert.ips = env.addresses.join(', ');
       d.server.name = serverNameFrom(env.hostNames[0] ?? 'keyhold');
       if (env.suggestedPort !== null) d.server.port = String(env.suggestedPort);
-      const sep = env.dataDir.includes('\\') && !env.dataDir.includes('/') ? '\\' : '/';
-      d.server.folder = `${env.dataDir.replace(/[\\/]+$/, '')}${sep}backups`;
+      // Next to the data folder, not in it (a restore sets the data folder aside); ideally the operator picks another disk.
+      d.server.folder = `${env.dataDir.replace(/[\\/]+$/, '')}-backups`;
       d.prefilled = true;
     }
   }
@@ -300,31 +300,22 @@ export class SetupWizard {
 
   portStatus = $derived(this.portCheck?.checks.find((c) => c.id === 'port') ?? null);
 
-  /** settings.set is not in this build's contract: the server name, port and TLS version cannot be saved (step 3 says so). */
-  readonly settingsMissing = !isCallName('settings.set');
+  /** The saved port or TLS settings differ from those of the running server (it keeps them until restarted). */
+  restartNeeded = $state(false);
 
   async saveServer(): Promise<boolean> {
     const s = this.draft.server;
     const ok = await this.#run(3, 'server', async () => {
-      const settings = await this.#settingsSet({ serverName: s.name.trim(), port: Number(s.port), tlsMinVersion: s.tlsMin });
+      const settings = await this.#client.call('settings.set', { serverName: s.name.trim(), kmipPort: Number(s.port), tlsMin: s.tlsMin });
       const schedule = s.schedule.trim();
       const backups = await this.#client.call('backups.configure', schedule === 'off' ? { schedule } : { schedule, folder: s.folder.trim() });
       await this.#client.call('policy.set', { defaultLifetimeDays: Number(s.lifetimeDays) });
-      this.warnings = [...(settings?.warnings ?? []), ...(backups.settings.sameDeviceWarning === null ? [] : [backups.settings.sameDeviceWarning])];
+      this.restartNeeded = settings.restartNeeded;
+      this.warnings = backups.settings.sameDeviceWarning === null ? [] : [backups.settings.sameDeviceWarning];
       return true;
     });
     s.saved = ok === true;
     return ok === true;
-  }
-
-  /**
-   * settings.set belongs to the settings area, which is not in the contract
-   * yet: called by name when it is there, else skipped (null) and said so.
-   */
-  async #settingsSet(args: { serverName: string; port: number; tlsMinVersion: string }): Promise<{ warnings?: string[] } | null> {
-    if (!isCallName('settings.set')) return null;
-    const call = this.#client.call as unknown as (name: string, args: unknown) => Promise<{ warnings?: string[] }>;
-    return await call('settings.set', args);
   }
 
   // --- step 4 ---------------------------------------------------------------------
@@ -438,6 +429,7 @@ export class SetupWizard {
 
 function toReportView(r: CertReport): CertReportView {
   return {
+    fingerprint: r.server.fingerprintSha256,
     subject: r.server.subject,
     issuer: r.server.issuer,
     notAfter: r.server.notAfter,
