@@ -73,7 +73,8 @@ describe('validators', () => {
 describe('contract', () => {
   it('derives names and channels from the contract keys', () => {
     assert.deepEqual([...callNames].sort(), Object.keys(contract.calls).sort());
-    assert.deepEqual([...eventNames], ['engine.statusChanged']);
+    assert.deepEqual([...eventNames].sort(), Object.keys(contract.events).sort());
+    assert.ok(eventNames.includes('engine.statusChanged') && eventNames.includes('audit.records'));
     assert.ok(callNames.includes('app.info') && callNames.includes('engine.status'));
     assert.equal(callChannel('app.info'), 'keyhold:call:app.info');
     assert.equal(eventChannel('engine.statusChanged'), 'keyhold:event:engine.statusChanged');
