@@ -2,14 +2,13 @@
 // (main/policy/key-policy.ts). `set` changes only the fields given, checks
 // the result as the server will, and writes the file atomically; a running
 // server applies it within a second and records the change in its audit log.
-import { formatKeyPolicy, parseKeyPolicy, policyChanges, type KeyPolicy } from '../policy/key-policy.js';
-import { policyFile, readKeyPolicy, writeKeyPolicy } from '../server/key-policy-file.js';
+import { formatKeyPolicy, type KeyPolicy } from '../policy/key-policy.js';
+import { changeKeyPolicy, policyFile, readKeyPolicy } from '../server/key-policy-file.js';
 import { CliError } from './errors.js';
 import { commaList, onOff, type Flags } from './flags.js';
 import type { Command } from './main.js';
 import { dataDirOf } from './server-commands.js';
 import { existsSync } from 'node:fs';
-import { readClientsDoc } from '../server/clients.js';
 
 /** A comma-separated list; `none` is the empty list. */
 const list = (flags: Flags, flag: string): string[] | undefined => commaList(flags, flag, { none: true });
@@ -108,24 +107,18 @@ export const POLICY_COMMANDS: Record<string, Command> = {
       set('softDeleteRetentionDays', daysFlag(flags, '--retention-days'));
       const name = onOff(flags, '--require-name');
       if (name !== undefined) set('requiredAttributes', [...before.requiredAttributes.filter((a) => a !== 'Name'), ...(name ? ['Name'] : [])]);
-      let policy: KeyPolicy;
+      // Checked as the server reads it, so a set never leaves a file the server would refuse (changeKeyPolicy, as the admin UI's policy.set).
+      let r;
       try {
-        // Checked as the server reads it, so a set never leaves a file the server would refuse.
-        policy = parseKeyPolicy(JSON.stringify(next), policyFile(dataDir));
+        r = await changeKeyPolicy(dataDir, next);
       } catch (e) {
-        throw new CliError(`not changed: ${(e as Error).message}`, 2);
+        const message = (e as Error).message;
+        throw new CliError(message, message.startsWith('not changed: ') ? 2 : 1);
       }
-      const changes = policyChanges(before, policy);
-      if (changes.length === 0) return write('key policy unchanged\n');
-      await writeKeyPolicy(dataDir, policy);
-      write(`key policy changed: ${changes.join('; ')}\n`);
+      if (r.changes.length === 0) return write('key policy unchanged\n');
+      write(`key policy changed: ${r.changes.join('; ')}\n`);
       // Names are matched as written: a typo would silently grant nothing, so say so (the change stands: the client may be added next).
-      const known = new Set((await readClientsDoc(dataDir).catch(() => ({ clients: [] as { name: string }[] }))).clients.map((c) => c.name));
-      const named = { allowCreate: policy.allowCreate, allowRegister: policy.allowRegister, lifetimeByClient: Object.keys(policy.lifetimeByClient) };
-      for (const [field, names] of Object.entries(named)) {
-        const unknown = names.filter((n) => !known.has(n));
-        if (unknown.length > 0) write(`note: ${field} names ${unknown.join(', ')}, not a registered client (keyhold client list)\n`);
-      }
+      for (const u of r.unknownNames) write(`note: ${u.field} names ${u.names.join(', ')}, not a registered client (keyhold client list)\n`);
     },
   },
 };
