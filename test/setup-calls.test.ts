@@ -220,6 +220,13 @@ describe('setup.testConnection against keyhold serve', { timeout: 120_000 }, () 
     assert.doesNotMatch(JSON.stringify(r), /PRIVATE KEY/);
   });
 
+  it('a data dir with a server certificate and a client counts as already set up (the wizard may be skipped)', async () => {
+    // The self-test client alone does not count; alice (enrolled above) does.
+    const st = value<SetupState>(await call('setup.state'));
+    assert.equal(st.existing, true);
+    assert.equal(st.complete, false);
+  });
+
   it('without credentials, as the built-in Query-only client', async () => {
     const r = value<SetupTestResult>(await call('setup.testConnection', {}));
     assert.equal(r.ok, true, JSON.stringify(r.steps));
