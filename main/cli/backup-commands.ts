@@ -6,21 +6,18 @@
 // master-key backup the master key (DIR's key files, or --master-key FILE).
 // Passphrases are never arguments and never printed.
 import { existsSync } from 'node:fs';
-import fsp from 'node:fs/promises';
 import path from 'node:path';
-import type { KeyObject } from 'node:crypto';
 import { AuditLog } from '../audit/audit-log.js';
-import { backupProblem, listBackups, readBackup, runBackup, sameDevice, sameDeviceWarning, VERIFIED_SUFFIX, type Unlock, type VerifiedRecord } from '../backup/backup.js';
-import { openBackupFile } from '../backup/format.js';
-import { masterWrapKey, matchingMasterKey, newPassphraseKey, passphraseProblem } from '../backup/keys.js';
+import { backupProblem, listBackups, runBackup, sameDevice, sameDeviceWarning, type Unlock } from '../backup/backup.js';
+import { BackupConfigureError, BackupOperatorError, configureBackups, keepSafe, protectionOfFile, unlockBackup, verifyBackupFile, type BackupSettingsChange, type ConfigureRefusal } from '../backup/operator.js';
 import { restoreBackup, undoRestore } from '../backup/restore.js';
-import { backupSettingsFile, formatSchedule, parseSchedule, readBackupSettings, settingsChanges, writeBackupSettings, type BackupSettings } from '../backup/settings.js';
+import { backupSettingsFile, formatSchedule, MAX_KEEP, readBackupSettings, type BackupSettings } from '../backup/settings.js';
 import { precheckDatabase } from '../backup/start-check.js';
 import { controlRequest } from '../server/control-socket.js';
 import { acquireLock, LockedError } from '../server/lock.js';
 import { recordVerified } from '../server/backup-service.js';
 import { DB_FILE, openStore } from '../store/index.js';
-import { isWrappedFile, LOCKED_FILE, MASTER_KEY_FILE, protectionOf, readRawKey, retiredFile, retiredVersions, unlockKeyFiles, loadRetiredKey } from '../store/master-key.js';
+import { protectionOf } from '../store/master-key.js';
 import { CliError } from './errors.js';
 import { onOff, readPassphrase, type Flags } from './flags.js';
 import type { Command } from './main.js';
@@ -34,97 +31,23 @@ async function settingsOf(dataDir: string): Promise<BackupSettings> {
   }
 }
 
-/** What the operator must keep safe for these settings, in one line. */
-export function keepSafe(s: BackupSettings, dataDir: string): string {
-  if (s.protection === 'passphrase') {
-    return 'keep the backup passphrase safe and apart from the backups: a backup file and the passphrase restore everything (keys, master key, certificates, settings); without the passphrase a backup cannot be read';
-  }
-  const locked = protectionOf(dataDir) === 'passphrase';
-  return `keep a copy of ${path.join(dataDir, locked ? LOCKED_FILE : MASTER_KEY_FILE)} (and any master.key.v*.retired)${locked ? ' and the master key passphrase' : ''} stored away from the backups: the backups do not contain the master key and cannot be read without it`;
-}
-
 const mb = (n: number) => (n >= 1024 * 1024 ? `${(n / 1024 / 1024).toFixed(1)} MB` : `${(n / 1024).toFixed(1)} kB`);
 
-/**
- * The master keys at hand for a master-key backup: --master-key FILE, else
- * DIR's key file(s) (current, next of an unfinished rotation, retired
- * versions), unlocked with the passphrase when DIR's master key has one.
- * Each with the file a restore copies in as the restored master key.
- */
-async function masterCandidates(dataDir: string, keyFile: string | undefined, passphrase: string | undefined): Promise<{ key: KeyObject; from: string; name: string }[]> {
-  const out: { key: KeyObject; from: string; name: string }[] = [];
-  const raw = (file: string) => {
-    try {
-      return readRawKey(file);
-    } catch (e) {
-      throw new CliError((e as Error).message);
-    }
-  };
-  if (keyFile !== undefined) {
-    out.push({ key: raw(path.resolve(keyFile)), from: path.resolve(keyFile), name: MASTER_KEY_FILE });
-    return out;
-  }
-  if (protectionOf(dataDir) === 'passphrase') {
-    if (passphrase === undefined) throw new CliError(`the master key of ${dataDir} is protected by a passphrase: give it with --passphrase-stdin, or give a plain key file with --master-key FILE`, 2);
-    try {
-      const keys = await unlockKeyFiles(dataDir, passphrase);
-      out.push({ key: keys.current, from: path.join(dataDir, LOCKED_FILE), name: LOCKED_FILE });
-      for (const v of retiredVersions(dataDir)) out.push({ key: await loadRetiredKey(dataDir, v, passphrase), from: path.join(dataDir, retiredFile(v)), name: isWrappedFile(path.join(dataDir, retiredFile(v))) ? LOCKED_FILE : MASTER_KEY_FILE });
-    } catch (e) {
-      throw new CliError((e as Error).message);
-    }
-    return out;
-  }
-  const current = path.join(dataDir, MASTER_KEY_FILE);
-  if (existsSync(current)) out.push({ key: raw(current), from: current, name: MASTER_KEY_FILE });
-  const next = `${current}.next`;
-  if (existsSync(next)) out.push({ key: raw(next), from: next, name: MASTER_KEY_FILE });
-  for (const v of retiredVersions(dataDir)) {
-    const f = path.join(dataDir, retiredFile(v));
-    if (!isWrappedFile(f)) out.push({ key: raw(f), from: f, name: MASTER_KEY_FILE });
-  }
-  if (out.length === 0) throw new CliError(`no master key in ${dataDir}: give the master key file this backup was made with (--master-key FILE)`, 2);
-  return out;
+/** A failure of main/backup/operator.ts as the CLI reports it (exit 2 when caused by what was asked). */
+function cliError(e: unknown): CliError {
+  if (e instanceof CliError) return e;
+  return new CliError((e as Error).message, e instanceof BackupOperatorError && e.usage ? 2 : 1);
 }
 
-/** How to open `file`: the passphrase, or the matching master key (and its file, for restore). */
+/** How to open `file`: --passphrase-stdin and --master-key FILE, through unlockBackup (as the admin UI). */
 async function unlockFor(file: string, flags: Flags, input: () => Promise<Uint8Array>, dataDir: string): Promise<{ unlock: Unlock; keyFile?: { from: string; name: string }; protection: string }> {
-  let b;
-  try {
-    b = await openBackupFile(file);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new CliError(`${file} does not exist`);
-    throw new CliError(backupProblem(e));
-  }
-  await b.close();
   const keyFlag = flags.get('--master-key');
   if (keyFlag === true) throw new CliError('--master-key needs a file', 2);
   const passphrase = flags.has('--passphrase-stdin') ? await readPassphrase(input) : undefined;
-  if (b.key.kind === 'passphrase') {
-    if (keyFlag !== undefined) throw new CliError('this backup is protected by the backup passphrase, not by a master key: give the passphrase with --passphrase-stdin', 2);
-    if (passphrase === undefined) throw new CliError('this backup is protected by the backup passphrase: give it on standard input with --passphrase-stdin', 2);
-    return { unlock: { passphrase }, protection: 'passphrase' };
-  }
-  const candidates = await masterCandidates(dataDir, keyFlag, passphrase);
-  const i = matchingMasterKey(b.key, candidates.map((c) => c.key));
-  if (i < 0) throw new CliError(`the master key ${keyFlag === undefined ? `of ${dataDir}` : keyFlag} does not match the one this backup was made with (master key version ${b.key.masterKeyVersion})`);
-  const key = candidates[i]!.key;
-  return { unlock: { masterKeys: (info) => [masterWrapKeyFromInfo(key, info)] }, keyFile: { from: candidates[i]!.from, name: candidates[i]!.name }, protection: 'master-key' };
-}
-
-/** The wrap key for an info string made by keys.ts wrapInfo (the salt is its tail). */
-function masterWrapKeyFromInfo(master: KeyObject, info: string): KeyObject {
-  return masterWrapKey(master, Buffer.from(info.slice(info.indexOf('\0') + 1), 'base64'));
-}
-
-/** The protection a backup file's header names (undefined when it cannot be read: unlockFor says why). */
-async function protectionOfFile(file: string): Promise<string | undefined> {
   try {
-    const b = await openBackupFile(file);
-    await b.close();
-    return b.core.protection;
-  } catch {
-    return undefined;
+    return await unlockBackup(file, dataDir, { ...(passphrase === undefined ? {} : { passphrase }), ...(keyFlag === undefined ? {} : { masterKeyFile: keyFlag }) });
+  } catch (e) {
+    throw cliError(e);
   }
 }
 
@@ -132,15 +55,6 @@ function fileArg(args: string[]): string {
   const f = args[0];
   if (f === undefined || f === '') throw new CliError('name the backup file', 2);
   return path.resolve(f);
-}
-
-async function writeVerified(file: string, rec: VerifiedRecord): Promise<boolean> {
-  try {
-    await fsp.writeFile(`${file}${VERIFIED_SUFFIX}`, `${JSON.stringify(rec)}\n`, { mode: 0o600 });
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** `backup now` without a server: the lock, the start check, the store, one backup, its audit record. */
@@ -184,6 +98,23 @@ async function backupOffline(dataDir: string, settings: BackupSettings, why: str
   }
 }
 
+/** How `backup configure` words each refusal of configureBackups: in terms of its flags. */
+const CONFIGURE_WORDING: Record<ConfigureRefusal, string | ((message: string) => string)> = {
+  'folder-empty': '--folder needs a folder',
+  'folder-inside': '--folder must not be inside the data dir (a restore sets the data dir aside)',
+  schedule: (m) => `--schedule: ${m}`,
+  keep: `--keep must be a whole number from 1 to ${MAX_KEEP}`,
+  'passphrase-without-protection': '--passphrase-stdin sets the backup passphrase, which goes with --protection passphrase',
+  'passphrase-weak': (m) => `--passphrase-stdin: ${m}`,
+  'protection-needs-passphrase': '--protection passphrase needs the backup passphrase on standard input (--passphrase-stdin)',
+  'schedule-needs-folder': 'a schedule needs a folder (--folder DIR)',
+};
+
+const word = (r: ConfigureRefusal, message = ''): string => {
+  const w = CONFIGURE_WORDING[r];
+  return typeof w === 'function' ? w(message) : w;
+};
+
 const CONFIGURE_FLAGS = ['--folder', '--schedule', '--keep', '--protection', '--refuse-unbacked', '--include-audit'];
 
 export const BACKUP_COMMANDS: Record<string, Command> = {
@@ -200,46 +131,43 @@ export const BACKUP_COMMANDS: Record<string, Command> = {
         write(`folder:           ${before.folder ?? 'none'}\nschedule:         ${formatSchedule(before.schedule)}\nkeep:             ${before.keep} verified backups\nprotection:       ${before.protection}\ninclude audit:    ${before.includeAudit ? 'yes' : 'no'}\nrefuse unbacked:  ${before.refuseUnbackedKeys ? 'yes: keys are served only once a verified backup holds them' : 'no'}\nfile:             ${backupSettingsFile(dataDir)}${existsSync(backupSettingsFile(dataDir)) ? '' : ' (absent: defaults)'}\n`);
         return;
       }
-      const next: BackupSettings = { ...before };
+      const change: BackupSettingsChange = {};
       const folder = flags.get('--folder');
-      if (folder !== undefined) {
-        if (folder === true || folder === '') throw new CliError('--folder needs a folder', 2);
-        next.folder = path.resolve(folder);
-        if (next.folder === path.resolve(dataDir) || next.folder.startsWith(`${path.resolve(dataDir)}${path.sep}`)) throw new CliError('--folder must not be inside the data dir (a restore sets the data dir aside)', 2);
-      }
+      if (folder !== undefined) change.folder = folder === true ? '' : folder;
       const schedule = flags.get('--schedule');
-      if (schedule !== undefined) {
-        try { next.schedule = parseSchedule(String(schedule)); } catch (e) { throw new CliError(`--schedule: ${(e as Error).message}`, 2); }
-      }
+      if (schedule !== undefined) change.schedule = String(schedule);
       const keep = flags.get('--keep');
       if (keep !== undefined) {
-        if (!/^\d{1,5}$/.test(String(keep)) || Number(keep) < 1 || Number(keep) > 10_000) throw new CliError('--keep must be a whole number from 1 to 10000', 2);
-        next.keep = Number(keep);
+        if (!/^\d{1,5}$/.test(String(keep))) throw new CliError(word('keep'), 2);
+        change.keep = Number(keep);
       }
       const protection = flags.get('--protection');
       if (protection !== undefined) {
         if (protection !== 'passphrase' && protection !== 'master-key') throw new CliError('--protection must be passphrase or master-key', 2);
-        next.protection = protection;
+        change.protection = protection;
       }
       const refuse = onOff(flags, '--refuse-unbacked');
-      if (refuse !== undefined) next.refuseUnbackedKeys = refuse;
+      if (refuse !== undefined) change.refuseUnbackedKeys = refuse;
       const audit = onOff(flags, '--include-audit');
-      if (audit !== undefined) next.includeAudit = audit;
+      if (audit !== undefined) change.includeAudit = audit;
       if (flags.has('--passphrase-stdin')) {
-        if (next.protection !== 'passphrase') throw new CliError('--passphrase-stdin sets the backup passphrase, which goes with --protection passphrase', 2);
-        const p = await readPassphrase(input, passphraseProblem);
-        next.passphraseKey = newPassphraseKey(p);
-      } else if (next.protection === 'passphrase' && next.passphraseKey === null) {
-        throw new CliError('--protection passphrase needs the backup passphrase on standard input (--passphrase-stdin)', 2);
+        if ((change.protection ?? before.protection) !== 'passphrase') throw new CliError(word('passphrase-without-protection'), 2);
+        change.passphrase = await readPassphrase(input);
       }
-      if (next.protection === 'master-key') next.passphraseKey = null;
-      if (next.schedule.kind !== 'off' && next.folder === null) throw new CliError('a schedule needs a folder (--folder DIR)', 2);
-      const changes = settingsChanges(before, next);
-      if (changes.length === 0) return write('backup settings unchanged\n');
-      await writeBackupSettings(dataDir, next);
-      write(`backup settings changed: ${changes.join('; ')}\n`);
-      if (next.folder !== null && sameDevice(dataDir, next.folder)) io.stderr.write(`keyhold: warning: ${sameDeviceWarning(dataDir, next.folder)}\n`);
-      write(`${keepSafe(next, dataDir)}\n`);
+      // The same function as the admin UI's backups.configure; only the wording of a refusal names the flags.
+      let r;
+      try {
+        r = await configureBackups(dataDir, change);
+      } catch (e) {
+        if (e instanceof BackupConfigureError) {
+          throw new CliError(word(e.refusal, e.message), 2);
+        }
+        throw cliError(e);
+      }
+      if (r.changes.length === 0) return write('backup settings unchanged\n');
+      write(`backup settings changed: ${r.changes.join('; ')}\n`);
+      if (r.sameDeviceWarning !== null) io.stderr.write(`keyhold: warning: ${r.sameDeviceWarning}\n`);
+      write(`${r.keepSafe}\n`);
     },
   },
   'backup now': {
@@ -308,13 +236,11 @@ export const BACKUP_COMMANDS: Record<string, Command> = {
       const { unlock } = await unlockFor(file, flags, input, dataDir);
       let r;
       try {
-        r = await readBackup(file, unlock);
+        r = await verifyBackupFile(file, unlock);
       } catch (e) {
-        throw new CliError(`${path.basename(file)} is not usable: ${backupProblem(e)}`);
+        throw cliError(e);
       }
-      const bytes = (await fsp.stat(file)).size;
-      const marked = await writeVerified(file, { verifiedAt: new Date().toISOString(), created: r.core.created, objects: r.objects, maxSeq: r.maxSeq, bytes, protection: r.core.protection });
-      write(`${path.basename(file)} verified: ${r.objects} objects, taken ${r.core.created}, ${r.entries.length} files, integrity_check ok${marked ? '' : ' (could not write the .verified mark beside it)'}\n`);
+      write(`${path.basename(file)} verified: ${r.objects} objects, taken ${r.created}, ${r.files} files, integrity_check ok${r.marked ? '' : ' (could not write the .verified mark beside it)'}\n`);
     },
   },
   'backup restore': {
