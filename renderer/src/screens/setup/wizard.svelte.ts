@@ -177,11 +177,17 @@ export class SetupWizard {
     }
   }
 
+  /** setup.state has answered (or failed): until then the step in the URL is not corrected. */
+  stateLoaded = $state(false);
+
   async loadState(): Promise<void> {
     try {
       this.state = await this.#client.call('setup.state');
+      this.draft.maxStep = Math.max(this.draft.maxStep, this.state.step);
     } catch (e) {
       this.error = { step: 0, message: errorText(e) };
+    } finally {
+      this.stateLoaded = true;
     }
   }
 
