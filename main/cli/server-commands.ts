@@ -4,12 +4,14 @@ import path from 'node:path';
 import type { Logger } from '../admin/log.js';
 import { defaultDataDir } from '../server/data-dir.js';
 import { DEFAULT_ADMIN_HOST, DEFAULT_ADMIN_PORT } from '../admin/headless.js';
+import { readSettings } from '../server/settings-file.js';
 import { DEFAULT_KMIP_PORT, enrolClient, importClient, passwordCredential, serve, type ClientAccess, type ImportedIdentity, type PasswordInput, type ServeAdminOptions } from '../server/serve.js';
 import { DEFAULT_GRANTS, formatGrants, parseGrants } from '../access/policy.js';
 import { pinnedCertificate, readClientsDoc, removeClient, setServerAllowList, trustedClientCa, updateClient, type ClientEntry, type ClientIdentityChange, type ClientsDoc } from '../server/clients.js';
 import { passwordProblem } from '../access/credentials.js';
 import { parseAllowList } from '../access/ip-allow.js';
 import { PERMISSION_GROUPS } from '../access/operation-groups.js';
+import { readSettings } from '../server/settings-file.js';
 import { CliError } from './errors.js';
 import { stdinLines } from './flags.js';
 import type { CliIo, Command } from './main.js';
@@ -226,11 +228,18 @@ export const SERVER_COMMANDS: Record<string, Command> = {
     valueFlags: ['--data-dir', '--host', '--port', '--tls-min', '--tls-profile', '--max-connections', '--max-client-connections', '--admin-port', '--admin-host'],
     async run(flags, _input, write, { io }) {
       const host = flags.get('--host');
-      const tlsMin = flags.get('--tls-min') ?? '1.2';
+      // DIR/settings.json (the admin UI's Settings) gives the defaults; flags win.
+      let saved;
+      try {
+        saved = await readSettings(dataDirOf(flags));
+      } catch (e) {
+        throw asCliError(e, 'cannot read the settings');
+      }
+      const tlsMin = flags.get('--tls-min') ?? saved.tlsMin;
       if (tlsMin !== '1.2' && tlsMin !== '1.3') throw new CliError('--tls-min must be 1.2 or 1.3', 2);
-      const tlsProfile = flags.get('--tls-profile') ?? 'modern';
+      const tlsProfile = flags.get('--tls-profile') ?? saved.tlsProfile;
       if (tlsProfile !== 'modern' && tlsProfile !== 'compatible') throw new CliError('--tls-profile must be modern or compatible', 2);
-      const port = portOf(flags);
+      const port = flags.has('--port') ? portOf(flags) : saved.kmipPort;
       const maxConnections = countOf(flags, '--max-connections');
       const maxConnectionsPerClient = countOf(flags, '--max-client-connections');
       const admin = adminFlags(flags, write);
@@ -253,6 +262,15 @@ export const SERVER_COMMANDS: Record<string, Command> = {
           stopSignal: signal.stopped.then((sig) => log.info(`${sig}: stopping`)),
           ...(faults ? { faults } : {}),
           ...(admin === undefined ? {} : { admin }),
+          // DIR/settings.json (the admin UI's Settings) for what no flag gave, read again at every start.
+          saved: async () => {
+            const saved = await readSettings(dataDirOf(flags));
+            return {
+              ...(flags.has('--port') ? {} : { port: saved.kmipPort }),
+              ...(flags.has('--tls-min') ? {} : { minVersion: saved.tlsMin === '1.3' ? 'TLSv1.3' : 'TLSv1.2' }),
+              ...(flags.has('--tls-profile') ? {} : { tlsProfile: saved.tlsProfile }),
+            } as const;
+          },
         });
       } catch (e) {
         throw asCliError(e, 'cannot run the server');

@@ -1,10 +1,12 @@
-// Tray icon with the server controls. Talks to the engine only through
-// EngineController, the same interface the admin handlers use.
+// Tray icon with the server controls (menu from tray-model.ts). Talks to the
+// engine only through EngineController, the interface the admin handlers use;
+// closing the window leaves the app, and the KMIP server, running here.
 
-import { Menu, Tray, nativeImage } from 'electron';
+import { Menu, Tray, nativeImage, type MenuItemConstructorOptions } from 'electron';
 import type { EngineStatus } from '../../shared/ipc/contract.js';
 import type { EngineController } from '../admin/engine.js';
 import type { Logger } from '../admin/log.js';
+import { trayModel, type TrayItem } from './tray-model.js';
 
 export interface TrayActions {
   showWindow(): void;
@@ -21,25 +23,32 @@ export function createTray(iconPath: string, engine: EngineController, actions: 
   tray.setToolTip('Keyhold');
 
   const run = (what: string, op: () => Promise<void>) => () => {
+    // A failed start shows in the state line (lastError) too; the log keeps the detail.
     op().catch((err: unknown) => log.warn(`tray: ${what} failed:`, err instanceof Error ? err.message : err));
   };
-
-  const render = (status: EngineStatus) => {
-    tray.setContextMenu(
-      Menu.buildFromTemplate([
-        // locked: the master key is protected by a passphrase; nothing is served until it is unlocked (keyhold master-key unlock).
-        { label: status.state === 'locked' ? 'KMIP server: locked (master key passphrase needed)' : `KMIP server: ${status.state}`, enabled: false },
-        { label: 'Start server', enabled: status.state === 'stopped', click: run('start', () => engine.start()) },
-        { label: 'Stop server', enabled: status.state === 'running' || status.state === 'locked', click: run('stop', () => engine.stop()) },
-        { type: 'separator' },
-        { label: 'Open Keyhold', click: () => actions.showWindow() },
-        { label: 'Quit', click: () => actions.quit() },
-      ]),
-    );
+  const click: Partial<Record<TrayItem['id'], () => void>> = {
+    start: run('start', () => engine.start()),
+    stop: run('stop', () => engine.stop()),
+    open: () => actions.showWindow(),
+    quit: () => actions.quit(),
   };
 
+  const render = (status: EngineStatus | null) => {
+    const model = trayModel(status);
+    tray.setToolTip(model.tooltip);
+    // macOS shows text beside the icon: the state at a glance.
+    if (process.platform === 'darwin') tray.setTitle(model.state === 'running' ? '' : model.state);
+    const template: MenuItemConstructorOptions[] = model.items.map((item) =>
+      item.id === 'separator' ? { type: 'separator' } : { label: item.label, enabled: item.enabled, ...(click[item.id] ? { click: click[item.id] } : {}) },
+    );
+    tray.setContextMenu(Menu.buildFromTemplate(template));
+  };
+
+  render(null);
   void Promise.resolve(engine.status()).then(render, (err: unknown) => log.warn('tray: engine status failed:', err));
   const unsubscribe = engine.onStatusChanged(render);
+  // A click on the icon itself (Windows, most Linux trays) opens the window.
+  tray.on('click', () => actions.showWindow());
   return {
     tray,
     dispose() {

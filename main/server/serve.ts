@@ -30,6 +30,7 @@ import { startBackupService, type BackupService } from './backup-service.js';
 import { precheckDatabase, refusalOf } from '../backup/start-check.js';
 import { EngineHost } from '../engine/host.js';
 import { createWorkerEngine } from '../admin/engine.js';
+import type { StartServerParams } from '../../shared/engine/protocol.js';
 import type { HeadlessAdmin } from '../admin/headless.js';
 import { startKmipTlsServer, type TlsMinVersion } from './tls-listener.js';
 import type { TlsProfile } from './tls-profile.js';
@@ -37,7 +38,7 @@ import type { TlsProfile } from './tls-profile.js';
 export const DEFAULT_KMIP_PORT = 5696;
 
 /** Control requests that may take long: a rotation re-encrypts every object; scrypt takes about a second per passphrase check. */
-const CONTROL_TIMEOUT_MS: Partial<Record<ControlMethod, number>> = { backupNow: 3_600_000, verifyBackup: 3_600_000, rotateMasterKey: 3_600_000, protectMasterKey: 600_000, unlockMasterKey: 600_000 };
+export const CONTROL_TIMEOUT_MS: Partial<Record<ControlMethod, number>> = { backupNow: 3_600_000, verifyBackup: 3_600_000, rotateMasterKey: 3_600_000, protectMasterKey: 600_000, unlockMasterKey: 600_000 };
 
 export interface RunningServer {
   readonly address: { host: string; port: number };
@@ -353,6 +354,12 @@ export interface ServeOptions {
   faults?: AsyncIterable<'throw' | 'exit'>;
   /** The admin UI over HTTP (main/admin/headless.ts); absent: none (--no-admin). */
   admin?: ServeAdminOptions;
+  /**
+   * Read at every start (the first, one from the admin UI, one after a
+   * worker crash) and laid over the options above: the saved settings
+   * (DIR/settings.json) for what no flag gave. A failure fails that start.
+   */
+  saved?: () => Promise<Partial<Pick<StartServerParams, 'port' | 'minVersion' | 'tlsProfile'>>>;
 }
 
 export interface ServeAdminOptions {
@@ -393,7 +400,7 @@ export async function serve(opts: ServeOptions): Promise<void> {
     ...(opts.maxConnections === undefined ? {} : { maxConnections: opts.maxConnections }),
     ...(opts.maxConnectionsPerClient === undefined ? {} : { maxConnectionsPerClient: opts.maxConnectionsPerClient }),
   } as const;
-  const engine = createWorkerEngine(host, { params: () => params, graceMs, log: opts.log });
+  const engine = createWorkerEngine(host, { params: async () => ({ ...params, ...(await opts.saved?.()) }), graceMs, log: opts.log });
   let control: ControlServer | undefined;
   let admin: HeadlessAdmin | null = null;
   try {
