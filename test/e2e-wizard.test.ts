@@ -105,11 +105,15 @@ describe('setup wizard in a browser against keyhold serve', { skip: skip ?? fals
     await page.locator('#cert-dns').blur();
     await page.locator('#cert-dns-problem').filter({ hasText: 'is not a host name' }).waitFor();
     await page.locator('#cert-dns').fill('localhost');
-    await page.locator('#cert-key').selectOption('ec-p256');
+    // RSA-4096 takes seconds: the step says what it is doing meanwhile.
+    await page.locator('#cert-key').selectOption('rsa-4096');
     // The certificate of the first start is shown until another is installed.
     await page.getByTestId('cert-report').waitFor();
     const first = await page.getByTestId('cert-report').getAttribute('data-fingerprint');
     await page.getByTestId('cert-issue').click();
+    await page.getByTestId('setup-busy').filter({ hasText: 'RSA-4096 key can take several seconds' }).waitFor({ timeout: 5_000 });
+    assert.equal(await page.getByTestId('setup-step-2').getAttribute('aria-busy'), 'true');
+    assert.equal(await page.getByTestId('setup-next').isDisabled(), true);
     await page.locator(`[data-testid="cert-report"]:not([data-fingerprint="${first}"])`).waitFor({ timeout: 60_000 });
     const checks = page.getByTestId('cert-checks').locator('li');
     assert.ok((await checks.count()) > 3);
@@ -136,9 +140,13 @@ describe('setup wizard in a browser against keyhold serve', { skip: skip ?? fals
     assert.equal(await page.locator('#srv-lifetime').inputValue(), '400');
     await s.screenshot('wizard-3-server');
 
-    // Keyboard only: Enter in a field submits the step.
+    // Keyboard only: Enter in a field submits the step, and the focus moves to the new step's heading.
     await page.getByTestId('server-name').press('Enter');
     await step(page, 4);
+    await page.locator('[data-testid="setup-step-4"] h2:focus').waitFor({ timeout: 5_000 });
+    // Tab goes on from there into the step's fields.
+    await page.keyboard.press('Tab');
+    assert.equal(await page.locator('#pol-default:focus').count(), 1);
   });
 
   test('step 4: the key policy is saved (with step 3\'s lifetime)', async () => {
