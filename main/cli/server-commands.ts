@@ -11,7 +11,6 @@ import { pinnedCertificate, readClientsDoc, removeClient, setServerAllowList, tr
 import { passwordProblem } from '../access/credentials.js';
 import { parseAllowList } from '../access/ip-allow.js';
 import { PERMISSION_GROUPS } from '../access/operation-groups.js';
-import { readSettings } from '../server/settings-file.js';
 import { CliError } from './errors.js';
 import { stdinLines } from './flags.js';
 import type { CliIo, Command } from './main.js';
@@ -228,18 +227,11 @@ export const SERVER_COMMANDS: Record<string, Command> = {
     valueFlags: ['--data-dir', '--host', '--port', '--tls-min', '--tls-profile', '--max-connections', '--max-client-connections', '--admin-port', '--admin-host'],
     async run(flags, _input, write, { io }) {
       const host = flags.get('--host');
-      // DIR/settings.json (the admin UI's Settings) gives the defaults; flags win.
-      let saved;
-      try {
-        saved = await readSettings(dataDirOf(flags));
-      } catch (e) {
-        throw asCliError(e, 'cannot read the settings');
-      }
-      const tlsMin = flags.get('--tls-min') ?? saved.tlsMin;
+      const tlsMin = flags.get('--tls-min') ?? '1.2';
       if (tlsMin !== '1.2' && tlsMin !== '1.3') throw new CliError('--tls-min must be 1.2 or 1.3', 2);
-      const tlsProfile = flags.get('--tls-profile') ?? saved.tlsProfile;
+      const tlsProfile = flags.get('--tls-profile') ?? 'modern';
       if (tlsProfile !== 'modern' && tlsProfile !== 'compatible') throw new CliError('--tls-profile must be modern or compatible', 2);
-      const port = flags.has('--port') ? portOf(flags) : saved.kmipPort;
+      const port = portOf(flags);
       const maxConnections = countOf(flags, '--max-connections');
       const maxConnectionsPerClient = countOf(flags, '--max-client-connections');
       const admin = adminFlags(flags, write);
