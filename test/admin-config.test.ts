@@ -307,6 +307,8 @@ describe('backups', () => {
     assert.equal(d.passphraseSet, false);
     await refused('backups.run', {}, 'bad_request', /No backup folder is configured/);
     await refused('backups.configure', { folder: join(dataDir, 'bk') }, 'bad_request', /must not be inside the data dir/);
+    await refused('backups.configure', { folder: 'backups' }, 'bad_request', /Give the full path of the backup folder/);
+    await refused('backups.configure', { folder: '/tmp/x\u0000y' }, 'invalid_args', /folder: has an invalid format/);
     await refused('backups.configure', { folder, protection: 'passphrase' }, 'bad_request', /passphrase protection needs the backup passphrase/);
     await refused('backups.configure', { folder, protection: 'passphrase', passphrase: 'short' }, 'bad_request', /at least 12 characters/);
     await refused('backups.configure', { schedule: 'daily at 02:00' }, 'bad_request', /a schedule needs a folder/);

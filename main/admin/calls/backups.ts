@@ -92,6 +92,8 @@ export function backupsHandlers(deps: AdminDeps): AreaHandlers<typeof backupsCal
     },
     'backups.configure': async (args) => {
       const dataDir = dataDirOf(deps);
+      // The CLI resolves a relative folder against the shell's directory; a form has none to offer.
+      if (args.folder !== undefined && !path.isAbsolute(args.folder)) throw new CallError('bad_request', `Give the full path of the backup folder (e.g. /mnt/backup/keyhold), not "${args.folder.slice(0, 100)}"`);
       const r = await oneLine(() => configureBackups(dataDir, args));
       return { settings: settingsView(r.settings, dataDir), changes: r.changes };
     },
