@@ -19,10 +19,22 @@ import { request } from './support/kmip-requests.js';
 const skip = e2eUnavailable();
 if (skip !== null && process.env.KEYHOLD_E2E_REQUIRED === '1') throw new Error(`e2e: ${skip}`);
 
+/** Opens a screen from the navigation, as the operator does. */
 async function go(page: Page, route: string): Promise<void> {
-  await page.evaluate((r) => {
-    (globalThis as unknown as { location: { hash: string } }).location.hash = r;
-  }, route);
+  await page.click(`nav a[href="${route}"]`);
+  await page.waitForURL((u) => u.hash === route || u.hash.startsWith(`${route}/`));
+}
+
+/** A contract call from inside the page with the token it took from its URL, as any screen's client.call does. */
+async function callFromPage(page: Page, name: string, args: unknown = {}): Promise<{ ok: boolean; value?: unknown; error?: { message: string } }> {
+  return page.evaluate(
+    async ([call, body]) => {
+      const token = (globalThis as unknown as { sessionStorage: { getItem(k: string): string | null } }).sessionStorage.getItem('keyhold.token');
+      const res = await fetch(`/api/${call}`, { method: 'POST', headers: { ...(token === null ? {} : { authorization: `Bearer ${token}` }), 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      return (await res.json()) as { ok: boolean; value?: unknown; error?: { message: string } };
+    },
+    [name, args] as const,
+  );
 }
 
 async function download(page: Page, testId: string): Promise<string> {
@@ -60,6 +72,8 @@ describe('configuration screens in a browser against keyhold serve', { skip: ski
   let s: E2eSession;
   before(async () => {
     s = await startE2e();
+    // A fresh data dir opens the setup wizard first (first-run.ts): let that happen before going elsewhere.
+    await s.page.waitForURL((u) => u.hash.startsWith('#/setup'), { timeout: 15_000 });
   });
   after(async () => {
     await s?.close();
@@ -132,11 +146,27 @@ describe('configuration screens in a browser against keyhold serve', { skip: ski
     await page.getByTestId('backup-run').click();
     await page.getByTestId('backups-notice').filter({ hasText: 'written and verified' }).waitFor({ timeout: 60_000 });
     const name = (await page.locator('[data-testid="backups-table"] code').first().textContent())!.trim();
+    // A client added after the backup is gone once it is restored.
+    const added = await callFromPage(page, 'clients.add', { name: 'after-backup', addresses: [], permissions: 'query', certificate: { kind: 'issue' } });
+    assert.equal(added.ok, true, JSON.stringify(added.error));
     await page.getByTestId(`restore-${name}`).click();
     await page.getByTestId('restore-confirm').fill('not the name');
     await page.getByText('That is not the file name').waitFor();
+    await page.getByText('Stop the KMIP server first').first().waitFor();
     await s.screenshot('backups-restore');
     await page.keyboard.press('Escape');
+    // With the server stopped (this process keeps the data dir's lock), the typed name and the passphrase restore it.
+    assert.equal((await callFromPage(page, 'engine.stop')).ok, true);
+    await page.getByTestId('header-state').filter({ hasText: 'Stopped' }).waitFor({ timeout: 15_000 });
+    await page.getByTestId(`restore-${name}`).click();
+    await page.locator('#bk-dlg-pass').fill('a long backup passphrase');
+    await page.getByTestId('restore-confirm').fill(name);
+    await page.locator('dialog').getByRole('button', { name: 'Restore' }).click();
+    await page.getByTestId('backups-notice').filter({ hasText: 'restored' }).waitFor({ timeout: 60_000 });
+    const list = (await callFromPage(page, 'clients.list')).value as { clients: { name: string }[] };
+    assert.deepEqual(list.clients.map((c) => c.name), ['ui-app']);
+    assert.equal((await callFromPage(page, 'engine.start')).ok, true);
+    await page.getByTestId('header-state').filter({ hasText: 'Running' }).waitFor({ timeout: 30_000 });
     await s.screenshot('backups');
   });
 
