@@ -170,6 +170,30 @@ describe('configuration screens in a browser against keyhold serve', { skip: ski
     await s.screenshot('backups');
   });
 
+  test('Policy and Certificates: days checked as you type, a policy saved; a new server certificate issued', async () => {
+    const page = s.page;
+    await go(page, '#/policy');
+    await page.getByTestId('pol-lifetime').fill('40000');
+    await page.getByText('"40000" is not a number of days').waitFor();
+    assert.equal(await page.getByTestId('policy-save').isDisabled(), true);
+    await page.getByTestId('pol-lifetime').fill('90');
+    await page.getByTestId('alg-AES-128').uncheck();
+    await page.getByTestId('policy-save').click();
+    await page.getByTestId('policy-result').filter({ hasText: 'Policy saved' }).waitFor();
+    const policy = (await callFromPage(page, 'policy.get')).value as { defaultLifetimeDays: number; algorithms: string[] };
+    assert.equal(policy.defaultLifetimeDays, 90);
+    assert.equal(policy.algorithms.includes('AES-128'), false);
+
+    await go(page, '#/certificates');
+    await page.getByTestId('cert-open-selfSigned').click();
+    await page.locator('#cert-dns').fill('kmip.e2e.example');
+    await page.locator('#cert-ip').fill('127.0.0.1');
+    await page.getByTestId('cert-submit').click();
+    await page.getByTestId('certs-done').waitFor({ timeout: 60_000 });
+    await page.getByTestId('cert-checks').waitFor();
+    assert.match((await page.locator('.card').first().textContent()) ?? '', /kmip\.e2e\.example/);
+  });
+
   test('every configuration screen in Chinese', async () => {
     const page = s.page;
     await page.getByTestId('language').selectOption('zh-CN');
