@@ -107,6 +107,15 @@ describe('configuration screens in a browser against keyhold serve', { timeout: 
     await page.getByTestId('client-row-ui-app').getByText('Disabled').waitFor();
     await until(async () => (await discover(s.kmipPort, creds)).startsWith('refused'), 5_000, 'the disabled client is refused');
     await s.screenshot('clients');
+    // The operator watching the live log sees the next attempt refused, within a second.
+    await go(page, '#/logs');
+    await page.getByTestId('logs-table').waitFor();
+    const refusedRows = page.getByTestId('log-row').filter({ hasText: 'ui-app' }).filter({ hasText: 'refused' });
+    const before = await refusedRows.count();
+    const t0 = Date.now();
+    assert.match(await discover(s.kmipPort, creds), /^refused/);
+    await until(async () => (await refusedRows.count()) > before, 5_000, 'the refused connection shows in the live log');
+    assert.ok(Date.now() - t0 < 1_500, `shown after ${Date.now() - t0} ms`);
   });
 
   test('Settings: a taken port is refused as you type with a free one to use', async () => {
