@@ -6,7 +6,7 @@ import { checkSchedule } from '../../../../shared/forms/schedule.js';
 import type { BackupEntry, BackupSettingsView } from '../../../../shared/ipc/calls/backups.js';
 import type { IpcError } from '../../../../shared/ipc/errors.js';
 import type { KeyholdClient } from '../../api.js';
-import { problemOf, toIpcError, type Problem } from './common.js';
+import { problemOf, runAction, type Problem } from './common.js';
 
 export type BackupBusy = 'save' | 'run' | 'verify' | 'restore';
 export const MIN_BACKUP_PASSPHRASE = 12;
@@ -69,18 +69,12 @@ export class BackupsState {
   }
 
   async load(): Promise<void> {
-    this.loading = true;
-    try {
+    await runAction(this, (on) => (this.loading = on), async () => {
       const [settings, list] = await Promise.all([this.#client.call('backups.settings'), this.#client.call('backups.list')]);
       this.settings = settings;
       this.folder = list.folder;
       this.backups = list.backups;
-      this.error = null;
-    } catch (err) {
-      this.error = toIpcError(err);
-    } finally {
-      this.loading = false;
-    }
+    });
   }
 
   edit(): void {
@@ -103,19 +97,9 @@ export class BackupsState {
     this.form = null;
   }
 
-  async #run(what: BackupBusy, fn: () => Promise<void>): Promise<boolean> {
-    this.busy = what;
+  #run(what: BackupBusy, fn: () => Promise<void>): Promise<boolean> {
     this.notice = null;
-    try {
-      await fn();
-      this.error = null;
-      return true;
-    } catch (err) {
-      this.error = toIpcError(err);
-      return false;
-    } finally {
-      this.busy = null;
-    }
+    return runAction(this, (on) => (this.busy = on ? what : null), fn);
   }
 
   async save(): Promise<void> {

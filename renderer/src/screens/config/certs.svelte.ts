@@ -5,7 +5,7 @@ import { checkAddressList, checkDays, checkDnsList } from '../../../../shared/fo
 import type { CertReport, KeyType } from '../../../../shared/ipc/calls/certs.js';
 import type { IpcError } from '../../../../shared/ipc/errors.js';
 import type { KeyholdClient } from '../../api.js';
-import { problemOf, toBase64, toIpcError, type Problem } from './common.js';
+import { problemOf, runAction, toBase64, toIpcError, type Problem } from './common.js';
 
 export type CertAction = 'selfSigned' | 'csr' | 'import';
 export const MAX_CERT_DAYS = 825;
@@ -61,15 +61,9 @@ export class CertsState {
   }
 
   async load(): Promise<void> {
-    this.loading = true;
-    try {
+    await runAction(this, (on) => (this.loading = on), async () => {
       this.report = await this.#client.call('certs.report');
-      this.error = null;
-    } catch (err) {
-      this.error = toIpcError(err);
-    } finally {
-      this.loading = false;
-    }
+    });
   }
 
   open(action: CertAction): void {
@@ -104,8 +98,7 @@ export class CertsState {
     if (f === null) return;
     this.submitted = true;
     if (!this.valid) return;
-    this.busy = f.action;
-    try {
+    await runAction(this, (on) => (this.busy = on ? f.action : null), async () => {
       const dns = checkDnsList(f.dns);
       const ip = checkAddressList(f.ip);
       const names = { dns: dns.ok ? dns.value : [], ip: ip.ok ? ip.value : [], ...(f.cn.trim() === '' ? {} : { cn: f.cn.trim() }), key: f.key };
@@ -127,12 +120,7 @@ export class CertsState {
       }
       this.done = f.action;
       this.form = null;
-      this.error = null;
-    } catch (err) {
-      this.error = toIpcError(err);
-    } finally {
-      this.busy = null;
-    }
+    });
   }
 
   async exportCa(): Promise<string | null> {

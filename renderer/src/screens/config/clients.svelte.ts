@@ -7,7 +7,7 @@ import { LEAST_PRIVILEGE, permissionChoices, permissionsText, type PermissionCho
 import type { ClientBundle, ClientSummary } from '../../../../shared/ipc/calls/clients.js';
 import type { IpcError } from '../../../../shared/ipc/errors.js';
 import type { KeyholdClient } from '../../api.js';
-import { problemOf, toIpcError, type Problem } from './common.js';
+import { problemOf, runAction, type Problem } from './common.js';
 
 export type CertificateSource = 'issue' | 'csr' | 'import';
 
@@ -76,27 +76,21 @@ export class ClientsState {
   }
 
   async load(): Promise<void> {
-    this.loading = true;
-    try {
+    await runAction(this, (on) => (this.loading = on), async () => {
       this.clients = (await this.#client.call('clients.list')).clients;
-      this.error = null;
-    } catch (err) {
-      this.error = toIpcError(err);
-    } finally {
-      this.loading = false;
-    }
+    });
   }
 
   startAdd(): void {
-    this.form = emptyForm();
-    this.touched = {};
-    this.notice = null;
-    this.warnings = [];
-    this.error = null;
+    this.#start(emptyForm());
   }
 
   startEdit(c: ClientSummary): void {
-    this.form = { ...emptyForm(), mode: 'edit', name: c.name, description: c.description, addresses: c.addresses.join(', '), permissions: permissionChoices(c.permissions) };
+    this.#start({ ...emptyForm(), mode: 'edit', name: c.name, description: c.description, addresses: c.addresses.join(', '), permissions: permissionChoices(c.permissions) });
+  }
+
+  #start(form: ClientForm): void {
+    this.form = form;
     this.touched = {};
     this.notice = null;
     this.warnings = [];
@@ -107,18 +101,8 @@ export class ClientsState {
     this.form = null;
   }
 
-  async #run(fn: () => Promise<void>): Promise<boolean> {
-    this.busy = true;
-    try {
-      await fn();
-      this.error = null;
-      return true;
-    } catch (err) {
-      this.error = toIpcError(err);
-      return false;
-    } finally {
-      this.busy = false;
-    }
+  #run(fn: () => Promise<void>): Promise<boolean> {
+    return runAction(this, (on) => (this.busy = on), fn);
   }
 
   async save(): Promise<boolean> {

@@ -2,15 +2,9 @@
 // Settings) share: failures as plain {code, message}, field problems for the
 // catalogue, and files given to or taken from the operator.
 import type { FieldResult } from '../../../../shared/forms/fields.js';
-import type { IpcError } from '../../../../shared/ipc/errors.js';
-import { KeyholdError } from '../../api.js';
 
 export { download, readBytes, readText } from '../setup/download.js';
-
-export function toIpcError(err: unknown): IpcError {
-  if (err instanceof KeyholdError) return err.toJSON();
-  return { code: 'internal', message: err instanceof Error ? err.message : String(err) };
-}
+export { runAction, toIpcError } from '../action.js';
 
 /** A field's problem as the catalogue shows it (forms.* keys), or undefined. */
 export interface Problem {

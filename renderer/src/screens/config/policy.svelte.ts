@@ -6,7 +6,7 @@ import { checkClientName, checkDays } from '../../../../shared/forms/fields.js';
 import type { KeyPolicyData, PolicyResult } from '../../../../shared/ipc/calls/policy.js';
 import type { IpcError } from '../../../../shared/ipc/errors.js';
 import type { KeyholdClient } from '../../api.js';
-import { problemOf, toIpcError, type Problem } from './common.js';
+import { problemOf, runAction, type Problem } from './common.js';
 
 /** The algorithms offered as checkboxes (main/policy/key-policy.ts DEFAULT_KEY_POLICY); others in the file are kept and shown too. */
 export const KNOWN_ALGORITHMS = ['AES-128', 'AES-192', 'AES-256', 'RSA-2048', 'RSA-3072', 'RSA-4096', 'EC-P256', 'EC-P384', 'EC-P521', 'HMAC-SHA256', 'HMAC-SHA384', 'HMAC-SHA512'] as const;
@@ -106,16 +106,10 @@ export class PolicyState {
   }
 
   async load(): Promise<void> {
-    this.loading = true;
-    try {
+    await runAction(this, (on) => (this.loading = on), async () => {
       this.policy = await this.#client.call('policy.get');
       this.draft = draftOf(this.policy);
-      this.error = null;
-    } catch (err) {
-      this.error = toIpcError(err);
-    } finally {
-      this.loading = false;
-    }
+    });
   }
 
   toggleAlgorithm(a: string, on: boolean): void {
@@ -133,8 +127,7 @@ export class PolicyState {
     const d = this.draft;
     if (d === null || !this.valid) return;
     const lt = lifetimes(d.lifetimeByClient);
-    this.busy = true;
-    try {
+    const ok = await runAction(this, (on) => (this.busy = on), async () => {
       const r = await this.#client.call('policy.set', {
         algorithms: d.algorithms,
         allowLegacy: d.allowLegacy,
@@ -153,12 +146,7 @@ export class PolicyState {
       this.result = r;
       this.policy = r.policy;
       this.draft = draftOf(r.policy);
-      this.error = null;
-    } catch (err) {
-      this.error = toIpcError(err);
-      this.result = null;
-    } finally {
-      this.busy = false;
-    }
+    });
+    if (!ok) this.result = null;
   }
 }

@@ -5,7 +5,7 @@ import { checkPort, checkServerName } from '../../../../shared/forms/fields.js';
 import type { PortCheck, SettingsResult, SettingsView } from '../../../../shared/ipc/calls/settings.js';
 import type { IpcError } from '../../../../shared/ipc/errors.js';
 import type { KeyholdClient } from '../../api.js';
-import { problemOf, toIpcError, type Problem } from './common.js';
+import { problemOf, runAction, type Problem } from './common.js';
 
 const PORT_CHECK_DELAY_MS = 300;
 
@@ -52,17 +52,11 @@ export class SettingsState {
   }
 
   async load(): Promise<void> {
-    this.loading = true;
-    try {
+    await runAction(this, (on) => (this.loading = on), async () => {
       this.settings = await this.#client.call('settings.get');
       this.draft = draftOf(this.settings);
       this.port = null;
-      this.error = null;
-    } catch (err) {
-      this.error = toIpcError(err);
-    } finally {
-      this.loading = false;
-    }
+    });
   }
 
   /** Called as the port field changes: asks whether the new port is free, a moment after typing stops. */
@@ -93,8 +87,7 @@ export class SettingsState {
   async save(): Promise<void> {
     const d = this.draft;
     if (d === null || !this.valid) return;
-    this.busy = true;
-    try {
+    const ok = await runAction(this, (on) => (this.busy = on), async () => {
       const r = await this.#client.call('settings.set', {
         serverName: d.serverName.trim(),
         kmipPort: Number(d.kmipPort),
@@ -106,13 +99,8 @@ export class SettingsState {
       this.settings = r.settings;
       this.draft = draftOf(r.settings);
       this.port = null;
-      this.error = null;
-    } catch (err) {
-      this.error = toIpcError(err);
-      this.result = null;
-    } finally {
-      this.busy = false;
-    }
+    });
+    if (!ok) this.result = null;
   }
 
   dispose(): void {

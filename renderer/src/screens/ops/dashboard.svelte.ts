@@ -4,17 +4,13 @@
 import type { AuditEventPayload } from '../../../../shared/ipc/contract.js';
 import type { DashboardSummary } from '../../../../shared/ipc/calls/dashboard.js';
 import type { IpcError } from '../../../../shared/ipc/errors.js';
-import { KeyholdError, type KeyholdClient } from '../../api.js';
+import type { KeyholdClient } from '../../api.js';
+import { runAction } from '../action.js';
 import { pruneCounts, rateSeries } from './rules.js';
 
 /** Seconds the sparkline covers. */
 export const RATE_WINDOW_S = 60;
 const SUMMARY_EVERY_MS = 10_000;
-
-function toIpcError(err: unknown): IpcError {
-  if (err instanceof KeyholdError) return err.toJSON();
-  return { code: 'internal', message: err instanceof Error ? err.message : String(err) };
-}
 
 export class DashboardState {
   summary = $state.raw<DashboardSummary | null>(null);
@@ -36,15 +32,9 @@ export class DashboardState {
   }
 
   async refresh(): Promise<void> {
-    this.loading = true;
-    try {
+    await runAction(this, (on) => (this.loading = on), async () => {
       this.summary = await this.#client.call('dashboard.summary');
-      this.error = null;
-    } catch (err) {
-      this.error = toIpcError(err);
-    } finally {
-      this.loading = false;
-    }
+    });
   }
 
   onRecords(p: AuditEventPayload): void {

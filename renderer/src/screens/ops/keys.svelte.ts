@@ -4,16 +4,12 @@
 // it comes (it says what to do).
 import type { KeyActionResult, KeyDetail, KeyList, KeyObjectType, KeyState, RevocationReason } from '../../../../shared/ipc/calls/keys.js';
 import type { IpcError } from '../../../../shared/ipc/errors.js';
-import { KeyholdError, type KeyholdClient } from '../../api.js';
+import type { KeyholdClient } from '../../api.js';
+import { runAction, toIpcError } from '../action.js';
 import type { KeyAction } from './rules.js';
 
 export const PAGE_SIZE = 25;
 const SEARCH_DELAY_MS = 250;
-
-function toIpcError(err: unknown): IpcError {
-  if (err instanceof KeyholdError) return err.toJSON();
-  return { code: 'internal', message: err instanceof Error ? err.message : String(err) };
-}
 
 export class KeysState {
   list = $state.raw<KeyList | null>(null);
@@ -91,30 +87,23 @@ export class KeysState {
 
   /** Runs an action; true when it succeeded. The detail is reloaded either way (the state may have moved meanwhile). */
   async act(action: KeyAction, id: string, reason?: RevocationReason, message?: string): Promise<boolean> {
-    this.busy = true;
     this.done = null;
-    try {
+    const ok = await runAction(this, (on) => (this.busy = on), async () => {
       const result =
         action === 'activate' ? await this.#client.call('keys.activate', { id })
         : action === 'revoke' ? await this.#client.call('keys.revoke', { id, reason: reason ?? 'Unspecified', ...(message ? { message } : {}) })
         : action === 'destroy' ? await this.#client.call('keys.destroy', { id })
         : await this.#client.call('keys.restore', { id });
       this.done = { action, result };
-      this.error = null;
-      return true;
-    } catch (err) {
-      this.error = toIpcError(err);
-      return false;
-    } finally {
-      this.busy = false;
-      if (this.detail?.id === id) {
-        try {
-          this.detail = await this.#client.call('keys.get', { id });
-        } catch {
-          /* the error above already says what happened */
-        }
+    });
+    if (this.detail?.id === id) {
+      try {
+        this.detail = await this.#client.call('keys.get', { id });
+      } catch {
+        /* the error above already says what happened */
       }
     }
+    return ok;
   }
 
   dispose(): void {

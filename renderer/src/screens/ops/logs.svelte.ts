@@ -7,7 +7,8 @@ import type { AuditEventPayload, AuditEventRecord } from '../../../../shared/ipc
 import type { AuditChainStatus } from '../../../../shared/ipc/calls/logs.js';
 import type { IpcError } from '../../../../shared/ipc/errors.js';
 import { logFilterProblem, matchesLogFilter, type LogFilter, type LogFilterProblem } from '../../../../shared/forms/log-filters.js';
-import { KeyholdError, type KeyholdClient } from '../../api.js';
+import type { KeyholdClient } from '../../api.js';
+import { runAction, toIpcError } from '../action.js';
 import { download } from '../setup/download.js';
 import { localToIso } from './rules.js';
 
@@ -21,11 +22,6 @@ export interface ShownRecord extends AuditEventRecord {
   /** Stable key for {#each}: the stored number, or a local one for live records. */
   key: string;
   seq: number | null;
-}
-
-function toIpcError(err: unknown): IpcError {
-  if (err instanceof KeyholdError) return err.toJSON();
-  return { code: 'internal', message: err instanceof Error ? err.message : String(err) };
 }
 
 const sameRecord = (a: AuditEventRecord, b: AuditEventRecord) =>
@@ -130,44 +126,26 @@ export class LogsState {
   /** The next older page, appended below. */
   async older(): Promise<void> {
     const stored = this.rows.filter((r) => r.seq !== null).length;
-    this.loading = true;
-    try {
+    await runAction(this, (on) => (this.loading = on), async () => {
       const page = await this.#client.call('logs.query', { ...this.filter, limit: LOG_PAGE, offset: stored });
       const known = new Set(this.rows.map((r) => r.key));
       this.rows = this.rows.concat(page.rows.map((r) => ({ ...r, key: `s${r.seq}` })).filter((r) => !known.has(r.key)));
       this.hasMore = page.hasMore;
-      this.error = null;
-    } catch (err) {
-      this.error = toIpcError(err);
-    } finally {
-      this.loading = false;
-    }
+    });
   }
 
   async exportAs(format: 'csv' | 'jsonl'): Promise<void> {
     if (this.problem !== null) return;
-    this.exporting = true;
-    try {
+    await runAction(this, (on) => (this.exporting = on), async () => {
       const file = await this.#client.call('logs.export', { ...this.filter, format });
       download(file.filename, file.content, file.mimeType);
       this.exported = { count: file.count, truncated: file.truncated, filename: file.filename };
-      this.error = null;
-    } catch (err) {
-      this.error = toIpcError(err);
-    } finally {
-      this.exporting = false;
-    }
+    });
   }
 
   async verify(): Promise<void> {
-    this.checking = true;
-    try {
+    await runAction(this, (on) => (this.checking = on), async () => {
       this.chain = await this.#client.call('logs.verify');
-      this.error = null;
-    } catch (err) {
-      this.error = toIpcError(err);
-    } finally {
-      this.checking = false;
-    }
+    });
   }
 }
