@@ -2,6 +2,7 @@
 // Settings) share: failures as plain {code, message}, field problems for the
 // catalogue, and files given to or taken from the operator.
 import type { FieldResult } from '../../../../shared/forms/fields.js';
+import { t, type MessageKey } from '../../i18n/index.svelte.js';
 
 export { download, readBytes, readText } from '../setup/download.js';
 export { runAction, toIpcError } from '../action.js';
@@ -14,6 +15,8 @@ export interface Problem {
 export function problemOf<T>(r: FieldResult<T>): Problem | undefined {
   return r.ok ? undefined : { key: r.key, params: r.params };
 }
+/** A problem's text in the chosen language; '' when there is none. */
+export const problemText = (p: Problem | undefined): string => (p === undefined ? '' : t(p.key as MessageKey, p.params));
 
 export function fromBase64(text: string): Uint8Array {
   const s = atob(text);
