@@ -23,3 +23,11 @@ export async function runAction(target: { error: IpcError | null }, busy: (on: b
     busy(false);
   }
 }
+
+/** A form's submit handler that runs `fn` instead of the browser's submission. */
+export function submitWith(fn: () => Promise<unknown>): (e: SubmitEvent) => void {
+  return (e) => {
+    e.preventDefault();
+    void fn();
+  };
+}
