@@ -50,6 +50,20 @@ describe('Logs screen', () => {
     expect(screen.getAllByTestId('log-operation').map((e) => e.textContent)).toEqual(['Locate', 'Destroy', 'Get', 'Create']);
   });
 
+  it('typing a filter queries nothing and keeps one subscription; Apply queries once with the filter', async () => {
+    const fake = mountLogs();
+    await screen.findAllByTestId('log-row');
+    const queries = () => fake.calls.filter((c) => c.name === 'logs.query');
+    expect(queries()).toHaveLength(1);
+    for (const value of ['a', 'ap', 'app1']) await fireEvent.input(screen.getByTestId('logs-client'), { target: { value } });
+    flushSync();
+    expect(queries()).toHaveLength(1);
+    expect(fake.listenerCount('audit.records')).toBe(1);
+    await fireEvent.click(screen.getByTestId('logs-apply'));
+    expect(queries()).toHaveLength(2);
+    expect((queries()[1]!.args as { client?: string }).client).toBe('app1');
+  });
+
   it('switches its text when the locale changes, without a reload', async () => {
     mountLogs();
     await screen.findAllByTestId('log-row');
