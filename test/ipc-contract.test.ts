@@ -377,9 +377,12 @@ function sharedViolations(file: string, text: string): string[] {
 
 /** What a renderer/ source may not do: import a Node module (it runs in the sandboxed page). Build tooling aside. */
 function rendererViolations(file: string, text: string): string[] {
-  if (rel(file).endsWith('vite.config.ts')) return [];
+  if (BUILD_TOOL_CONFIG.test(rel(file))) return [];
   return importsOfSource(file, text).filter(isNodeBuiltin).map((s) => `imports Node module '${s}'`);
 }
+
+/** vite.config.ts and vitest.config.ts: build and test tooling, run by Node, never shipped in the renderer. */
+const BUILD_TOOL_CONFIG = /(^|\/)vite(st)?\.config\.ts$/;
 
 describe('import boundaries', () => {
   const all = ['main', 'shared', 'renderer', 'build', 'test', 'bin'].flatMap(sourceFiles);
@@ -400,7 +403,7 @@ describe('import boundaries', () => {
 
   it('renderer/ and shared/ import no Node built-ins', () => {
     const offenders = [...sourceFiles('renderer'), ...sourceFiles('shared')]
-      .filter((f) => !rel(f).endsWith('vite.config.ts')) // build tooling, runs in Node
+      .filter((f) => !BUILD_TOOL_CONFIG.test(rel(f))) // build tooling, runs in Node
       .flatMap((f) => importsOf(f).filter(isNodeBuiltin).map((s) => `${rel(f)} -> ${s}`));
     assert.deepEqual(offenders, []);
   });
