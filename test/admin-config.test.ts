@@ -17,10 +17,8 @@ import { EngineHost } from '../main/engine/host.js';
 import { createCa, createCsr, issueClientCert, issueServerCert } from '../main/pki/index.js';
 import type { ArgsOf, CallName, ResultOf } from '../shared/ipc/contract.js';
 import type { IpcErrorCode } from '../shared/ipc/errors.js';
-import { Enum } from '../shared/kmip/registry/index.js';
 import { recordingLogger } from './support/admin.js';
-import { call as kmipCall, connect, type Creds } from './support/kmip-tls.js';
-import { request } from './support/kmip-requests.js';
+import { discover, type Creds } from './support/kmip-tls.js';
 
 const LONG = { timeout: 180_000 };
 const PASSPHRASE = 'correct horse battery staple';
@@ -84,23 +82,6 @@ async function kmipPort(): Promise<number> {
   return Number(/:(\d+)$/.exec(s.endpoint!)![1]);
 }
 
-/** A DiscoverVersions over mutual TLS: 'ok', or why the connection or request failed. */
-async function discover(port: number, creds: Creds): Promise<string> {
-  let s;
-  try {
-    s = await connect(port, creds);
-  } catch (e) {
-    return `refused: ${(e as Error).message}`;
-  }
-  try {
-    await kmipCall(s, request(Enum.Operation.DiscoverVersions, []));
-    return 'ok';
-  } catch (e) {
-    return `refused: ${(e as Error).message}`;
-  } finally {
-    s.destroy();
-  }
-}
 
 describe('clients', () => {
   it('lists none, adds with an issued certificate and bundle (with PKCS#12), changes, reissues and removes', LONG, async () => {

@@ -11,10 +11,8 @@ import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import type { Page } from 'playwright-core';
-import { Enum } from '../shared/kmip/registry/index.js';
 import { e2eUnavailable, startE2e, type E2eSession } from './support/e2e.js';
-import { call, connect, type Creds } from './support/kmip-tls.js';
-import { request } from './support/kmip-requests.js';
+import { discover, type Creds } from './support/kmip-tls.js';
 
 const skip = e2eUnavailable();
 // Never skipped: without Chromium or the built UI the tests fail and say what to install (.ci/run and npm test provide both).
@@ -44,22 +42,6 @@ async function download(page: Page, testId: string): Promise<string> {
   return readFileSync(path!, 'utf8');
 }
 
-async function discover(port: number, creds: Creds): Promise<string> {
-  let s;
-  try {
-    s = await connect(port, creds);
-  } catch (e) {
-    return `refused: ${(e as Error).message}`;
-  }
-  try {
-    await call(s, request(Enum.Operation.DiscoverVersions, []));
-    return 'ok';
-  } catch (e) {
-    return `refused: ${(e as Error).message}`;
-  } finally {
-    s.destroy();
-  }
-}
 
 async function until(what: () => Promise<boolean>, ms: number, why: string): Promise<void> {
   const end = Date.now() + ms;

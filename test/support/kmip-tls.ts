@@ -164,3 +164,21 @@ export function capturingLogger(): { log: Logger; lines: string[] } {
 export function soleClient(fingerprint: string, name = 'c1') {
   return registryOf({ clients: [{ name, fingerprint, added: '', grants: [...ALL_GRANTS], groups: [], ips: [], description: '', enabled: true }], allow: [], retired: [] });
 }
+
+/** A Discover Versions over mutual TLS: 'ok', or 'refused: …' with why the connection or the request failed. */
+export async function discover(port: number, creds: Creds): Promise<string> {
+  let s: tls.TLSSocket;
+  try {
+    s = await connect(port, creds);
+  } catch (e) {
+    return `refused: ${(e as Error).message}`;
+  }
+  try {
+    await call(s, request(Enum.Operation.DiscoverVersions, []));
+    return 'ok';
+  } catch (e) {
+    return `refused: ${(e as Error).message}`;
+  } finally {
+    s.destroy();
+  }
+}

@@ -4,6 +4,7 @@
 // the engine worker (the store belongs to it). Nothing here ever carries key
 // material: rows and details hold names, states, owners, dates and attribute
 // text only.
+import type { ObjectDetails } from '../../engine/protocol.js';
 import { call } from '../spec.js';
 import { integer, object, oneOf, optional, string, type Validator } from '../validate.js';
 
@@ -48,19 +49,8 @@ export interface KeyList {
   total: number;
 }
 
-/** One object in full: every attribute as readable text, never its material. */
-export interface KeyDetail {
-  id: string;
-  objectType: string;
-  state: string;
-  owner: string | null;
-  sharedWith: string[];
-  createdAt: string;
-  /** present: live material; retained: kept after a soft delete (Restore possible); erased: destroyed and gone; none: never had any. */
-  material: 'present' | 'retained' | 'erased' | 'none';
-  retained: { destroyedAt: string; purgeAfter: string; stateBefore: string } | null;
-  attributes: { name: string; index: number; value: string }[];
-}
+/** One object in full: every attribute as readable text, never its material (the engine's showObject answer). */
+export type KeyDetail = ObjectDetails;
 
 /** What an action leaves behind: the object's state afterwards. */
 export interface KeyActionResult {
