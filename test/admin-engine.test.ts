@@ -15,6 +15,8 @@ import { ipcError } from '../shared/ipc/errors.js';
 import type { EngineStatus } from '../shared/ipc/contract.js';
 import { dispatchCall } from '../main/admin/dispatch.js';
 import { recordingLogger } from './support/admin.js';
+import { queryAudit } from '../main/audit/audit-log.js';
+import type { AuditEventRecord } from '../shared/ipc/contract.js';
 
 const T = { timeout: 120_000 };
 
@@ -75,6 +77,36 @@ describe('engine controls against a real worker', T, () => {
     assert.equal(engine.wanted, false);
     const again = (await call('engine.start')) as { value: EngineStatus };
     assert.equal(again.value.endpoint, first.endpoint, 'a server asked for port 0 keeps the port it had');
+  });
+
+  it("start and stop from the UI each leave one audit record 'server started' / 'server stopped', with the endpoint and the cause, live too", T, async () => {
+    const live: AuditEventRecord[] = [];
+    const off = service.subscribe((e) => {
+      if (e.name === 'audit.records') live.push(...e.payload.records);
+    });
+    try {
+      const ours = () => queryAudit(dir).filter((r) => r.operation === 'server started' || r.operation === 'server stopped');
+      const before = ours().length;
+      const endpoint = ((await call('engine.start')) as { value: EngineStatus }).value.endpoint!;
+      // A second start while running changes nothing, and records nothing.
+      await call('engine.start');
+      await call('engine.stop');
+      // A stop while stopped: nothing either.
+      await call('engine.stop');
+      const added = ours().slice(before);
+      assert.deepEqual(added.map((r) => [r.kind, r.operation, r.result, r.reason]), [
+        ['admin', 'server started', 'applied', 'ui'],
+        ['admin', 'server stopped', 'applied', 'ui'],
+      ]);
+      assert.equal(added[0]!.message, `KMIP server listening on ${endpoint}; started by an operator in the admin UI`);
+      assert.equal(added[1]!.message, `KMIP server stopped (it listened on ${endpoint}); stopped by an operator in the admin UI`);
+      // The Logs screen's live tail gets them as they are logged.
+      await until(() => (live.some((r) => r.operation === 'server started') ? true : undefined));
+      assert.equal(live.filter((r) => r.operation === 'server started').length, 1);
+    } finally {
+      off();
+    }
+    await call('engine.start');
   });
 
   it('after a worker crash the server comes back if it was running, and stays stopped if it was stopped', T, async () => {

@@ -4,7 +4,7 @@
 // a stub for shells that run no worker (transport tests).
 
 import type { EngineStatus } from '../../shared/ipc/contract.js';
-import type { ListenAddress, StartServerParams } from '../../shared/engine/protocol.js';
+import type { ListenAddress, ServerCause, StartServerParams } from '../../shared/engine/protocol.js';
 import { EngineError, type EngineHost } from '../engine/host.js';
 import { CallError } from './dispatch.js';
 import { silentLogger, type Logger } from './log.js';
@@ -12,10 +12,10 @@ import { silentLogger, type Logger } from './log.js';
 export interface EngineController {
   /** The worker-backed engine asks its thread, hence the promise; a stub may answer at once. */
   status(): EngineStatus | Promise<EngineStatus>;
-  /** Starts the KMIP server; rejects with a CallError saying why when it does not start. */
-  start(): Promise<void>;
-  /** Stops the KMIP server (in-flight requests finish); the admin UI stays up. */
-  stop(): Promise<void>;
+  /** Starts the KMIP server; rejects with a CallError saying why when it does not start. `cause`: who asked, for the audit log. */
+  start(cause?: ServerCause): Promise<void>;
+  /** Stops the KMIP server (in-flight requests finish); the admin UI stays up. `cause`: who asked, for the audit log. */
+  stop(cause?: ServerCause): Promise<void>;
   /** Gives a locked server its master key passphrase; rejects with a CallError saying why when it is wrong. */
   unlock(passphrase: string): Promise<void>;
   /** Returns an unsubscribe function. */
@@ -51,7 +51,7 @@ export interface WorkerEngineOptions {
 
 export interface WorkerEngine extends EngineController {
   /** start() for callers that want the raw failure and the address: null when the server started locked. */
-  launch(): Promise<ListenAddress | null>;
+  launch(cause?: ServerCause): Promise<ListenAddress | null>;
   /** True between a start and a stop: a worker restarted after a crash brings the server back only then. */
   readonly wanted: boolean;
   /** Stops following the host (its events); does not stop anything. */
@@ -119,7 +119,7 @@ export function createWorkerEngine(host: EngineHost, options: WorkerEngineOption
       void ask().then(emit);
       if (!wanted) return;
       paramsFor()
-        .then((p) => host.request('startServer', p, { timeoutMs: startTimeoutMs }))
+        .then((p) => host.request('startServer', { ...p, cause: 'restart' }, { timeoutMs: startTimeoutMs }))
         .then((a) =>
           a === null
             ? log.warn('kmip: the engine was restarted; the server is locked again: unlock the master key (keyhold master-key unlock --passphrase-stdin, or the admin UI)')
@@ -129,8 +129,8 @@ export function createWorkerEngine(host: EngineHost, options: WorkerEngineOption
     }),
   ];
 
-  const launch = async (): Promise<ListenAddress | null> => {
-    const params = await paramsFor();
+  const launch = async (cause?: ServerCause): Promise<ListenAddress | null> => {
+    const params = { ...(await paramsFor()), ...(cause === undefined ? {} : { cause }) };
     wanted = true;
     try {
       return await host.request('startServer', params, { timeoutMs: startTimeoutMs });
@@ -149,18 +149,18 @@ export function createWorkerEngine(host: EngineHost, options: WorkerEngineOption
     },
     status: ask,
     launch,
-    async start() {
+    async start(cause) {
       try {
-        await launch();
+        await launch(cause);
       } catch (e) {
         if (e instanceof CallError) throw e;
         throw new CallError('unavailable', `The KMIP server did not start: ${messageOf(e)}. Fix the cause (a port in use: choose another one in the settings) and start it again.`);
       }
     },
-    async stop() {
+    async stop(cause) {
       wanted = false;
       try {
-        await host.request('stopServer', { graceMs }, { timeoutMs: graceMs + 5_000 });
+        await host.request('stopServer', { graceMs, ...(cause === undefined ? {} : { cause }) }, { timeoutMs: graceMs + 5_000 });
       } catch (e) {
         // A stopped host has nothing running.
         if (e instanceof EngineError && e.code === 'not_running') return;

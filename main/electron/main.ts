@@ -138,7 +138,7 @@ if (!app.requestSingleInstanceLock()) {
     event.preventDefault();
     unwatchFile(settingsFile(dataDir));
     engine
-      .stop()
+      .stop('app')
       .catch((err: unknown) => log.error('stopping the KMIP server failed:', err))
       .then(() => control?.close())
       .then(() => engineHost.stop())
@@ -183,7 +183,7 @@ if (!app.requestSingleInstanceLock()) {
       const settings = await readSettings(dataDir).catch(() => null);
       if (settings?.app.startServerAtLaunch ?? true) {
         // A failure shows in the tray and the window (lastError), with the reason.
-        await engine.start().catch((err: unknown) => log.error('the KMIP server did not start:', err instanceof Error ? err.message : err));
+        await engine.start('app').catch((err: unknown) => log.error('the KMIP server did not start:', err instanceof Error ? err.message : err));
       }
     })
     .catch((err: unknown) => {

@@ -27,8 +27,8 @@ export function createTray(iconPath: string, engine: EngineController, actions: 
     op().catch((err: unknown) => log.warn(`tray: ${what} failed:`, err instanceof Error ? err.message : err));
   };
   const click: Partial<Record<TrayItem['id'], () => void>> = {
-    start: run('start', () => engine.start()),
-    stop: run('stop', () => engine.stop()),
+    start: run('start', () => engine.start('tray')),
+    stop: run('stop', () => engine.stop('tray')),
     open: () => actions.showWindow(),
     quit: () => actions.quit(),
   };

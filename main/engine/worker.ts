@@ -35,6 +35,7 @@ import {
   type ParamsOf,
   type ResponseMessage,
   type ResultOf,
+  type ServerCause,
 } from '../../shared/engine/protocol.js';
 import { SerialQueue } from './serial-queue.js';
 import { startServer, type RunningServer } from '../server/serve.js';
@@ -109,12 +110,12 @@ function sendAudit(): void {
   }
 }
 
-async function stopServer(graceMs: number): Promise<void> {
+async function stopServer(graceMs: number, cause?: ServerCause): Promise<void> {
   const s = server;
   if (s === null) return;
   server = null;
   setStatus({ state: 'stopping' });
-  await s.stop(graceMs);
+  await s.stop(graceMs, cause);
   setStatus({ state: 'stopped', endpoint: null });
 }
 
@@ -163,7 +164,7 @@ const handlers: { [M in MethodName]: Handler<M> } = {
   status: { queued: false, run: () => ({ ...status, ...keyCounts() }) },
   startServer: {
     queued: true,
-    run: async ({ dataDir, host, port, minVersion, tlsProfile, maxConnections, maxConnectionsPerClient }) => {
+    run: async ({ dataDir, host, port, minVersion, tlsProfile, maxConnections, maxConnectionsPerClient, cause }) => {
       if (server !== null) throw new Error(`the server is already running on ${status.endpoint ?? '?'}`);
       setStatus({ state: 'starting', lastError: null });
       try {
@@ -175,6 +176,7 @@ const handlers: { [M in MethodName]: Handler<M> } = {
           ...(tlsProfile === undefined ? {} : { tlsProfile }),
           ...(maxConnections === undefined ? {} : { maxConnections }),
           ...(maxConnectionsPerClient === undefined ? {} : { maxConnectionsPerClient }),
+          ...(cause === undefined ? {} : { cause }),
           log,
           onAuditRecord,
         });
@@ -189,7 +191,7 @@ const handlers: { [M in MethodName]: Handler<M> } = {
       return listening(server.address);
     },
   },
-  stopServer: { queued: true, run: async ({ graceMs }) => (await stopServer(graceMs), null) },
+  stopServer: { queued: true, run: async ({ graceMs, cause }) => (await stopServer(graceMs, cause), null) },
   // Operator actions on the running server's objects (they write to its store, so queued).
   listObjects: { queued: true, run: (p) => running().objects.list(p) },
   objectOwners: { queued: true, run: () => running().objects.owners() },
@@ -232,7 +234,7 @@ const handlers: { [M in MethodName]: Handler<M> } = {
     // Queued, so work already accepted finishes before the database closes.
     queued: true,
     run: async () => {
-      await stopServer(5_000);
+      await stopServer(5_000, 'shutdown');
       db.close();
       return null;
     },

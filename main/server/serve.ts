@@ -30,7 +30,7 @@ import { startBackupService, type BackupService } from './backup-service.js';
 import { precheckDatabase, refusalOf } from '../backup/start-check.js';
 import { EngineHost } from '../engine/host.js';
 import { createWorkerEngine } from '../admin/engine.js';
-import type { StartServerParams } from '../../shared/engine/protocol.js';
+import type { ServerCause, StartServerParams } from '../../shared/engine/protocol.js';
 import type { HeadlessAdmin } from '../admin/headless.js';
 import { startKmipTlsServer, type TlsMinVersion } from './tls-listener.js';
 import type { TlsProfile } from './tls-profile.js';
@@ -62,8 +62,8 @@ export interface RunningServer {
   readonly masterKey: MasterKeyAdmin;
   /** Backups: now, verify, status, the schedule (main/server/backup-service.ts). */
   readonly backups: BackupService;
-  /** Graceful: stop accepting, finish in-flight requests (bounded), stop watching, close the store. */
-  stop(graceMs?: number): Promise<void>;
+  /** Graceful: stop accepting, finish in-flight requests (bounded), stop watching, close the store. Audited as 'server stopped' with the cause. */
+  stop(graceMs?: number, cause?: ServerCause): Promise<void>;
 }
 
 export interface StartServerOptions {
@@ -90,6 +90,25 @@ export interface StartServerOptions {
   keyExpiryIntervalMs?: number;
   /** How often the backup schedule is checked against the clock (default 30 s; tests shorten it). */
   backupCheckMs?: number;
+  /** Who or what asked for this start: named in the audit record 'server started'. */
+  cause?: ServerCause;
+}
+
+/** How the audit records 'server started' and 'server stopped' name their cause (also in their reason, as the bare cause). */
+const CAUSE_TEXT: Readonly<Record<ServerCause, string>> = {
+  ui: 'by an operator in the admin UI',
+  tray: 'by an operator from the tray menu',
+  cli: 'by keyhold serve',
+  signal: 'by a signal to the process (SIGINT or SIGTERM)',
+  app: 'by the desktop app (start at launch, or quit)',
+  restart: 'after the engine worker was restarted',
+  shutdown: 'as the engine worker shut down',
+};
+
+/** The audit record of a start or a stop of the KMIP server; its endpoint, and who or what caused it when known. */
+export function serverRecord(operation: 'server started' | 'server stopped', detail: string, cause: ServerCause | undefined): Omit<AuditRecord, 'at'> {
+  const why = cause === undefined ? '' : `; ${operation.slice('server '.length)} ${CAUSE_TEXT[cause]}`;
+  return { kind: 'admin', client: null, address: null, operation, objects: [], result: 'applied', reason: cause ?? null, message: `${detail}${why}` };
 }
 
 /**
@@ -98,7 +117,9 @@ export interface StartServerOptions {
  */
 export async function startServer(opts: StartServerOptions): Promise<RunningServer> {
   const cleanups: ((graceMs?: number) => unknown)[] = [];
-  const stop = async (graceMs?: number) => {
+  let stopCause: ServerCause | undefined;
+  const stop = async (graceMs?: number, cause?: ServerCause) => {
+    stopCause = cause;
     for (const c of cleanups.splice(0).reverse()) {
       try { await c(graceMs); } catch (e) { opts.log.error('kmip: error while stopping:', e); }
     }
@@ -111,6 +132,12 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
     const audit = await AuditLog.open(opts.dataDir, (message) => opts.log.error(`kmip: ${message}`));
     cleanups.push(() => audit.close());
     if (opts.onAuditRecord) audit.subscribe(opts.onAuditRecord);
+    // Runs after everything else has stopped (cleanups run in reverse), once the start was recorded.
+    let started = false;
+    let listenedOn: string | null = null;
+    cleanups.push(() => {
+      if (started) audit.record(serverRecord('server stopped', `KMIP server stopped (${listenedOn === null ? 'it was locked' : `it listened on ${listenedOn}`})`, stopCause));
+    });
     // Changes made with `keyhold client …` (or by hand) reach the server through the file: it records them,
     // including those made while no server ran (the difference from the last recorded version, at start).
     let recorded = Promise.resolve();
@@ -261,8 +288,14 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
       }
     };
     let keyed: Awaited<ReturnType<typeof openKeyed>> | null = null;
-    if (protectionOf(opts.dataDir) === 'key-file') keyed = await openKeyed();
-    else {
+    if (protectionOf(opts.dataDir) === 'key-file') {
+      keyed = await openKeyed();
+      started = true;
+      listenedOn = endpointText(keyed.address);
+      audit.record(serverRecord('server started', `KMIP server listening on ${listenedOn}`, opts.cause));
+    } else {
+      started = true;
+      audit.record(serverRecord('server started', 'KMIP server started locked: nothing is served until the master key is unlocked', opts.cause));
       const message = 'the master key is protected by a passphrase: the server is locked and serves nothing until an operator runs keyhold master-key unlock --passphrase-stdin';
       opts.log.warn(`keyhold: ${message}`);
       audit.record({ kind: 'admin', client: null, address: null, operation: 'server locked', objects: [], result: 'warning', reason: null, message });
@@ -279,6 +312,7 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
       }
       try {
         keyed = await openKeyed(keys);
+        listenedOn = endpointText(keyed.address);
       } catch (e) {
         audit.record(unlockRecord(false, `the passphrase was right but the server did not start: ${(e as Error).message}`));
         throw e;
@@ -344,6 +378,8 @@ export interface ServeOptions {
   onLocked?(message: string): void;
   /** Resolves when the server should stop gracefully. */
   stopSignal: Promise<unknown>;
+  /** What stopSignal resolving stands for, in the audit record 'server stopped' (default 'signal', as in the CLI). */
+  stopCause?: ServerCause;
   /** How long in-flight requests get to finish at stop. */
   graceMs?: number;
   /**
@@ -419,7 +455,7 @@ export async function serve(opts: ServeOptions): Promise<void> {
       address = a;
       announce();
     });
-    const first = await engine.launch();
+    const first = await engine.launch('cli');
     const lockedMessage = `KMIP server locked: the master key of ${opts.dataDir} is protected by a passphrase and nothing is served until you run: keyhold master-key unlock --passphrase-stdin --data-dir ${opts.dataDir}`;
     const offCrash = host.onCrash((r) =>
       opts.log.error(`kmip: the engine died (${r.reason}); ${r.restartInMs === null ? 'giving up' : `restarting in ${r.restartInMs} ms`}`),
@@ -453,7 +489,7 @@ export async function serve(opts: ServeOptions): Promise<void> {
     offCrash();
     offListening();
     if (host.state === 'failed') throw new Error('the engine crashed too often and was not restarted');
-    await engine.stop().catch((e: unknown) => opts.log.error(`kmip: stop: ${(e as Error).message}`));
+    await engine.stop(opts.stopCause ?? 'signal').catch((e: unknown) => opts.log.error(`kmip: stop: ${(e as Error).message}`));
   } finally {
     await admin?.close().catch((e: unknown) => opts.log.error(`keyhold: closing the admin UI: ${(e as Error).message}`));
     engine.dispose();
@@ -487,6 +523,11 @@ function failed(host: EngineHost): Promise<void> {
       }
     });
   });
+}
+
+/** host:port, an IPv6 address in brackets (as the engine status shows it). */
+function endpointText(a: { host: string; port: number }): string {
+  return `${a.host.includes(':') ? `[${a.host}]` : a.host}:${a.port}`;
 }
 
 /** A host given as a name (not an address or a wildcard) also goes into the server certificate's SAN. */

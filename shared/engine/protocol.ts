@@ -89,7 +89,19 @@ export interface StartServerParams {
   maxConnections?: number;
   /** Open KMIP connections at most per client (default 64), so one client cannot take them all. */
   maxConnectionsPerClient?: number;
+  /** Who or what asked for the start, for the audit record 'server started' (absent: not known). */
+  cause?: ServerCause;
 }
+
+/**
+ * Who or what started or stopped the KMIP server, as the audit log names it:
+ * the admin UI, the tray menu, `keyhold serve` starting, a signal (SIGINT,
+ * SIGTERM) ending it, the desktop app opening or quitting, the engine worker
+ * restarted after a crash, or the worker shut down.
+ */
+export const SERVER_CAUSES = ['ui', 'tray', 'cli', 'signal', 'app', 'restart', 'shutdown'] as const;
+export type ServerCause = (typeof SERVER_CAUSES)[number];
+const serverCause = oneOf(...SERVER_CAUSES);
 
 const startServerParams: Validator<StartServerParams> = object({
   dataDir: string({ minLength: 1, maxLength: 4096 }),
@@ -99,6 +111,7 @@ const startServerParams: Validator<StartServerParams> = object({
   tlsProfile: optional(oneOf('modern', 'compatible')),
   maxConnections: optional(integer({ min: 1, max: 1_000_000 })),
   maxConnectionsPerClient: optional(integer({ min: 1, max: 1_000_000 })),
+  cause: optional(serverCause),
 });
 
 // --- operator actions on objects (main/server/object-admin.ts) ---------------------
@@ -281,7 +294,7 @@ export const engineMethods = {
    */
   startServer: method(startServerParams, nullable(listenAddress)),
   /** Stops accepting, lets requests in progress finish (at most graceMs), closes the store. */
-  stopServer: method(object({ graceMs: integer({ min: 0, max: 600_000 }) }), nullValue),
+  stopServer: method(object({ graceMs: integer({ min: 0, max: 600_000 }), cause: optional(serverCause) }), nullValue),
   /** The running server's objects, oldest first: page by offset (operator listing; `keyhold object list`). */
   listObjects: method(
     object({ owner: optional(clientName), limit: optional(integer({ min: 1, max: MAX_OBJECTS_PER_CALL })), offset: optional(integer({ min: 0, max: Number.MAX_SAFE_INTEGER })) }),

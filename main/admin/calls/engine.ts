@@ -7,11 +7,11 @@ export function engineHandlers(deps: AdminDeps): AreaHandlers<typeof engineCalls
   return {
     'engine.status': () => deps.engine.status(),
     'engine.start': async () => {
-      await deps.engine.start();
+      await deps.engine.start('ui');
       return deps.engine.status();
     },
     'engine.stop': async () => {
-      await deps.engine.stop();
+      await deps.engine.stop('ui');
       return deps.engine.status();
     },
     'engine.unlock': async ({ passphrase }) => {
