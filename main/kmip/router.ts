@@ -26,6 +26,9 @@ import * as query from './operations/query.js';
 import * as recover from './operations/recover.js';
 import * as register from './operations/register.js';
 import * as revoke from './operations/revoke.js';
+import * as rngRetrieve from './operations/rng-retrieve.js';
+import * as rngSeed from './operations/rng-seed.js';
+import * as hash from './operations/hash.js';
 import * as setAttribute from './operations/set-attribute.js';
 
 export class Router {
@@ -78,6 +81,9 @@ export const OPERATION_MODULES: readonly OperationModule[] = [
   reKey,
   reKeyKeyPair,
   adjustAttribute,
+  rngRetrieve,
+  rngSeed,
+  hash,
 ];
 
 /** The shipped operations plus `extra`; an extra module replaces the shipped one for its operation (tests, stubs). */

@@ -16,6 +16,8 @@
 //     request (Register) must come back identical.
 //   - Random Number Generator (attribute and 1.x Attribute structure): it
 //     describes the reference server's own generator (ANSI X9.31 there).
+//   - RNG Retrieve's Data: the reference generator's output; ours must have
+//     the same type and length (the Data Length asked for).
 //   - Unique Identifiers written as $UNIQUE_IDENTIFIER_n (and the SHORT_ /
 //     _RANDOM_ forms): the first response that carries one binds the
 //     placeholder to our value; every later response must repeat that value,
@@ -52,11 +54,12 @@ import type { StructureItem, TtlvItem } from '../../shared/kmip/ttlv/index.js';
 
 /** The rules above, as printed in docs/conformance.md. */
 export const COMPARISON_RULES: readonly string[] = [
-  'Everything is compared exactly (tag, type, order, value), except as follows: the values in the next six rules are compared by tag and type only; Query, Get Attribute List and Get Attributes have rules of their own.',
+  'Everything is compared exactly (tag, type, order, value), except as follows: the values in the next seven rules are compared by tag and type only; Query, Get Attribute List and Get Attributes have rules of their own.',
   'Date-Time and Date-Time Extended values: the response Time Stamp and the dates the server sets are the moment the case runs ($NOW in the files). In requests, $NOW±n is replaced by the current time ± n seconds.',
   'Digest Value: computed over key material the server generated.',
   'Key Material of keys the server generated (Create, Create Key Pair): random by definition. Key Material that the case supplied in a request (Register) must come back identical.',
   'Random Number Generator: it describes the reference server\'s own generator (ANSI X9.31 there).',
+  'RNG Retrieve\'s Data: random output of the reference\'s generator; ours must have the same type and length (the Data Length asked for).',
   '$UNIQUE_IDENTIFIER_n (and the SHORT_ and _RANDOM_ forms): the first response carrying one binds it to our value; later responses must repeat that value and later requests send it.',
   'Any other $NAME placeholder in a response (signature, MAC, cipher text, IV, correlation values): a value only the server can produce; bound like an identifier so later requests can send it back.',
   'Query: the lists (Operations, Object Types, Vendor Identification, Server Information, Capabilities, …) describe the reference server. Instead: our answer must be well-formed (only Query response fields, each with its type and known enumeration values, at most one Vendor Identification and Server Information), every operation we list must be one the server serves, and, where Query Operations was asked, the operations the family\'s test cases use for that version and class (the profile\'s required operations; the profile documents themselves are not in the reference folder) must be a subset of ours.',
@@ -339,6 +342,14 @@ export function compareResponse(expectedItem: TtlvItem, got: ResponseMessage, st
     if (e.operation === Enum.Operation.GetAttributes && e.resultStatus === Enum.ResultStatus.Success && e.responsePayload !== undefined) {
       const d = attributesMismatch(e.responsePayload, g.responsePayload, state, at, requestsAllAttributes(request, k));
       if (d !== undefined) return d;
+      continue;
+    }
+    if (e.operation === Enum.Operation.RNGRetrieve && e.resultStatus === Enum.ResultStatus.Success && e.responsePayload !== undefined) {
+      const ed = field(e.responsePayload, Tag.Data);
+      const gd = field(g.responsePayload, Tag.Data);
+      if (gd === undefined || gd.type !== 'ByteString' || ed?.type !== 'ByteString' || gd.value.length !== ed.value.length || (g.responsePayload?.value.length ?? 0) !== 1) {
+        return `${at}: expected one Data Byte String of ${ed?.type === 'ByteString' ? ed.value.length : '?'} bytes`;
+      }
       continue;
     }
     if (e.responsePayload !== undefined) {
