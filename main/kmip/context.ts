@@ -93,6 +93,12 @@ export interface OperationContext {
    * object's material must not be returned yet. Absent: no such rule.
    */
   readonly notBackedUp?: (obj: StoredObject) => boolean;
+  /**
+   * The authenticated client's registered name (absent: no access control,
+   * in-process use). Multi-part cryptographic operations bind their streams
+   * to it (crypto/streams.ts).
+   */
+  readonly client?: string;
 }
 
 export interface OperationResult {

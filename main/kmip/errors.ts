@@ -41,6 +41,16 @@ const FALLBACK: Partial<Record<ResultReasonName, ResultReasonName>> = {
   WrongKeyLifecycleState: 'IllegalOperation',
   AttributeReadOnly: 'PermissionDenied',
   ReadOnlyAttribute: 'PermissionDenied',
+  // Cryptographic services: 1.4 §11.30–11.35 have "not able to be used for
+  // encryption / signing …" → Permission Denied, "No outstanding operation with
+  // the specified Correlation Value" → Item Not Found; parameter faults → Invalid Field.
+  IncompatibleCryptographicUsageMask: 'PermissionDenied',
+  InvalidObjectType: 'PermissionDenied',
+  UsageLimitExceeded: 'PermissionDenied',
+  InvalidCorrelationValue: 'ItemNotFound',
+  BadCryptographicParameters: 'InvalidField',
+  UnsupportedCryptographicParameters: 'InvalidField',
+  MissingInitializationVector: 'InvalidMessage',
 };
 
 /** The Result Reason enumeration value to send for `name` in `version`. */

@@ -152,6 +152,7 @@ async function runItem(bi: RequestBatchItem, version: ProtocolVersion, ctx: Serv
     ...(ctx.info === undefined ? {} : { log: ctx.info }),
     ...(ctx.keyPolicy === undefined ? {} : { keyPolicy: { policy: ctx.keyPolicy(), client: ctx.principal?.name } }),
     ...(ctx.notBackedUp === undefined ? {} : { notBackedUp: ctx.notBackedUp }),
+    ...(ctx.principal === undefined ? {} : { client: ctx.principal.name }),
   };
   try {
     const result = await handler(bi.requestPayload, opCtx);
