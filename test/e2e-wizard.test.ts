@@ -47,6 +47,18 @@ async function step(page: Page, n: number): Promise<void> {
   }
 }
 
+/** Waits for the certificate report to show another certificate than `before`; when it does not come, fails with what the page says. */
+async function newReport(page: Page, before: string | null): Promise<ReturnType<Page['locator']>> {
+  const report = page.locator(`[data-testid="cert-report"]:not([data-fingerprint="${before}"])`);
+  try {
+    await report.waitFor({ timeout: 30_000 });
+  } catch (e) {
+    const said = await page.locator('[data-testid="setup-error"], #cert-import-problem, .field-problem').allTextContents().catch(() => []);
+    throw new Error(`no new certificate: ${said.join(' | ') || (e as Error).message}`);
+  }
+  return report;
+}
+
 /** PyKMIP with the bundle's files: connect, create an AES-256 key, print its id. */
 const PYKMIP_CREATE = `
 import json, sys, tempfile, warnings
@@ -273,5 +285,115 @@ describe('setup wizard in a browser against keyhold serve', { timeout: 240_000 }
     await page.getByTestId('test-run').click();
     await page.getByTestId('test-passed').waitFor({ timeout: 60_000 });
     assert.match((await page.getByTestId('test-steps').textContent()) ?? '', /issued by CN=Corp Root CA/);
+  });
+  test('step 2 imports: a certificate and key as PEM, then a PKCS#12 file (a wrong passphrase is refused, nothing changes)', async () => {
+    assert.equal(openssl(), null);
+    const { page } = s;
+    const sh = (...args: string[]) => {
+      const r = spawnSync('openssl', args, { cwd: downloads, encoding: 'utf8' });
+      assert.equal(r.status, 0, r.stderr);
+    };
+    // Two server certificates from the enterprise CA of the test before, each with its own key.
+    // RSA keys: TLS 1.2 RSA key exchange needs keyEncipherment too (the checklist refuses a certificate without it).
+    writeFileSync(join(downloads, 'server-rsa.ext'), 'basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\nsubjectAltName=DNS:localhost,IP:127.0.0.1\n');
+    for (const n of ['pem', 'p12']) {
+      sh('req', '-newkey', 'rsa:2048', '-nodes', '-keyout', `imp-${n}.key`, '-out', `imp-${n}.csr`, '-subj', `/CN=localhost/O=import-${n}`);
+      sh('x509', '-req', '-in', `imp-${n}.csr`, '-CA', 'corp-ca.crt', '-CAkey', 'corp-ca.key', '-CAcreateserial', '-out', `imp-${n}.crt`, '-days', '30', '-extfile', 'server-rsa.ext');
+    }
+    sh('pkcs12', '-export', '-inkey', 'imp-p12.key', '-in', 'imp-p12.crt', '-certfile', 'corp-ca.crt', '-out', 'server.p12', '-passout', 'pass:correct horse');
+
+    await page.goto(`${s.origin}/#/setup/2`);
+    await step(page, 2);
+    await page.getByTestId('cert-mode-import').check();
+    await page.locator('input[name="cert-import-kind"][value="pem"]').check();
+    // The key is required with the certificate: said before anything is sent.
+    await page.locator('#cert-pem').fill(readFileSync(join(downloads, 'imp-pem.crt'), 'utf8'));
+    await page.getByTestId('cert-import').click();
+    await page.locator('#cert-import-problem').filter({ hasText: 'private key' }).waitFor();
+    await page.locator('#cert-key-pem').fill(readFileSync(join(downloads, 'imp-pem.key'), 'utf8'));
+    await page.locator('#cert-chain2').fill(readFileSync(join(downloads, 'corp-ca.crt'), 'utf8'));
+    let before = await page.getByTestId('cert-report').getAttribute('data-fingerprint');
+    await page.getByTestId('cert-import').click();
+    let report = await newReport(page, before);
+    assert.match((await report.textContent()) ?? '', /import-pem/);
+    assert.equal(await page.locator('[data-testid="cert-checks"] li[data-ok="false"].error').count(), 0);
+    // The pasted key does not stay in the page once installed.
+    assert.equal(await page.locator('#cert-key-pem').inputValue(), '');
+    assert.match(readFileSync(join(s.dataDir, 'pki', 'server.crt'), 'utf8'), /BEGIN CERTIFICATE/);
+
+    // PKCS#12: a wrong passphrase is refused with a sentence, and the installed certificate stays.
+    await page.locator('input[name="cert-import-kind"][value="p12"]').check();
+    await page.locator('#cert-p12').setInputFiles(join(downloads, 'server.p12'));
+    await page.locator('#cert-p12-pass').fill('wrong horse');
+    before = await page.getByTestId('cert-report').getAttribute('data-fingerprint');
+    await page.getByTestId('cert-import').click();
+    const refused = page.getByTestId('setup-error');
+    await refused.waitFor({ timeout: 30_000 });
+    assert.match((await refused.textContent()) ?? '', /passphrase|password/i);
+    assert.equal(await page.getByTestId('cert-report').getAttribute('data-fingerprint'), before);
+    await page.locator('#cert-p12').setInputFiles(join(downloads, 'server.p12'));
+    await page.locator('#cert-p12-pass').fill('correct horse');
+    await page.getByTestId('cert-import').click();
+    report = await newReport(page, before);
+    assert.match((await report.textContent()) ?? '', /import-p12/);
+    assert.equal(await page.locator('[data-testid="cert-checks"] li[data-ok="false"].error').count(), 0);
+    await s.screenshot('wizard-2-imported-p12');
+  });
+
+  test('clients that keep their own key: a CSR signed in the wizard, a certificate imported on the Clients screen; PyKMIP connects with each', async () => {
+    assert.equal(openssl(), null);
+    const problem = pykmipProblem();
+    assert.equal(problem, undefined, problem);
+    const { page } = s;
+    const sh = (...args: string[]) => {
+      const r = spawnSync('openssl', args, { cwd: downloads, encoding: 'utf8' });
+      assert.equal(r.status, 0, r.stderr);
+    };
+    const corpCa = join(downloads, 'corp-ca.crt');
+    const pykmip = (name: string) => {
+      const r = spawnSync(PYTHON, [join(downloads, 'create.py'), '127.0.0.1', String(s.kmipPort), join(downloads, `${name}.crt`), join(downloads, `${name}.key`), corpCa], { encoding: 'utf8', timeout: 60_000 });
+      return r.status === 0 && /"ok": true/.test(r.stdout) ? 'ok' : r.stdout + r.stderr;
+    };
+
+    // A client that keeps its key: it sends a CSR; the bundle then holds its certificate and the CA, never a key.
+    sh('req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', 'csrclient.key', '-out', 'csrclient.csr', '-subj', '/CN=csrclient');
+    await page.goto(`${s.origin}/#/settings`);
+    await page.getByTestId('settings-setup-again').click();
+    await step(page, 1);
+    await page.goto(`${s.origin}/#/setup/5`);
+    await step(page, 5);
+    await page.getByTestId('client-name').fill('csrclient');
+    await page.locator('input[name="client-source"][value="csr"]').check();
+    await page.locator('#cl-pem').fill(readFileSync(join(downloads, 'csrclient.csr'), 'utf8'));
+    await page.getByTestId('perm-create').check();
+    await page.getByTestId('client-add').click();
+    await page.getByTestId('client-added').waitFor({ timeout: 60_000 });
+    const offered = await page.locator('[data-testid^="bundle-"]').evaluateAll((els) => els.map((e) => e.getAttribute('data-testid')));
+    assert.ok(offered.includes('bundle-csrclient.crt'), JSON.stringify(offered));
+    assert.ok(!offered.some((f) => f !== null && /\.key$|\.p12$/.test(f)), `no key in a CSR client's bundle: ${JSON.stringify(offered)}`);
+    const [dl] = await Promise.all([page.waitForEvent('download'), page.getByTestId('bundle-csrclient.crt').click()]);
+    await dl.saveAs(join(downloads, 'csrclient.crt'));
+    // The test server's certificate came from the corporate CA (the test before), so PyKMIP trusts that root.
+    assert.equal(pykmip('csrclient'), 'ok');
+
+    // A client with a certificate from elsewhere (self-signed, clientAuth): recognised by its pinned fingerprint.
+    sh('req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', 'importclient.key', '-out', 'importclient.crt', '-days', '30', '-subj', '/CN=importclient',
+      '-addext', 'basicConstraints=critical,CA:FALSE', '-addext', 'keyUsage=critical,digitalSignature', '-addext', 'extendedKeyUsage=clientAuth');
+    // This one through the Clients screen (the wizard adds one client per run).
+    await page.goto(`${s.origin}/#/clients`);
+    await page.getByTestId('client-add').click();
+    await page.getByTestId('client-name').fill('importclient');
+    await page.getByTestId('source-import').check();
+    await page.locator('#cf-pem').fill(readFileSync(join(downloads, 'importclient.crt'), 'utf8'));
+    await page.getByTestId('perm-create').check();
+    await page.getByTestId('client-save').click();
+    await page.getByTestId('client-row-importclient').waitFor({ timeout: 30_000 });
+    assert.equal(pykmip('importclient'), 'ok');
+    const clients = JSON.parse(readFileSync(join(s.dataDir, 'clients.json'), 'utf8')) as unknown;
+    assert.match(JSON.stringify(clients), /importclient/);
+    // Neither client's private key reached the server.
+    for (const f of readdirSync(join(s.dataDir, 'pki'), { recursive: true }).map(String)) {
+      if (/csrclient|importclient/.test(f)) assert.doesNotMatch(f, /\.key$/, f);
+    }
   });
 });

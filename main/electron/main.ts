@@ -166,7 +166,7 @@ if (!app.requestSingleInstanceLock()) {
       handleAppScheme(rendererDistDir(appRoot));
       bindIpc(ipcMain, service);
       forwardEvents(service, () => (mainWindow && !mainWindow.isDestroyed() ? mainWindow.webContents : null));
-      appTray = createTray(join(appRoot, 'resources', 'tray.png'), engine, { showWindow, quit: () => app.quit() }, log);
+      appTray = createTray(join(appRoot, 'resources', 'tray'), engine, { showWindow, quit: () => app.quit() }, log);
       showWindow();
       try {
         await engineHost.start();

@@ -1,6 +1,7 @@
 // What the tray shows for an engine status: pure data, no Electron import,
 // so it is unit-tested in plain Node (test/electron-glue.test.ts); tray.ts
 // turns it into a Tray and a Menu.
+import { join } from 'node:path';
 import type { EngineStatus } from '../../shared/ipc/contract.js';
 
 /** The four states the tray tells apart (plus the moments in between). */
@@ -22,6 +23,29 @@ const LABEL: Readonly<Record<TrayState, string>> = {
   stopping: 'KMIP server: stopping…',
 };
 
+/** The tray icons (resources/tray/<icon>.png and <icon>@2x.png, made by build/gen-tray-icons.mjs): green, grey, red, amber. */
+export const TRAY_ICONS = ['running', 'stopped', 'error', 'locked'] as const;
+export type TrayIcon = (typeof TRAY_ICONS)[number];
+
+/** The icon for a state: the moments in between show grey, as stopped (the menu's first line says which). */
+export function trayIcon(state: TrayState): TrayIcon {
+  switch (state) {
+    case 'running':
+    case 'error':
+    case 'locked':
+    case 'stopped':
+      return state;
+    case 'starting':
+    case 'stopping':
+      return 'stopped';
+  }
+}
+
+/** The icon's file in `dir` (resources/tray): Electron's nativeImage also loads the @2x file beside it on HiDPI screens. */
+export function trayIconFile(dir: string, icon: TrayIcon): string {
+  return join(dir, `${icon}.png`);
+}
+
 export interface TrayItem {
   id: 'state' | 'detail' | 'start' | 'stop' | 'open' | 'quit' | 'separator';
   label: string;
@@ -30,6 +54,7 @@ export interface TrayItem {
 
 export interface TrayModel {
   state: TrayState;
+  icon: TrayIcon;
   /** Hover text: the state and where it listens, or why it stopped. */
   tooltip: string;
   items: TrayItem[];
@@ -48,5 +73,5 @@ export function trayModel(status: EngineStatus | null): TrayModel {
     { id: 'open', label: 'Open Keyhold', enabled: true },
     { id: 'quit', label: 'Quit Keyhold (stops the server)', enabled: true },
   );
-  return { state, tooltip: `Keyhold: ${LABEL[state].replace(/^KMIP server: /, 'KMIP server ')}${where}${why === null ? '' : ` (${why.slice(0, 100)})`}`, items };
+  return { state, icon: trayIcon(state), tooltip: `Keyhold: ${LABEL[state].replace(/^KMIP server: /, 'KMIP server ')}${where}${why === null ? '' : ` (${why.slice(0, 100)})`}`, items };
 }

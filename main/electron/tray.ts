@@ -2,11 +2,11 @@
 // engine only through EngineController, the interface the admin handlers use;
 // closing the window leaves the app, and the KMIP server, running here.
 
-import { Menu, Tray, nativeImage, type MenuItemConstructorOptions } from 'electron';
+import { Menu, Tray, nativeImage, type MenuItemConstructorOptions, type NativeImage } from 'electron';
 import type { EngineStatus } from '../../shared/ipc/contract.js';
 import type { EngineController } from '../admin/engine.js';
 import type { Logger } from '../admin/log.js';
-import { trayModel, type TrayItem } from './tray-model.js';
+import { TRAY_ICONS, trayIconFile, trayModel, type TrayIcon, type TrayItem } from './tray-model.js';
 
 export interface TrayActions {
   showWindow(): void;
@@ -18,8 +18,12 @@ export interface AppTray {
   dispose(): void;
 }
 
-export function createTray(iconPath: string, engine: EngineController, actions: TrayActions, log: Logger): AppTray {
-  const tray = new Tray(nativeImage.createFromPath(iconPath));
+/** `iconDir`: resources/tray, with one icon per state (tray-model.ts TRAY_ICONS). */
+export function createTray(iconDir: string, engine: EngineController, actions: TrayActions, log: Logger): AppTray {
+  const images = Object.fromEntries(TRAY_ICONS.map((icon) => [icon, nativeImage.createFromPath(trayIconFile(iconDir, icon))])) as Record<TrayIcon, NativeImage>;
+  for (const icon of TRAY_ICONS) if (images[icon].isEmpty()) log.warn(`tray: icon ${trayIconFile(iconDir, icon)} is missing or unreadable`);
+  let shown: TrayIcon = 'stopped';
+  const tray = new Tray(images[shown]);
   tray.setToolTip('Keyhold');
 
   const run = (what: string, op: () => Promise<void>) => () => {
@@ -35,6 +39,10 @@ export function createTray(iconPath: string, engine: EngineController, actions: 
 
   const render = (status: EngineStatus | null) => {
     const model = trayModel(status);
+    if (model.icon !== shown) {
+      shown = model.icon;
+      tray.setImage(images[shown]);
+    }
     tray.setToolTip(model.tooltip);
     // macOS shows text beside the icon: the state at a glance.
     if (process.platform === 'darwin') tray.setTitle(model.state === 'running' ? '' : model.state);
