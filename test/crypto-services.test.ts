@@ -7,14 +7,18 @@
 // key state / usage mask / date rules, hostile inputs with their exact Result
 // Reasons, and multi-part streams.
 import assert from 'node:assert/strict';
+import { constants, createPublicKey, generateKeyPairSync, sign as nodeSign, verify as nodeVerify, type KeyObject } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { describe, test } from 'node:test';
 import { Enum, Tag } from '../shared/kmip/registry/index.js';
 import { item, struct, type StructureItem, type TtlvItem } from '../shared/kmip/ttlv/index.js';
 import { aesCmac, AesCmac } from '../main/kmip/crypto/cmac.js';
 import { MAX_RNG_BYTES } from '../main/kmip/operations/rng-retrieve.js';
-import { en, field, int, kmipHarness, storeBackedContext, V14, V21 } from './support/kmip-ops.js';
+import { en, field, int, kmipHarness, storeBackedContext, uid, V14, V21 } from './support/kmip-ops.js';
+import { FIXED_NOW } from './support/kmip-text-vectors.js';
 
-const NOW = new Date('2026-01-02T03:04:05Z');
+// The OASIS files' $NOW (test/support/kmip-text-vectors.ts FIXED_NOW), so their relative dates mean what they say.
+const NOW = new Date(Number(FIXED_NOW) * 1000);
 const { ctx } = storeBackedContext('keyhold-crypto-services-', () => NOW);
 const { ok, fails, replay } = kmipHarness(ctx);
 
@@ -115,4 +119,241 @@ describe('AES-CMAC (RFC 4493 §4)', () => {
   test('a key that is not an AES key is refused', () => {
     assert.throws(() => aesCmac(new Uint8Array(15), m), /128, 192 or 256-bit/);
   });
+});
+
+// ---------------------------------------------------------------------------
+// Keys for the keyed operations, registered over KMIP 2.1.
+
+const OT = Enum.ObjectType;
+const CA = Enum.CryptographicAlgorithm;
+const UM = Enum.CryptographicUsageMask;
+const KFT = Enum.KeyFormatType;
+const ACTIVE = item(Tag.ActivationDate, 'DateTime', FIXED_NOW - 60n);
+const idOf = (p: StructureItem): string => field(p, Tag.UniqueIdentifier)!.value as string;
+
+async function registerSymmetric(key: Uint8Array, alg: number, usage: number, extra: TtlvItem[] = [ACTIVE]): Promise<string> {
+  const block = struct(Tag.KeyBlock, [en(Tag.KeyFormatType, KFT.Raw), struct(Tag.KeyValue, [bytes(Tag.KeyMaterial, key)]), en(Tag.CryptographicAlgorithm, alg), int(Tag.CryptographicLength, key.length * 8)]);
+  return idOf(await ok(V21, OP.Register, [en(Tag.ObjectType, OT.SymmetricKey), struct(Tag.Attributes, [int(Tag.CryptographicUsageMask, usage), ...extra]), struct(Tag.SymmetricKey, [block])]));
+}
+
+async function registerAsymmetric(key: KeyObject, usage: number, extra: TtlvItem[] = [ACTIVE]): Promise<string> {
+  const priv = key.type === 'private';
+  const der = priv ? key.export({ format: 'der', type: 'pkcs8' }) : key.export({ format: 'der', type: 'spki' });
+  const rsa = key.asymmetricKeyType === 'rsa';
+  const bits = rsa ? key.asymmetricKeyDetails!.modulusLength! : ({ prime256v1: 256, secp384r1: 384, secp521r1: 521 } as Record<string, number>)[key.asymmetricKeyDetails!.namedCurve!]!;
+  const block = struct(Tag.KeyBlock, [en(Tag.KeyFormatType, priv ? KFT.PKCS_8 : KFT.X_509), struct(Tag.KeyValue, [bytes(Tag.KeyMaterial, der)]), en(Tag.CryptographicAlgorithm, rsa ? CA.RSA : CA.ECDSA), int(Tag.CryptographicLength, bits)]);
+  return idOf(await ok(V21, OP.Register, [en(Tag.ObjectType, priv ? OT.PrivateKey : OT.PublicKey), struct(Tag.Attributes, [int(Tag.CryptographicUsageMask, usage), ...extra]), struct(priv ? Tag.PrivateKey : Tag.PublicKey, [block])]));
+}
+
+const VI = Enum.ValidityIndicator;
+const validity = (p: StructureItem): number => field(p, Tag.ValidityIndicator)!.value as number;
+const PM = Enum.PaddingMethod;
+const DSA = Enum.DigitalSignatureAlgorithm;
+
+describe('Sign and Signature Verify', () => {
+  const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const data = Buffer.from('Keyhold signs this');
+  let priv = '';
+  let pub = '';
+  test('register an RSA-2048 pair', async () => {
+    priv = await registerAsymmetric(rsa.privateKey, UM.Sign);
+    pub = await registerAsymmetric(rsa.publicKey, UM.Verify);
+  });
+
+  test('RSA PKCS#1 v1.5 is deterministic: the signature equals OpenSSL\'s own (node:crypto sign) for SHA-1/256/384/512 and SHA3-256', async () => {
+    for (const [dsa, h] of [[DSA.SHA_1WithRSAEncryption, 'sha1'], [DSA.SHA_256WithRSAEncryption, 'sha256'], [DSA.SHA_384WithRSAEncryption, 'sha384'], [DSA.SHA_512WithRSAEncryption, 'sha512'], [DSA.SHA3_256WithRSAEncryption, 'sha3-256']] as const) {
+      const sig = out(await ok(V21, OP.Sign, [uid(priv), params(en(Tag.DigitalSignatureAlgorithm, dsa)), bytes(Tag.Data, data)]), Tag.SignatureData);
+      assert.deepEqual(sig, nodeSign(h, data, rsa.privateKey), h);
+      assert.equal(validity(await ok(V21, OP.SignatureVerify, [uid(pub), params(en(Tag.DigitalSignatureAlgorithm, dsa)), bytes(Tag.Data, data), bytes(Tag.SignatureData, sig)])), VI.Valid);
+    }
+    // No parameters at all: PKCS#1 v1.5 with SHA-256.
+    const sig = out(await ok(V21, OP.Sign, [uid(priv), bytes(Tag.Data, data)]), Tag.SignatureData);
+    assert.ok(nodeVerify('sha256', data, rsa.publicKey, sig));
+  });
+
+  test('RSA-PSS: salt length and MGF1 hash as asked; OpenSSL verifies what the server signs and the server verifies what OpenSSL signs', async () => {
+    const pss = (h: number, salt?: number, mgf?: number) => params(en(Tag.PaddingMethod, PM.PSS), en(Tag.HashingAlgorithm, h), ...(salt === undefined ? [] : [int(Tag.SaltLength, salt)]), ...(mgf === undefined ? [] : [en(Tag.MaskGeneratorHashingAlgorithm, mgf)]));
+    for (const salt of [0, 20, 32, 222]) {
+      const sig = out(await ok(V21, OP.Sign, [uid(priv), pss(HA.SHA_256, salt), bytes(Tag.Data, data)]), Tag.SignatureData);
+      assert.ok(nodeVerify('sha256', data, { key: rsa.publicKey, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: salt }, sig), `salt ${salt}`);
+      assert.equal(validity(await ok(V21, OP.SignatureVerify, [uid(pub), pss(HA.SHA_256, salt), bytes(Tag.Data, data), bytes(Tag.SignatureData, sig)])), VI.Valid);
+      // Another salt length or another hash: Invalid, not an error.
+      assert.equal(validity(await ok(V21, OP.SignatureVerify, [uid(pub), pss(HA.SHA_256, salt + 1), bytes(Tag.Data, data), bytes(Tag.SignatureData, sig)])), VI.Invalid);
+      assert.equal(validity(await ok(V21, OP.SignatureVerify, [uid(pub), pss(HA.SHA_1), bytes(Tag.Data, data), bytes(Tag.SignatureData, sig)])), VI.Invalid);
+    }
+    const theirs = nodeSign('sha384', data, { key: rsa.privateKey, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: 48 });
+    assert.equal(validity(await ok(V21, OP.SignatureVerify, [uid(pub), pss(HA.SHA_384), bytes(Tag.Data, data), bytes(Tag.SignatureData, theirs)])), VI.Valid, 'salt recovered');
+    // MGF1 with another hash than the message's (node:crypto cannot, so checked by a round trip and a mismatch).
+    const mixed = out(await ok(V21, OP.Sign, [uid(priv), pss(HA.SHA_256, 32, HA.SHA_1), bytes(Tag.Data, data)]), Tag.SignatureData);
+    assert.equal(validity(await ok(V21, OP.SignatureVerify, [uid(pub), pss(HA.SHA_256, 32, HA.SHA_1), bytes(Tag.Data, data), bytes(Tag.SignatureData, mixed)])), VI.Valid);
+    assert.equal(validity(await ok(V21, OP.SignatureVerify, [uid(pub), pss(HA.SHA_256, 32), bytes(Tag.Data, data), bytes(Tag.SignatureData, mixed)])), VI.Invalid);
+    assert.match(await fails(V21, OP.Sign, [uid(priv), pss(HA.SHA_512, 300), bytes(Tag.Data, data)], RR.CryptographicFailure), /salt of 300 bytes does not fit/);
+  });
+
+  test('Digested Data: the client hashes, the server signs the digest (PKCS#1 v1.5 and PSS); a digest of the wrong length is refused', async () => {
+    const digest = createHash('sha256').update(data).digest();
+    const sig = out(await ok(V21, OP.Sign, [uid(priv), bytes(Tag.DigestedData, digest)]), Tag.SignatureData);
+    assert.deepEqual(sig, nodeSign('sha256', data, rsa.privateKey));
+    const pssSig = out(await ok(V21, OP.Sign, [uid(priv), params(en(Tag.PaddingMethod, PM.PSS)), bytes(Tag.DigestedData, digest)]), Tag.SignatureData);
+    assert.ok(nodeVerify('sha256', data, { key: rsa.publicKey, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: 32 }, pssSig));
+    assert.equal(validity(await ok(V21, OP.SignatureVerify, [uid(pub), params(en(Tag.PaddingMethod, PM.PSS)), bytes(Tag.DigestedData, digest), bytes(Tag.SignatureData, pssSig)])), VI.Valid);
+    assert.match(await fails(V21, OP.Sign, [uid(priv), bytes(Tag.DigestedData, digest.subarray(1))], RR.InvalidField), /31 bytes; a SHA_256 digest is 32/);
+    assert.match(await fails(V21, OP.Sign, [uid(priv), bytes(Tag.Data, data), bytes(Tag.DigestedData, digest)], RR.InvalidField), /not both/);
+  });
+
+  test('ECDSA P-256: RFC 6979 A.2.5 signature of "sample" verifies under its public key; a changed bit does not', async () => {
+    const x = hex('60FED4BA255A9D31C961EB74C6356D68C049B8923B61FA6CE669622E60F29FB6');
+    const y = hex('7903FE1008B8BC99A41AE9E95628BC64F2F1B20C2D7E9F5177A3C294D4462299');
+    const key = createPublicKey({ key: { kty: 'EC', crv: 'P-256', x: x.toString('base64url'), y: y.toString('base64url') }, format: 'jwk' });
+    const id = await registerAsymmetric(key, UM.Verify);
+    const r = hex('EFD48B2AACB6A8FD1140DD9CD45E81D69D2C877B56AAF991C34D0EA84EAF3716');
+    const s2 = hex('F7CB1C942D657C41D436C7A1B6E29F65F3E900DBB9AFF4064DC4AB2F843ACDA8');
+    const int = (b: Buffer) => (b[0]! & 0x80 ? Buffer.concat([Buffer.of(0), b]) : b);
+    const seq = Buffer.concat([Buffer.of(0x02, int(r).length), int(r), Buffer.of(0x02, int(s2).length), int(s2)]);
+    const der = Buffer.concat([Buffer.of(0x30, seq.length), seq]);
+    const verify = async (sig: Buffer) => validity(await ok(V21, OP.SignatureVerify, [uid(id), params(en(Tag.DigitalSignatureAlgorithm, DSA.ECDSAWithSHA256)), bytes(Tag.Data, Buffer.from('sample')), bytes(Tag.SignatureData, sig)]));
+    assert.equal(await verify(der), VI.Valid);
+    const bad = Buffer.from(der);
+    bad[bad.length - 1]! ^= 1;
+    assert.equal(await verify(bad), VI.Invalid);
+    assert.equal(await verify(Buffer.from('not DER')), VI.Invalid);
+  });
+
+  for (const [curve, hash] of [['P-256', 'sha256'], ['P-384', 'sha384'], ['P-521', 'sha512']] as const) {
+    test(`ECDSA ${curve}: the server's DER signature verifies with OpenSSL (default hash ${hash}) and with the server`, async () => {
+      const ec = generateKeyPairSync('ec', { namedCurve: curve });
+      const sk = await registerAsymmetric(ec.privateKey, UM.Sign);
+      const pk = await registerAsymmetric(ec.publicKey, UM.Verify);
+      const sig = out(await ok(V21, OP.Sign, [uid(sk), bytes(Tag.Data, data)]), Tag.SignatureData);
+      assert.equal(sig[0], 0x30, 'DER SEQUENCE');
+      assert.ok(nodeVerify(hash, data, ec.publicKey, sig));
+      assert.equal(validity(await ok(V21, OP.SignatureVerify, [uid(pk), bytes(Tag.Data, data), bytes(Tag.SignatureData, sig)])), VI.Valid);
+      assert.equal(validity(await ok(V21, OP.SignatureVerify, [uid(pk), bytes(Tag.Data, Buffer.from('other')), bytes(Tag.SignatureData, sig)])), VI.Invalid);
+      assert.match(await fails(V21, OP.Sign, [uid(sk), bytes(Tag.DigestedData, createHash(hash).update(data).digest())], RR.FeatureNotSupported), /ECDSA on Digested Data/);
+    });
+  }
+
+  test('multi-part Sign and Signature Verify over Data in three parts equal the one-part result', async () => {
+    const parts = [data.subarray(0, 5), data.subarray(5, 11), data.subarray(11)];
+    const p1 = await ok(V21, OP.Sign, [uid(priv), bool(Tag.InitIndicator, true), bytes(Tag.Data, parts[0]!)]);
+    const cv = out(p1, Tag.CorrelationValue);
+    assert.equal(field(p1, Tag.SignatureData), undefined);
+    await ok(V21, OP.Sign, [uid(priv), bytes(Tag.CorrelationValue, cv), bytes(Tag.Data, parts[1]!)]);
+    const sig = out(await ok(V21, OP.Sign, [uid(priv), bytes(Tag.CorrelationValue, cv), bytes(Tag.Data, parts[2]!), bool(Tag.FinalIndicator, true)]), Tag.SignatureData);
+    assert.deepEqual(sig, nodeSign('sha256', data, rsa.privateKey));
+    // Finished: the correlation value is gone.
+    await fails(V21, OP.Sign, [uid(priv), bytes(Tag.CorrelationValue, cv), bytes(Tag.Data, parts[2]!)], RR.InvalidCorrelationValue);
+    await fails(V14, OP.Sign, [uid(priv), bytes(Tag.CorrelationValue, cv), bytes(Tag.Data, parts[2]!)], RR.ItemNotFound);
+
+    const v1 = await ok(V21, OP.SignatureVerify, [uid(pub), bool(Tag.InitIndicator, true), bytes(Tag.Data, parts[0]!)]);
+    assert.equal(field(v1, Tag.ValidityIndicator), undefined, 'no Validity Indicator before the last part');
+    const vcv = out(v1, Tag.CorrelationValue);
+    // Another key cannot continue this stream.
+    await fails(V21, OP.SignatureVerify, [uid(priv), bytes(Tag.CorrelationValue, vcv), bytes(Tag.Data, parts[1]!)], RR.InvalidObjectType);
+    await ok(V21, OP.SignatureVerify, [uid(pub), bytes(Tag.CorrelationValue, vcv), bytes(Tag.Data, Buffer.concat([parts[1]!, parts[2]!]))]);
+    assert.equal(validity(await ok(V21, OP.SignatureVerify, [uid(pub), bytes(Tag.CorrelationValue, vcv), bytes(Tag.SignatureData, sig), bool(Tag.FinalIndicator, true)])), VI.Valid);
+  });
+
+  test('hostile and wrong requests get the exact Result Reason', async () => {
+    await fails(V21, OP.Sign, [uid(priv)], RR.MissingData);
+    await fails(V21, OP.Sign, [uid(pub), bytes(Tag.Data, data)], RR.InvalidObjectType);
+    await fails(V14, OP.Sign, [uid(pub), bytes(Tag.Data, data)], RR.PermissionDenied);
+    await fails(V21, OP.Sign, [uid('no-such-key'), bytes(Tag.Data, data)], RR.ObjectNotFound);
+    await fails(V21, OP.Sign, [uid(priv), params(en(Tag.PaddingMethod, PM.OAEP)), bytes(Tag.Data, data)], RR.UnsupportedCryptographicParameters);
+    await fails(V14, OP.Sign, [uid(priv), params(en(Tag.PaddingMethod, PM.OAEP)), bytes(Tag.Data, data)], RR.InvalidField);
+    await fails(V21, OP.Sign, [uid(priv), params(en(Tag.DigitalSignatureAlgorithm, DSA.ECDSAWithSHA256)), bytes(Tag.Data, data)], RR.UnsupportedCryptographicParameters);
+    await fails(V21, OP.Sign, [uid(priv), params(en(Tag.HashingAlgorithm, HA.MD5)), bytes(Tag.Data, data)], RR.FeatureNotSupported);
+    await fails(V21, OP.Sign, [uid(priv), params(en(Tag.HashingAlgorithm, 0x7777)), bytes(Tag.Data, data)], RR.InvalidField);
+    await fails(V21, OP.Sign, [uid(priv), item(Tag.Data, 'TextString', 'x')], RR.InvalidMessage);
+    await fails(V21, OP.Sign, [uid(priv), bytes(Tag.Data, data), item(Tag.MACData, 'ByteString', new Uint8Array(1))], RR.InvalidField);
+    await fails(V21, OP.Sign, [uid(priv), bool(Tag.InitIndicator, true), bytes(Tag.CorrelationValue, Buffer.alloc(16)), bytes(Tag.Data, data)], RR.InvalidMessage);
+    await fails(V21, OP.Sign, [uid(priv), bytes(Tag.CorrelationValue, Buffer.alloc(16)), bytes(Tag.Data, data)], RR.InvalidCorrelationValue);
+    await fails(V21, OP.SignatureVerify, [uid(pub), bytes(Tag.Data, data)], RR.MissingData);
+    // A signature longer than the modulus or of garbage: Invalid, not a failure.
+    assert.equal(validity(await ok(V21, OP.SignatureVerify, [uid(pub), bytes(Tag.Data, data), bytes(Tag.SignatureData, Buffer.alloc(256, 0xff))])), VI.Invalid);
+    assert.equal(validity(await ok(V21, OP.SignatureVerify, [uid(pub), params(en(Tag.PaddingMethod, PM.PSS)), bytes(Tag.Data, data), bytes(Tag.SignatureData, Buffer.alloc(256, 0xff))])), VI.Invalid);
+    assert.equal(validity(await ok(V21, OP.SignatureVerify, [uid(pub), bytes(Tag.Data, data), bytes(Tag.SignatureData, Buffer.alloc(3))])), VI.Invalid);
+  });
+
+  test('state, dates and usage mask: Pre-Active keys do not sign; a Deactivated key still verifies but no longer signs; a Verify-only key does not sign', async () => {
+    const pre = await registerAsymmetric(rsa.privateKey, UM.Sign, []);
+    await fails(V21, OP.Sign, [uid(pre), bytes(Tag.Data, data)], RR.WrongKeyLifecycleState);
+    await fails(V14, OP.Sign, [uid(pre), bytes(Tag.Data, data)], RR.PermissionDenied);
+    const noSign = await registerAsymmetric(rsa.privateKey, UM.Decrypt);
+    assert.match(await fails(V21, OP.Sign, [uid(noSign), bytes(Tag.Data, data)], RR.IncompatibleCryptographicUsageMask), /Usage Mask/);
+    const sig = out(await ok(V21, OP.Sign, [uid(priv), bytes(Tag.Data, data)]), Tag.SignatureData);
+    const later = await registerAsymmetric(rsa.publicKey, UM.Verify, [ACTIVE, item(Tag.DeactivationDate, 'DateTime', FIXED_NOW + 3600n)]);
+    await ok(V21, OP.Revoke, [uid(later), struct(Tag.RevocationReason, [en(Tag.RevocationReasonCode, Enum.RevocationReasonCode.CessationOfOperation)])]);
+    assert.equal(validity(await ok(V21, OP.SignatureVerify, [uid(later), bytes(Tag.Data, data), bytes(Tag.SignatureData, sig)])), VI.Valid, 'Deactivated keys verify');
+    const deactPriv = await registerAsymmetric(rsa.privateKey, UM.Sign);
+    await ok(V21, OP.Revoke, [uid(deactPriv), struct(Tag.RevocationReason, [en(Tag.RevocationReasonCode, Enum.RevocationReasonCode.CessationOfOperation)])]);
+    await fails(V21, OP.Sign, [uid(deactPriv), bytes(Tag.Data, data)], RR.WrongKeyLifecycleState);
+  });
+
+  for (const f of ['1-14', '2-14', '3-14', '8-14', '1-21', '2-21', '3-21', '8-21']) {
+    const v = f.endsWith('14') ? 'v1.4' : 'v2.1';
+    test(`OASIS CS-AC-M-${f}`, async () => assert.equal(await replay(`cosmian-kmip/${v}/XML/mandatory/CS-AC-M-${f}.xml`), undefined));
+  }
+});
+
+describe('MAC and MAC Verify', () => {
+  // RFC 4231 test case 2 (and RFC 2202 for SHA-1): key "Jefe".
+  const jefe = Buffer.from('Jefe');
+  const what = Buffer.from('what do ya want for nothing?');
+  const RFC4231: [number, string][] = [
+    [CA.HMAC_SHA1, 'effcdf6ae5eb2fa2d27416d5f184df9c259a7c79'],
+    [CA.HMAC_SHA224, 'a30e01098bc6dbbf45690f3a7e9e6d0f8bbea2a39e6148008fd05e44'],
+    [CA.HMAC_SHA256, '5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843'],
+    [CA.HMAC_SHA384, 'af45d2e376484031617f78d2b58a6b1b9c7ef464f5a01b47e42ec3736322445e8e2240ca5e69e2c78b3239ecfab21649'],
+    [CA.HMAC_SHA512, '164b7a7bfcf819e2e395fbe73b56e0a387bd64222e831fd610270cd7ea2505549758bf75c05a994a6d034f65f8f0e6fdcaeab1a34d4a6b4b636e070a38bce737'],
+  ];
+  for (const [alg, want] of RFC4231) {
+    test(`${Object.entries(CA).find(([, v]) => v === alg)![0]}: RFC 4231 / 2202 test case 2, one part and three parts, and MAC Verify`, async () => {
+      const id = await registerSymmetric(jefe, alg, UM.MACGenerate | UM.MACVerify);
+      assert.equal(out(await ok(V21, OP.MAC, [uid(id), bytes(Tag.Data, what)]), Tag.MACData).toString('hex'), want);
+      const cv = out(await ok(V14, OP.MAC, [uid(id), bool(Tag.InitIndicator, true), bytes(Tag.Data, what.subarray(0, 4))]), Tag.CorrelationValue);
+      await ok(V14, OP.MAC, [uid(id), bytes(Tag.CorrelationValue, cv), bytes(Tag.Data, what.subarray(4, 20))]);
+      assert.equal(out(await ok(V14, OP.MAC, [uid(id), bytes(Tag.CorrelationValue, cv), bytes(Tag.Data, what.subarray(20)), bool(Tag.FinalIndicator, true)]), Tag.MACData).toString('hex'), want);
+      assert.equal(validity(await ok(V21, OP.MACVerify, [uid(id), bytes(Tag.Data, what), bytes(Tag.MACData, want)])), VI.Valid);
+      const wrong = hex(want);
+      wrong[wrong.length - 1]! ^= 1;
+      assert.equal(validity(await ok(V21, OP.MACVerify, [uid(id), bytes(Tag.Data, what), bytes(Tag.MACData, wrong)])), VI.Invalid);
+      assert.equal(validity(await ok(V21, OP.MACVerify, [uid(id), bytes(Tag.Data, what), bytes(Tag.MACData, wrong.subarray(0, 10))])), VI.Invalid, 'truncated');
+    });
+  }
+
+  test('AES-CMAC through MAC: RFC 4493 example 3 (40 bytes), multi-part MAC Verify', async () => {
+    const id = await registerSymmetric(hex('2b7e151628aed2a6abf7158809cf4f3c'), CA.AES, UM.MACGenerate | UM.MACVerify);
+    const m = hex('6bc1bee22e409f96e93d7e117393172aae2d8a571e03ac9c9eb76fac45af8e5130c81c46a35ce411');
+    assert.equal(out(await ok(V21, OP.MAC, [uid(id), bytes(Tag.Data, m)]), Tag.MACData).toString('hex'), 'dfa66747de9ae63030ca32611497c827');
+    assert.equal(out(await ok(V21, OP.MAC, [uid(id), params(en(Tag.CryptographicAlgorithm, CA.AES)), bytes(Tag.Data, m)]), Tag.MACData).toString('hex'), 'dfa66747de9ae63030ca32611497c827');
+    const cv = out(await ok(V21, OP.MACVerify, [uid(id), bool(Tag.InitIndicator, true), bytes(Tag.Data, m.subarray(0, 16))]), Tag.CorrelationValue);
+    assert.equal(validity(await ok(V21, OP.MACVerify, [uid(id), bytes(Tag.CorrelationValue, cv), bytes(Tag.Data, m.subarray(16)), bytes(Tag.MACData, 'dfa66747de9ae63030ca32611497c827'), bool(Tag.FinalIndicator, true)])), VI.Valid);
+  });
+
+  test('MAC refuses keys and algorithms it must not use, with the exact Result Reason', async () => {
+    const hmacKey = await registerSymmetric(jefe, CA.HMAC_SHA256, UM.MACGenerate | UM.MACVerify);
+    assert.match(await fails(V21, OP.MAC, [uid(hmacKey), params(en(Tag.CryptographicAlgorithm, CA.HMAC_SHA512)), bytes(Tag.Data, what)], RR.BadCryptographicParameters), /HMAC_SHA256 key; it cannot MAC with HMAC_SHA512/);
+    await fails(V14, OP.MAC, [uid(hmacKey), params(en(Tag.CryptographicAlgorithm, CA.HMAC_SHA512)), bytes(Tag.Data, what)], RR.InvalidField);
+    const desKey = await registerSymmetric(Buffer.alloc(24, 1), CA.DES3, UM.MACGenerate);
+    assert.match(await fails(V21, OP.MAC, [uid(desKey), bytes(Tag.Data, what)], RR.UnsupportedCryptographicParameters), /not a supported MAC algorithm/);
+    assert.match(await fails(V21, OP.MAC, [uid(desKey), params(en(Tag.CryptographicAlgorithm, CA.AES)), bytes(Tag.Data, what)], RR.BadCryptographicParameters), /needs an AES key/);
+    const encOnly = await registerSymmetric(Buffer.alloc(16, 2), CA.AES, UM.Encrypt);
+    await fails(V21, OP.MAC, [uid(encOnly), bytes(Tag.Data, what)], RR.IncompatibleCryptographicUsageMask);
+    await fails(V14, OP.MAC, [uid(encOnly), bytes(Tag.Data, what)], RR.PermissionDenied);
+    const macOnly = await registerSymmetric(jefe, CA.HMAC_SHA256, UM.MACGenerate);
+    await fails(V21, OP.MACVerify, [uid(macOnly), bytes(Tag.Data, what), bytes(Tag.MACData, '00')], RR.IncompatibleCryptographicUsageMask);
+    await fails(V21, OP.MAC, [uid(hmacKey)], RR.MissingData);
+    await fails(V21, OP.MACVerify, [uid(hmacKey), bytes(Tag.Data, what)], RR.MissingData);
+    const pre = await registerSymmetric(jefe, CA.HMAC_SHA256, UM.MACGenerate, []);
+    await fails(V21, OP.MAC, [uid(pre), bytes(Tag.Data, what)], RR.WrongKeyLifecycleState);
+    // A MAC stream cannot be continued as MAC Verify.
+    const cv = out(await ok(V21, OP.MAC, [uid(hmacKey), bool(Tag.InitIndicator, true), bytes(Tag.Data, what)]), Tag.CorrelationValue);
+    await fails(V21, OP.MACVerify, [uid(hmacKey), bytes(Tag.CorrelationValue, cv), bytes(Tag.MACData, '00'), bool(Tag.FinalIndicator, true)], RR.InvalidCorrelationValue);
+  });
+
+  for (const f of ['4-14', '5-14', '6-14', '4-21', '5-21', '6-21']) {
+    const v = f.endsWith('14') ? 'v1.4' : 'v2.1';
+    test(`OASIS CS-AC-M-${f}`, async () => assert.equal(await replay(`cosmian-kmip/${v}/XML/mandatory/CS-AC-M-${f}.xml`), undefined));
+  }
 });

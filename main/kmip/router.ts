@@ -29,6 +29,10 @@ import * as revoke from './operations/revoke.js';
 import * as rngRetrieve from './operations/rng-retrieve.js';
 import * as rngSeed from './operations/rng-seed.js';
 import * as hash from './operations/hash.js';
+import * as sign from './operations/sign.js';
+import * as signatureVerify from './operations/signature-verify.js';
+import * as mac from './operations/mac.js';
+import * as macVerify from './operations/mac-verify.js';
 import * as setAttribute from './operations/set-attribute.js';
 
 export class Router {
@@ -84,6 +88,10 @@ export const OPERATION_MODULES: readonly OperationModule[] = [
   rngRetrieve,
   rngSeed,
   hash,
+  sign,
+  signatureVerify,
+  mac,
+  macVerify,
 ];
 
 /** The shipped operations plus `extra`; an extra module replaces the shipped one for its operation (tests, stubs). */

@@ -18,6 +18,25 @@
 //     describes the reference server's own generator (ANSI X9.31 there).
 //   - RNG Retrieve's Data: the reference generator's output; ours must have
 //     the same type and length (the Data Length asked for).
+//   - A later request's $MAC_DATA / $SIGNATURE_DATA where the earlier
+//     response shows the value itself (CS-AC-M-6: MAC answers a literal MAC,
+//     MAC Verify then sends $MAC_DATA): bound to the MAC Data / Signature
+//     Data of our answer, which is compared exactly as usual.
+//   - Encrypt / Decrypt output that cannot repeat the transcript: under a
+//     key the server generated in the case (Create, Create Key Pair: CS-BC-M-1
+//     to 3), and RSA encryption under a Public Key (OAEP and PKCS#1 v1.5 are
+//     randomized: CS-AC-M-OAEP-1, 3, …). Data is compared by type and length.
+//   - Random IV: an IV/Counter/Nonce the server generated (the request gave
+//     none) and the Data encrypted under it, by type and length; they bind
+//     $IV_COUNTER_NONCE and $DATA_0 for the later requests (the 1.4
+//     CS-BC-M-13 transcript shows the reference's values as literals but
+//     sends the placeholders back; its 2.1 twin has placeholders in both).
+//   - Result Reason General Failure, where the reference reports its own
+//     internal error for a bad request parameter (CS-BC-M-GCM-1, CHACHA20POLY1305-1:
+//     Tag Length 1 and 32, "L_KMIPCRYPTO_random:invalid-tag-length"): no
+//     error table of the spec gives General Failure for it, so ours may
+//     answer the specific reason the Encrypt table lists: Bad or Unsupported
+//     Cryptographic Parameters (2.x), Invalid Field (1.x).
 //   - Unique Identifiers written as $UNIQUE_IDENTIFIER_n (and the SHORT_ /
 //     _RANDOM_ forms): the first response that carries one binds the
 //     placeholder to our value; every later response must repeat that value,
@@ -54,12 +73,16 @@ import type { StructureItem, TtlvItem } from '../../shared/kmip/ttlv/index.js';
 
 /** The rules above, as printed in docs/conformance.md. */
 export const COMPARISON_RULES: readonly string[] = [
-  'Everything is compared exactly (tag, type, order, value), except as follows: the values in the next seven rules are compared by tag and type only; Query, Get Attribute List and Get Attributes have rules of their own.',
+  'Everything is compared exactly (tag, type, order, value), except as the rules below say; Query, Get Attribute List and Get Attributes have rules of their own.',
   'Date-Time and Date-Time Extended values: the response Time Stamp and the dates the server sets are the moment the case runs ($NOW in the files). In requests, $NOW±n is replaced by the current time ± n seconds.',
   'Digest Value: computed over key material the server generated.',
   'Key Material of keys the server generated (Create, Create Key Pair): random by definition. Key Material that the case supplied in a request (Register) must come back identical.',
   'Random Number Generator: it describes the reference server\'s own generator (ANSI X9.31 there).',
   'RNG Retrieve\'s Data: random output of the reference\'s generator; ours must have the same type and length (the Data Length asked for).',
+  '$MAC_DATA / $SIGNATURE_DATA in a request, where the earlier response shows the value itself rather than the placeholder (CS-AC-M-6): the MAC Data / Signature Data of our answer (compared exactly as usual).',
+  'Encrypt / Decrypt Data that cannot repeat the transcript: under a key the server generated in the case (Create, Create Key Pair), and RSA encryption under a Public Key (OAEP and PKCS#1 v1.5 are randomized): compared by type and length.',
+  'Random IV: an IV/Counter/Nonce the server generated (the request gave none) and the Data encrypted under it: by type and length; they bind $IV_COUNTER_NONCE and $DATA_0 for later requests (the 1.4 CS-BC-M-13 transcript shows the reference\'s values as literals but sends the placeholders back).',
+  'Result Reason General Failure where the reference reports its own internal error for a bad request parameter (the GCM and ChaCha20-Poly1305 Tag Length 1 and 32 cases): ours may answer the specific reason of the Encrypt error table instead: Bad or Unsupported Cryptographic Parameters (2.x), Invalid Field (1.x).',
   '$UNIQUE_IDENTIFIER_n (and the SHORT_ and _RANDOM_ forms): the first response carrying one binds it to our value; later responses must repeat that value and later requests send it.',
   'Any other $NAME placeholder in a response (signature, MAC, cipher text, IV, correlation values): a value only the server can produce; bound like an identifier so later requests can send it back.',
   'Query: the lists (Operations, Object Types, Vendor Identification, Server Information, Capabilities, …) describe the reference server. Instead: our answer must be well-formed (only Query response fields, each with its type and known enumeration values, at most one Vendor Identification and Server Information), every operation we list must be one the server serves, and, where Query Operations was asked, the operations the family\'s test cases use for that version and class (the profile\'s required operations; the profile documents themselves are not in the reference folder) must be a subset of ours.',
@@ -76,6 +99,8 @@ export interface CaseState {
   readonly suppliedKeyMaterial: Set<string>;
   /** For Query: the operations the server serves, and those the profile requires. */
   readonly query?: { served: readonly number[]; required: readonly number[] };
+  /** Placeholders of keys whose Encrypt / Decrypt output cannot repeat the transcript (server-generated keys, RSA Public Keys). */
+  readonly randomOutputKeys?: Set<string>;
 }
 
 /** `supplied` may be shared by the cases of a group: a later case may Get what an earlier one registered. */
@@ -85,7 +110,7 @@ export function newCaseState(requests: readonly TtlvItem[], query?: CaseState['q
     else if (it.type === 'Structure') it.value.forEach(visit);
   };
   requests.forEach(visit);
-  return { ids: new Map(), suppliedKeyMaterial: supplied, ...(query ? { query } : {}) };
+  return { ids: new Map(), suppliedKeyMaterial: supplied, randomOutputKeys: new Set(), ...(query ? { query } : {}) };
 }
 
 const UID_PLACEHOLDER = /^\$(SHORT_)?UNIQUE_IDENTIFIER(_RANDOM)?(_\d+)?$/;
@@ -298,6 +323,62 @@ function requestsAllAttributes(request: TtlvItem | undefined, k: number): boolea
   return payload?.type === 'Structure' && !payload.value.some((c) => c.tag === Tag.AttributeName || c.tag === Tag.AttributeReference);
 }
 
+/** The Request Payload of batch item k of a request message. */
+function requestPayloadOf(request: TtlvItem | undefined, k: number): StructureItem | undefined {
+  if (request?.type !== 'Structure') return undefined;
+  const bi = request.value.filter((c) => c.tag === Tag.BatchItem)[k];
+  const payload = bi?.type === 'Structure' ? bi.value.find((c) => c.tag === Tag.RequestPayload) : undefined;
+  return payload?.type === 'Structure' ? payload : undefined;
+}
+
+/** Expected General Failure (the reference's internal error): the specific reasons of the Encrypt error table are accepted. */
+function specificForGeneralFailure(expected: number | undefined, got: number | undefined): boolean {
+  const RR = Enum.ResultReason;
+  return expected === RR.GeneralFailure && (got === RR.BadCryptographicParameters || got === RR.UnsupportedCryptographicParameters || got === RR.InvalidField);
+}
+
+/** Records the keys whose Encrypt / Decrypt output is random: created by the server, or RSA Public Keys (randomized padding). */
+function noteRandomOutputKeys(e: ResponseMessage['batchItems'][number], request: StructureItem | undefined, state: CaseState): void {
+  if (e.resultStatus !== Enum.ResultStatus.Success || e.responsePayload === undefined) return;
+  const ids = (...tags: number[]) => e.responsePayload!.value.filter((c) => tags.includes(c.tag)).map((c) => placeholderOf(c)).filter((p): p is string => p !== undefined);
+  if (e.operation === Enum.Operation.Create || e.operation === Enum.Operation.CreateKeyPair) {
+    for (const p of ids(Tag.UniqueIdentifier, Tag.PrivateKeyUniqueIdentifier, Tag.PublicKeyUniqueIdentifier)) state.randomOutputKeys?.add(p);
+  }
+  if (e.operation === Enum.Operation.Register && field(request, Tag.ObjectType)?.value === Enum.ObjectType.PublicKey) {
+    for (const p of ids(Tag.UniqueIdentifier)) state.randomOutputKeys?.add(p);
+  }
+}
+
+/**
+ * Encrypt / Decrypt: as mismatch(), except Data under a random-output key,
+ * and a server-generated IV with the Data under it, which are compared by
+ * type and length (the rules above); the generated IV and Data bind
+ * $IV_COUNTER_NONCE and $DATA_0 when the transcript shows literals.
+ */
+function cipherMismatch(op: number, exp: StructureItem, got: StructureItem | undefined, request: StructureItem | undefined, state: CaseState, path: string): string | undefined {
+  if (got === undefined) return `${path}: missing Response Payload`;
+  const key = placeholderOf(field(exp, Tag.UniqueIdentifier) ?? item0);
+  const randomKey = key !== undefined && (state.randomOutputKeys?.has(key) ?? false);
+  const ivLiteral = field(exp, Tag.IVCounterNonce);
+  const generatedIv = op === Enum.Operation.Encrypt && field(request, Tag.IVCounterNonce) === undefined && ivLiteral !== undefined && placeholderOf(ivLiteral) === undefined;
+  const loose = new Set<number>([...(randomKey || generatedIv ? [Tag.Data] : []), ...(generatedIv ? [Tag.IVCounterNonce] : [])]);
+  if (loose.size === 0) return mismatch(exp, got, state, path);
+  // Same length: the expected value stands in for ours, and the rest is compared as usual.
+  const gotLoose = { ...got, value: got.value.map((c, i) => {
+    const e = exp.value[i];
+    if (e === undefined || !loose.has(c.tag) || e.tag !== c.tag || e.type !== 'ByteString' || c.type !== 'ByteString' || e.value.length !== c.value.length) return c;
+    if (generatedIv) {
+      const name = c.tag === Tag.IVCounterNonce ? '$IV_COUNTER_NONCE' : '$DATA_0';
+      if (!state.ids.has(name)) state.ids.set(name, c.value);
+    }
+    return e;
+  }) };
+  const d = mismatch(exp, gotLoose, state, path);
+  return d === undefined ? undefined : `${d} (compared by type and length)`;
+}
+
+const item0: TtlvItem = { tag: 0, type: 'TextString', value: '' };
+
 function versionOf(m: ResponseMessage): KmipVersion {
   return `${m.header.protocolVersion.major}.${m.header.protocolVersion.minor}` as KmipVersion;
 }
@@ -321,7 +402,7 @@ export function compareResponse(expectedItem: TtlvItem, got: ResponseMessage, st
     const op = e.operation === undefined ? '' : ` ${enumValueName(enumForTag(Tag.Operation)!, e.operation) ?? e.operation}`;
     const at = `${where}.${k}${op}`;
     if (g.operation !== e.operation) return `${at}: operation ${g.operation ?? '-'} echoed, expected ${e.operation}`;
-    if (g.resultStatus !== e.resultStatus || g.resultReason !== e.resultReason) {
+    if (g.resultStatus !== e.resultStatus || (g.resultReason !== e.resultReason && !specificForGeneralFailure(e.resultReason, g.resultReason))) {
       const ours = `${statusName(g.resultStatus, 'ResultStatus')}${g.resultReason === undefined ? '' : `/${statusName(g.resultReason, 'ResultReason')}`}`;
       const theirs = `${statusName(e.resultStatus, 'ResultStatus')}${e.resultReason === undefined ? '' : `/${statusName(e.resultReason, 'ResultReason')}`}`;
       return `${at}: ${ours}${g.resultMessage ? ` ("${g.resultMessage}")` : ''}, expected ${theirs}`;
@@ -350,6 +431,18 @@ export function compareResponse(expectedItem: TtlvItem, got: ResponseMessage, st
       if (gd === undefined || gd.type !== 'ByteString' || ed?.type !== 'ByteString' || gd.value.length !== ed.value.length || (g.responsePayload?.value.length ?? 0) !== 1) {
         return `${at}: expected one Data Byte String of ${ed?.type === 'ByteString' ? ed.value.length : '?'} bytes`;
       }
+      continue;
+    }
+    // A literal MAC / signature in the transcript that a later request names by placeholder.
+    for (const [tag, name] of [[Tag.MACData, '$MAC_DATA'], [Tag.SignatureData, '$SIGNATURE_DATA']] as const) {
+      const ev = field(e.responsePayload, tag);
+      const gv = field(g.responsePayload, tag);
+      if (ev?.type === 'ByteString' && placeholderOf(ev) === undefined && gv?.type === 'ByteString' && !state.ids.has(name)) state.ids.set(name, gv.value);
+    }
+    noteRandomOutputKeys(e, requestPayloadOf(request, k), state);
+    if ((e.operation === Enum.Operation.Encrypt || e.operation === Enum.Operation.Decrypt) && e.resultStatus === Enum.ResultStatus.Success && e.responsePayload !== undefined) {
+      const d = cipherMismatch(e.operation, e.responsePayload, g.responsePayload, requestPayloadOf(request, k), state, at);
+      if (d !== undefined) return d;
       continue;
     }
     if (e.responsePayload !== undefined) {

@@ -3,12 +3,14 @@
 // SHA-224/256/384/512, SHA-512/224, SHA-512/256, SHA3-224/256/384/512 (all
 // from node:crypto). Multi-part: Init Indicator starts a stream whose
 // Correlation Value the answer carries; later parts send it back, and the
-// part with Final Indicator returns the digest (crypto/streams.ts).
-import { createHash } from 'node:crypto';
+// part with Final Indicator returns the digest (parts.ts, crypto/streams.ts).
+import { createHash, type Hash } from 'node:crypto';
 import { Enum, Tag } from '../../../shared/kmip/registry/index.js';
 import { item, type StructureItem } from '../../../shared/kmip/ttlv/index.js';
 import type { OperationContext, OperationResult } from '../context.js';
 import { KmipOperationError } from '../errors.js';
+import { streamPart } from '../crypto/index.js';
+import { optionalBytes, runParts } from './parts.js';
 import { expectType, onlyTags } from './payload.js';
 
 export const operation = Enum.Operation.Hash;
@@ -48,10 +50,19 @@ function hashingAlgorithm(payload: StructureItem): number {
   return expectType(ha, 'Enumeration').value;
 }
 
-export function handler(payload: StructureItem, _ctx: OperationContext): OperationResult {
+export function handler(payload: StructureItem, ctx: OperationContext): OperationResult {
   onlyTags(payload, [Tag.CryptographicParameters, Tag.Data, Tag.CorrelationValue, Tag.InitIndicator, Tag.FinalIndicator], 'Hash');
-  const name = hashName(hashingAlgorithm(payload));
-  const data = payload.value.find((c) => c.tag === Tag.Data);
-  if (data === undefined) throw new KmipOperationError('MissingData', 'Hash needs Data');
-  return { payload: [item(Tag.Data, 'ByteString', new Uint8Array(createHash(name).update(expectType(data, 'ByteString').value).digest()))] };
+  const items = runParts<Hash>(ctx, payload, {
+    operation,
+    keyId: '',
+    start: () => createHash(hashName(hashingAlgorithm(payload))),
+    update: (h, p) => {
+      const data = optionalBytes(p, Tag.Data);
+      if (data !== undefined) h.update(data);
+      else if (streamPart(p).kind === 'single') throw new KmipOperationError('MissingData', 'Hash needs Data');
+    },
+    finish: (h) => [item(Tag.Data, 'ByteString', new Uint8Array(h.digest()))],
+    drop: () => {},
+  });
+  return { payload: items };
 }
