@@ -126,7 +126,7 @@ describe('engine controls against a real worker', T, () => {
 
   it('unlock: refused while not locked; a passphrase-protected key starts locked and is unlocked from the UI', T, async () => {
     await call('engine.start');
-    assert.deepEqual(await call('engine.unlock', { passphrase: 'whatever' }), { ok: false, error: ipcError('bad_request', 'The server is not locked: there is nothing to unlock.') });
+    assert.deepEqual(await call('engine.unlock', { passphrase: 'whatever' }), { ok: false, error: ipcError('bad_request', 'The server is not locked: there is nothing to unlock.', 'errors.engine.notLocked') });
     await host.request('protectMasterKey', { to: 'passphrase', passphrase: 'correct horse battery' }, { timeoutMs: 60_000 });
     await call('engine.stop');
     const locked = (await call('engine.start')) as { value: EngineStatus };

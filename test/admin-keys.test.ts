@@ -263,6 +263,6 @@ describe('admin keys without an engine host', () => {
     const { fakeEngine } = await import('./support/admin.js');
     const service = createAdminService({ appInfo: { name: 'Keyhold', id: 'keyhold', version: '0.0.0', mode: 'headless' }, engine: fakeEngine(), log: recordingLogger() });
     const r = await dispatchCall(service.handlers, 'keys.list', {}, recordingLogger());
-    assert.deepEqual(r, { ok: false, error: { code: 'not_implemented', message: 'This shell runs no KMIP engine; use keyhold serve or the desktop app' } });
+    assert.deepEqual(r, { ok: false, error: { code: 'not_implemented', message: 'This shell runs no KMIP engine; use keyhold serve or the desktop app', key: 'errors.engine.noEngine' } });
   });
 });

@@ -136,7 +136,7 @@ describe('dispatchCall', () => {
     };
     assert.deepEqual(await dispatchCall(throwing, 'app.info', {}, log), { ok: false, error: { code: 'not_implemented', message: 'later' } });
     const r = await dispatchCall(throwing, 'engine.status', {}, log);
-    assert.deepEqual(r, { ok: false, error: { code: 'internal', message: 'Internal error' } });
+    assert.deepEqual(r, { ok: false, error: { code: 'internal', message: 'Internal error', key: 'errors.internal' } });
     assert.ok(log.lines.some((l) => l.startsWith('error call engine.status failed')));
   });
 });

@@ -41,8 +41,8 @@ test('times, uptime and endpoints', () => {
 
 test('log filters: time checks and the live match', () => {
   assert.equal(logFilterProblem({ since: '2026-11-28', until: '2026-11-28T17:00:00Z' }), null);
-  assert.equal(logFilterProblem({ since: 'yesterday' })?.key, 'logs.filter.timeInvalid');
-  assert.equal(logFilterProblem({ since: '2026-12-01', until: '2026-11-01' })?.key, 'logs.filter.timeOrder');
+  assert.equal(logFilterProblem({ since: 'yesterday' })?.key, 'forms.logTime.invalid');
+  assert.equal(logFilterProblem({ since: '2026-12-01', until: '2026-11-01' })?.key, 'forms.logTime.order');
   const r = { at: '2026-11-28T12:00:00.000Z', client: 'app', operation: 'Get', result: 'OperationFailed' };
   assert.equal(matchesLogFilter(r, { client: 'app', result: 'failure' }), true);
   assert.equal(matchesLogFilter(r, { result: 'success' }), false);

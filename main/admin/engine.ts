@@ -22,7 +22,7 @@ export interface EngineController {
   onStatusChanged(listener: (status: EngineStatus) => void): () => void;
 }
 
-const notYet = () => Promise.reject(new CallError('not_implemented', 'The KMIP engine is not available in this build'));
+const notYet = () => Promise.reject(CallError.of('not_implemented', 'errors.engine.notInBuild'));
 
 export function createStubEngine(now: () => Date = () => new Date()): EngineController {
   const status: EngineStatus = { state: 'stopped', since: now().toISOString(), endpoint: null, lastError: null };
@@ -101,7 +101,7 @@ export function createWorkerEngine(host: EngineHost, options: WorkerEngineOption
   const ask = () => host.request('status', {}, { timeoutMs: 2_000 }).catch(unavailable);
 
   const paramsFor = async (): Promise<StartServerParams> => {
-    if (!options.params) throw new CallError('not_implemented', 'This shell cannot start the KMIP server');
+    if (!options.params) throw CallError.of('not_implemented', 'errors.engine.cannotStart');
     const p = await options.params();
     return p.port === 0 && lastPort !== null ? { ...p, port: lastPort } : p;
   };
@@ -154,7 +154,7 @@ export function createWorkerEngine(host: EngineHost, options: WorkerEngineOption
         await launch(cause);
       } catch (e) {
         if (e instanceof CallError) throw e;
-        throw new CallError('unavailable', `The KMIP server did not start: ${messageOf(e)}. Fix the cause (a port in use: choose another one in the settings) and start it again.`);
+        throw CallError.of('unavailable', 'errors.engine.startFailed', { reason: messageOf(e) });
       }
     },
     async stop(cause) {
@@ -164,7 +164,7 @@ export function createWorkerEngine(host: EngineHost, options: WorkerEngineOption
       } catch (e) {
         // A stopped host has nothing running.
         if (e instanceof EngineError && e.code === 'not_running') return;
-        throw new CallError('unavailable', `The KMIP server did not stop cleanly: ${messageOf(e)}. Check the log; quitting the app stops it for certain.`);
+        throw CallError.of('unavailable', 'errors.engine.stopFailed', { reason: messageOf(e) });
       }
     },
     async unlock(passphrase) {
@@ -172,10 +172,10 @@ export function createWorkerEngine(host: EngineHost, options: WorkerEngineOption
         await host.request('unlockMasterKey', { passphrase }, { timeoutMs: UNLOCK_TIMEOUT_MS });
       } catch (e) {
         const why = messageOf(e);
-        if (/wrong passphrase|too many wrong/.test(why)) throw new CallError('forbidden', `Not unlocked: ${why}. Check the passphrase and try again.`);
-        if (/not locked/.test(why)) throw new CallError('bad_request', 'The server is not locked: there is nothing to unlock.');
-        if (/not running/.test(why)) throw new CallError('unavailable', 'The KMIP server is not running: start it first, then unlock it.');
-        throw new CallError('unavailable', `Not unlocked: ${why}`);
+        if (/wrong passphrase|too many wrong/.test(why)) throw CallError.of('forbidden', 'errors.engine.wrongPassphrase', { reason: why });
+        if (/not locked/.test(why)) throw CallError.of('bad_request', 'errors.engine.notLocked');
+        if (/not running/.test(why)) throw CallError.of('unavailable', 'errors.engine.unlockNotRunning');
+        throw CallError.of('unavailable', 'errors.engine.notUnlocked', { reason: why });
       }
     },
     onStatusChanged(listener) {

@@ -9,13 +9,18 @@ import { createHttpBridge, takeToken, type HttpBridge } from './http-bridge.js';
 
 export class KeyholdError extends Error {
   readonly code: IpcErrorCode;
+  /** The message key and params main sent (shared/ipc/error-messages.ts), for the UI's language. */
+  readonly key: string | undefined;
+  readonly params: Readonly<Record<string, string | number>> | undefined;
   constructor(error: IpcError) {
     super(error.message);
     this.name = 'KeyholdError';
     this.code = error.code;
+    this.key = error.key;
+    this.params = error.params;
   }
   toJSON(): IpcError {
-    return { code: this.code, message: this.message };
+    return { code: this.code, message: this.message, ...(this.key === undefined ? {} : { key: this.key }), ...(this.params === undefined ? {} : { params: this.params }) };
   }
 }
 

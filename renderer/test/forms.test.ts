@@ -70,8 +70,8 @@ describe('field validators in the UI', () => {
   it('log filter times: a key the screen shows, the sentence the handler throws', () => {
     expect(logFilterProblem({ since: '2026-11-28', until: '2026-11-29T10:00:00Z' })).toBeNull();
     const order = logFilterProblem({ since: '2026-11-29', until: '2026-11-28' });
-    expect(order?.key).toBe('logs.filter.timeOrder');
+    expect(order?.key).toBe('forms.logTime.order');
     expect(translate('en', order!.key)).toBe(order!.message);
-    expect(logFilterProblem({ since: 'yesterday' })?.key).toBe('logs.filter.timeInvalid');
+    expect(logFilterProblem({ since: 'yesterday' })?.key).toBe('forms.logTime.invalid');
   });
 });

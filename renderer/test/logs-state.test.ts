@@ -101,7 +101,7 @@ describe('LogsState', () => {
     const { fake, logs, push } = setup();
     logs.since = '2026-11-29T10:00';
     logs.until = '2026-11-28T10:00';
-    expect(logs.problem?.key).toBe('logs.filter.timeOrder');
+    expect(logs.problem?.key).toBe('forms.logTime.order');
     await logs.load();
     expect(fake.calls).toEqual([]);
     push(rec());

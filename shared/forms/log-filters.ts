@@ -1,6 +1,7 @@
 // The Logs screen's filters, shared by the admin handler (main/admin/calls/logs.ts,
 // which hands them to the audit log's query) and the renderer, which applies
 // the same filters to the live records. Pure TypeScript: no Node, no DOM.
+import { problem, type FieldProblem } from './fields.js';
 
 export interface LogFilter {
   /** Exact client name. */
@@ -17,18 +18,14 @@ export interface LogFilter {
 /** What `keyhold log query --since/--until` accept: a UTC date, or a date and time. */
 export const LOG_TIME_PATTERN = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?Z?)?$/;
 
-export type LogFilterProblem = { key: 'logs.filter.timeInvalid' | 'logs.filter.timeOrder'; message: string };
+export type LogFilterProblem = FieldProblem & { key: 'forms.logTime.invalid' | 'forms.logTime.order' };
 
-/** The first problem of a filter's times, or null. The message is the English sentence the handler throws. */
+/** The first problem of a filter's times, or null: its key (forms.logTime.*) and the English sentence the handler throws. */
 export function logFilterProblem(f: LogFilter): LogFilterProblem | null {
   for (const t of [f.since, f.until]) {
-    if (t !== undefined && !LOG_TIME_PATTERN.test(t)) {
-      return { key: 'logs.filter.timeInvalid', message: 'Give times as a UTC date or date and time, like 2026-11-28 or 2026-11-28T17:00:00Z.' };
-    }
+    if (t !== undefined && !LOG_TIME_PATTERN.test(t)) return problem('forms.logTime.invalid') as LogFilterProblem;
   }
-  if (f.since !== undefined && f.until !== undefined && f.since > f.until) {
-    return { key: 'logs.filter.timeOrder', message: 'The start of the time range is after its end: swap them or clear one.' };
-  }
+  if (f.since !== undefined && f.until !== undefined && f.since > f.until) return problem('forms.logTime.order') as LogFilterProblem;
   return null;
 }
 

@@ -1,4 +1,4 @@
-// The English text of every field problem (fields.ts, schedule.ts). The
+// The English text of every field problem (fields.ts, schedule.ts, log-filters.ts). The
 // renderer's catalogues hold these keys too (en spreads this object; zh-CN
 // translates it), so a form shows the problem in the chosen language while
 // the handlers and the CLI use the English sentence.
@@ -20,6 +20,8 @@ export const FORM_MESSAGES_EN = {
   'forms.schedule.time': '"{value}" is not a time of day (00:00 to 23:59)',
   'forms.schedule.day': '"{value}" is not a day of the week (monday … sunday)',
   'forms.schedule.hours': 'every N hours takes N from 1 to 744',
+  'forms.logTime.invalid': 'Give times as a UTC date or date and time, like 2026-11-28 or 2026-11-28T17:00:00Z, or clear the field.',
+  'forms.logTime.order': 'The start of the time range is after its end: swap them or clear one.',
   'forms.schedule.invalid': '"{value}" is not a schedule: use off, "daily at HH:MM", "weekly on DAY at HH:MM" or "every N hours"',
 } as const;
 

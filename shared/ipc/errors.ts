@@ -22,15 +22,26 @@ export type IpcErrorCode = (typeof IPC_ERROR_CODES)[number];
 
 export interface IpcError {
   code: IpcErrorCode;
+  /** The English sentence: logs, the CLI, and the UI when it has no text for `key`. */
   message: string;
+  /**
+   * A message key of the renderer's catalogue (errors.* and forms.*, English
+   * text in shared/ipc/error-messages.ts) for the UI to show `message` in its
+   * language, with the values of its {placeholders}.
+   */
+  key?: string;
+  params?: Readonly<Record<string, string | number>>;
 }
 
 /** What every call resolves to on the wire, whichever the transport. */
 export type CallResult<T> = { ok: true; value: T } | { ok: false; error: IpcError };
 
-export function ipcError(code: IpcErrorCode, message: string): IpcError {
-  return { code, message };
+export function ipcError(code: IpcErrorCode, message: string, key?: string, params?: Readonly<Record<string, string | number>>): IpcError {
+  return { code, message, ...(key === undefined ? {} : { key, ...(params === undefined ? {} : { params }) }) };
 }
+
+const isParams = (v: unknown): boolean =>
+  typeof v === 'object' && v !== null && !Array.isArray(v) && Object.values(v).every((x) => typeof x === 'string' || typeof x === 'number');
 
 export function isIpcError(value: unknown): value is IpcError {
   if (typeof value !== 'object' || value === null) return false;
@@ -38,7 +49,9 @@ export function isIpcError(value: unknown): value is IpcError {
   return (
     typeof v.code === 'string' &&
     (IPC_ERROR_CODES as readonly string[]).includes(v.code) &&
-    typeof v.message === 'string'
+    typeof v.message === 'string' &&
+    (v.key === undefined || typeof v.key === 'string') &&
+    (v.params === undefined || isParams(v.params))
   );
 }
 

@@ -33,13 +33,13 @@ export function settingsView(s: BackupSettings, dataDir: string): BackupSettings
 
 async function folderOf(dataDir: string): Promise<string> {
   const s = await oneLine(() => readBackupSettings(dataDir), 'internal');
-  if (s.folder === null) throw new CallError('bad_request', 'No backup folder is configured: choose one in the backup settings first');
+  if (s.folder === null) throw CallError.of('bad_request', 'errors.backups.noFolder');
   return s.folder;
 }
 
 async function backupFile(dataDir: string, name: string): Promise<string> {
   const file = path.join(await folderOf(dataDir), name);
-  if (!fs.existsSync(file)) throw new CallError('not_found', `${name} is not in the backup folder (any more): refresh the list`);
+  if (!fs.existsSync(file)) throw CallError.of('not_found', 'errors.backups.missing', { name });
   return file;
 }
 
@@ -50,16 +50,18 @@ async function engineState(deps: AdminDeps): Promise<string> {
 /** A worker failure as one line; timeouts and crashes say so. */
 function engineFailure(e: unknown): CallError {
   if (e instanceof CallError) return e;
-  if (e instanceof EngineError) return new CallError(e.code === 'timeout' || e.code === 'engine_crashed' ? 'internal' : 'bad_request', e.message);
+  if (e instanceof EngineError && e.code === 'timeout') return CallError.of('internal', 'errors.engine.timeout');
+  if (e instanceof EngineError && e.code === 'engine_crashed') return CallError.of('internal', 'errors.engine.crashed');
+  if (e instanceof EngineError) return new CallError('bad_request', e.message);
   return new CallError('bad_request', e instanceof Error ? e.message : String(e));
 }
 
 /** The key to open a backup, with what to do when the passphrase it needs was not given. */
 async function unlockFor(file: string, dataDir: string, passphrase: string | undefined) {
   const protection = await protectionOfFile(file);
-  if (protection === 'passphrase' && passphrase === undefined) throw new CallError('bad_request', 'This backup is protected by the backup passphrase: enter it');
+  if (protection === 'passphrase' && passphrase === undefined) throw CallError.of('bad_request', 'errors.backups.passphraseNeeded');
   if (protection === 'master-key' && passphrase === undefined && protectionOf(dataDir) === 'passphrase') {
-    throw new CallError('bad_request', 'The master key is protected by a passphrase: enter the master key passphrase (or start and unlock the server to verify)');
+    throw CallError.of('bad_request', 'errors.backups.masterPassphraseNeeded');
   }
   return oneLine(() => unlockBackup(file, dataDir, passphrase === undefined ? {} : { passphrase }));
 }
@@ -79,7 +81,7 @@ function restoreLock(dataDir: string): { ours: boolean; release: () => void } {
   try {
     return { ours: false, release: acquireLock(dataDir) };
   } catch (e) {
-    if (e instanceof LockedError) throw new CallError('bad_request', `Another Keyhold server is running on ${dataDir}: stop it before a restore`);
+    if (e instanceof LockedError) throw CallError.of('bad_request', 'errors.backups.otherServer', { dir: dataDir });
     throw e;
   }
 }
@@ -93,7 +95,7 @@ export function backupsHandlers(deps: AdminDeps): AreaHandlers<typeof backupsCal
     'backups.configure': async (args) => {
       const dataDir = dataDirOf(deps);
       // The CLI resolves a relative folder against the shell's directory; a form has none to offer.
-      if (args.folder !== undefined && !path.isAbsolute(args.folder)) throw new CallError('bad_request', `Give the full path of the backup folder (e.g. /mnt/backup/keyhold), not "${args.folder.slice(0, 100)}"`);
+      if (args.folder !== undefined && !path.isAbsolute(args.folder)) throw CallError.of('bad_request', 'errors.backups.folderRelative', { folder: args.folder.slice(0, 100) });
       const r = await oneLine(() => configureBackups(dataDir, args));
       return { settings: settingsView(r.settings, dataDir), changes: r.changes };
     },
@@ -118,7 +120,7 @@ export function backupsHandlers(deps: AdminDeps): AreaHandlers<typeof backupsCal
       const dataDir = dataDirOf(deps);
       await folderOf(dataDir);
       const host = deps.host;
-      if (host === undefined || (await engineState(deps)) !== 'running') throw new CallError('bad_request', 'The KMIP server is not running: start it (and unlock it), then run the backup');
+      if (host === undefined || (await engineState(deps)) !== 'running') throw CallError.of('bad_request', 'errors.backups.notRunning');
       try {
         const r = await host.request('backupNow', {}, { timeoutMs: 3_600_000 });
         return { name: path.basename(r.file), bytes: r.bytes, objects: r.objects, ms: r.ms, deleted: r.deleted.map((f) => path.basename(f)) };
@@ -135,7 +137,7 @@ export function backupsHandlers(deps: AdminDeps): AreaHandlers<typeof backupsCal
           const r = await deps.host.request('verifyBackup', { file }, { timeoutMs: 3_600_000 });
           return { name, objects: r.objects, created: r.created, by: 'server' as const };
         } catch (e) {
-          throw new CallError('bad_request', `${name} is not usable: ${engineFailure(e).message}`);
+          throw CallError.of('bad_request', 'errors.backups.unusable', { name, reason: engineFailure(e).message });
         }
       }
       const { unlock } = await unlockFor(file, dataDir, passphrase);
@@ -143,10 +145,10 @@ export function backupsHandlers(deps: AdminDeps): AreaHandlers<typeof backupsCal
       return { name, objects: r.objects, created: r.created, by: 'file' as const };
     },
     'backups.restore': async ({ file: name, passphrase, confirm }) => {
-      if (confirm !== name) throw new CallError('bad_request', `Type the backup's file name (${name}) exactly to confirm the restore`);
+      if (confirm !== name) throw CallError.of('bad_request', 'errors.backups.confirm', { name });
       const dataDir = dataDirOf(deps);
       const state = await engineState(deps);
-      if (state !== 'stopped') throw new CallError('bad_request', 'Stop the KMIP server first: a restore replaces its data folder');
+      if (state !== 'stopped') throw CallError.of('bad_request', 'errors.backups.stopFirst');
       const file = await backupFile(dataDir, name);
       const lock = restoreLock(dataDir);
       try {
@@ -155,7 +157,7 @@ export function backupsHandlers(deps: AdminDeps): AreaHandlers<typeof backupsCal
         try {
           r = await restoreBackup(file, dataDir, unlock, keyFile === undefined ? {} : { masterKeyFile: keyFile });
         } catch (e) {
-          throw new CallError('bad_request', `Not restored (the data folder is unchanged): ${backupProblem(e)}`);
+          throw CallError.of('bad_request', 'errors.backups.notRestored', { reason: backupProblem(e) });
         }
         // The lock went aside with the old folder: this process still serves the restored one.
         if (lock.ours) {

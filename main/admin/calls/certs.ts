@@ -43,7 +43,7 @@ export async function certReport(dataDir: string): Promise<CertReport> {
 function specOf(args: Omit<ServerCertArgs, 'days'> & { days?: number }): ServerCertSpec {
   const dnsNames = field(checkDnsList(args.dns), 'Host names');
   const ipAddresses = field(checkAddressList(args.ip), 'IP addresses');
-  if (dnsNames.length + ipAddresses.length === 0) throw new CallError('bad_request', 'Give the host names and/or IP addresses clients will use to reach the server');
+  if (dnsNames.length + ipAddresses.length === 0) throw CallError.of('bad_request', 'errors.certs.noNames');
   return {
     dnsNames,
     ipAddresses,

@@ -54,7 +54,7 @@ function grantsOf(text: string): Grant[] {
   try {
     return parseGrants(text);
   } catch (e) {
-    throw new CallError('bad_request', `permissions: ${(e as Error).message}`);
+    throw CallError.of('bad_request', 'errors.clients.permissions', { reason: (e as Error).message });
   }
 }
 
@@ -83,7 +83,7 @@ async function bundleOf(files: ClientFiles): Promise<{ files: BundleFile[] }> {
 
 async function summaryOf(dataDir: string, name: string): Promise<ClientSummary> {
   const c = (await readClientsDoc(dataDir)).clients.find((x) => x.name === name);
-  if (c === undefined) throw new CallError('not_found', `no client named "${name}" is registered`);
+  if (c === undefined) throw CallError.of('not_found', 'errors.clients.notFound', { name });
   return clientSummary(c, lastSeenByClient(dataDir).get(name) ?? null);
 }
 
@@ -92,7 +92,7 @@ async function add(dataDir: string, args: AddClientArgs) {
   const warnings: string[] = [];
   const access = accessOf(args, warnings);
   if (args.p12Passphrase !== undefined && args.certificate.kind !== 'issue') {
-    throw new CallError('bad_request', 'A PKCS#12 file can only be made for a certificate Keyhold issues (it needs the key); leave the passphrase empty');
+    throw CallError.of('bad_request', 'errors.clients.p12NotIssued');
   }
   await oneLine(() => checkNewName(dataDir, name));
   const source = args.certificate;
@@ -121,7 +121,7 @@ export function clientsHandlers(deps: AdminDeps): AreaHandlers<typeof clientsCal
       const dataDir = dataDirOf(deps);
       const warnings: string[] = [];
       const change: ClientAccessChange = { ...accessOf(args, warnings), ...(args.enabled === undefined ? {} : { enabled: args.enabled }) };
-      if (Object.keys(change).length === 0) throw new CallError('bad_request', 'Nothing to change: give a description, addresses, permissions, groups or enabled');
+      if (Object.keys(change).length === 0) throw CallError.of('bad_request', 'errors.clients.nothingToChange');
       await oneLine(() => updateClient(dataDir, args.name, change));
       return { client: await summaryOf(dataDir, args.name), warnings };
     },

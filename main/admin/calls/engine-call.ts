@@ -7,7 +7,7 @@ import { CallError } from '../dispatch.js';
 import type { AdminDeps } from './types.js';
 
 export function hostOf(deps: AdminDeps): EngineHost {
-  if (deps.host === undefined) throw new CallError('not_implemented', 'This shell runs no KMIP engine; use keyhold serve or the desktop app');
+  if (deps.host === undefined) throw CallError.of('not_implemented', 'errors.engine.noEngine');
   return deps.host;
 }
 
@@ -16,15 +16,17 @@ const capital = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
 /** An engine failure as the operator's sentence: what happened and what to do. */
 export function engineCallError(e: unknown): CallError {
   if (e instanceof CallError) return e;
-  if (!(e instanceof EngineError)) return new CallError('internal', 'Internal error');
+  if (!(e instanceof EngineError)) return CallError.of('internal', 'errors.internal');
   if (e.code !== 'internal') {
-    const what = e.code === 'timeout' ? 'did not answer in time' : e.code === 'engine_crashed' ? 'stopped while working on this' : 'is not available';
-    return new CallError('internal', `The KMIP engine ${what}: try again; if it keeps failing, restart Keyhold and look at its log`);
+    return CallError.of('internal', e.code === 'timeout' ? 'errors.engine.timeout' : e.code === 'engine_crashed' ? 'errors.engine.crashed' : 'errors.engine.unavailable');
   }
   const m = e.message;
-  if (/^the KMIP server is not running/.test(m)) return new CallError('bad_request', 'The KMIP server is not running: start it on the Dashboard, then try again');
-  if (/^the server is locked/.test(m)) return new CallError('bad_request', 'The KMIP server is locked: unlock it with the master key passphrase on the Dashboard, then try again');
-  if (/^no object with identifier/.test(m)) return new CallError('not_found', capital(m));
+  if (/^the KMIP server is not running/.test(m)) return CallError.of('bad_request', 'errors.engine.notRunning');
+  if (/^the server is locked/.test(m)) return CallError.of('bad_request', 'errors.engine.locked');
+  // main/server/key-operator.ts and the store: "no object with identifier ID[; …]".
+  const missing = /^no object with identifier ([^\s;]+)/.exec(m);
+  if (missing) return CallError.of('not_found', 'errors.engine.noObject', { id: missing[1]! });
+  // Anything else the engine says stays in English (the engine has no message keys).
   return new CallError('bad_request', capital(m));
 }
 

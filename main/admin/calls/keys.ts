@@ -17,7 +17,7 @@ export function keysHandlers(deps: AdminDeps): AreaHandlers<typeof keysCalls> {
     'keys.restore': async ({ id }) => {
       const r = await ask(deps, 'restoreObjects', { ids: [id] });
       const restored = r.restored[0];
-      if (restored === undefined) throw new CallError('internal', `Object ${id} was not restored; refresh and try again`);
+      if (restored === undefined) throw CallError.of('internal', 'errors.keys.notRestored', { id });
       return restored;
     },
   };

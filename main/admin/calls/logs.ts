@@ -14,7 +14,7 @@ import type { AdminDeps, AreaHandlers } from './types.js';
 
 function queryOf(f: LogFilter): AuditQuery {
   const problem = logFilterProblem(f);
-  if (problem !== null) throw new CallError('bad_request', problem.message);
+  if (problem !== null) throw new CallError('bad_request', problem.message, { key: problem.key, params: problem.params });
   return {
     ...(f.client === undefined ? {} : { client: f.client }),
     ...(f.operation === undefined ? {} : { operation: f.operation }),
@@ -34,7 +34,7 @@ function read<T>(fn: () => T): T {
   try {
     return fn();
   } catch (e) {
-    throw new CallError('internal', `The audit log could not be read (${(e as Error).message}); check the data folder's permissions and disk`);
+    throw CallError.of('internal', 'errors.logs.unreadable', { reason: (e as Error).message });
   }
 }
 

@@ -2,6 +2,8 @@
 // port another program holds is refused with a free one near it (the probe of
 // the setup wizard's environment check, main/admin/calls/setup.ts).
 import type { PortCheck, SettingsView, settingsCalls } from '../../../shared/ipc/calls/settings.js';
+import type { EnvMessageCode } from '../../../shared/ipc/calls/setup.js';
+import type { ServerMessageKey } from '../../../shared/ipc/error-messages.js';
 import { readSettings, settingsDiff, writeSettings, type ServerSettings } from '../../server/settings-file.js';
 import { CallError } from '../dispatch.js';
 import { findFreePort, portCheck, probePort } from './setup.js';
@@ -22,7 +24,20 @@ export async function checkKmipPort(deps: AdminDeps, port: number): Promise<Port
   const probe = ours ? ({ free: true } as const) : await probePort(port);
   const suggested = probe.free ? null : await findFreePort(port);
   const c = portCheck(port, probe, ours, suggested);
-  return { port, ok: c.severity === 'info', message: c.message.replace(/ in step 3$/, ''), suggested };
+  if (c.severity === 'info') return { port, ok: true, message: c.message, suggested };
+  const e = portError(c.code, c.params);
+  return { port, ok: false, message: e.message, key: e.key!, params: { ...e.params }, suggested };
+}
+
+/** A refused port's error (the setup wizard's check without its "in step 3"), keyed for the UI. */
+function portError(code: EnvMessageCode, params: Record<string, string | number>): CallError {
+  const port = params.port ?? '';
+  switch (code) {
+    case 'port.inUse': return CallError.of('bad_request', 'errors.port.inUse', { port, suggested: params.suggested ?? '' });
+    case 'port.inUseNoFree': return CallError.of('bad_request', 'errors.port.inUseNoFree', { port });
+    case 'port.denied': return CallError.of('bad_request', 'errors.port.denied', { port });
+    default: return CallError.of('bad_request', 'errors.port.error', { port, code: params.code ?? code });
+  }
 }
 
 export function settingsHandlers(deps: AdminDeps): AreaHandlers<typeof settingsCalls> {
@@ -40,7 +55,7 @@ export function settingsHandlers(deps: AdminDeps): AreaHandlers<typeof settingsC
       };
       if (args.kmipPort !== undefined && args.kmipPort !== before.kmipPort) {
         const port = await checkKmipPort(deps, args.kmipPort);
-        if (!port.ok) throw new CallError('bad_request', port.message);
+        if (!port.ok) throw new CallError('bad_request', port.message, port.key === undefined ? undefined : { key: port.key as ServerMessageKey, params: port.params ?? {} });
       }
       const changes = settingsDiff(before, next);
       if (changes.length > 0) await oneLine(() => writeSettings(dataDir, next), 'internal');

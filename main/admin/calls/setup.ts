@@ -46,7 +46,7 @@ function parseSetupFile(text: string, file: string): SetupFile {
   try {
     v = JSON.parse(text);
   } catch {
-    throw new CallError('bad_request', `${file} is not valid JSON: fix it, or delete it to run the setup wizard from the start`);
+    throw CallError.of('bad_request', 'errors.setup.fileInvalid', { file });
   }
   const o = (typeof v === 'object' && v !== null && !Array.isArray(v) ? v : {}) as Record<string, unknown>;
   const step = Number.isInteger(o.step) && (o.step as number) >= 1 && (o.step as number) <= SETUP_STEPS ? (o.step as number) : 1;
@@ -64,7 +64,7 @@ export async function readSetupFile(dataDir: string): Promise<SetupFile> {
     text = await fs.readFile(file, 'utf8');
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { complete: false, step: 1, completedAt: null };
-    throw new CallError('internal', `cannot read ${file}: ${(e as Error).message}`);
+    throw CallError.of('internal', 'errors.setup.fileUnreadable', { file, reason: (e as Error).message });
   }
   return parseSetupFile(text, file);
 }
@@ -253,7 +253,7 @@ export interface SetupOptions {
 }
 
 function needDir(deps: AdminDeps): string {
-  if (deps.dataDir === undefined) throw new CallError('not_implemented', 'This shell has no data folder: run the setup in `keyhold serve` or the desktop app');
+  if (deps.dataDir === undefined) throw CallError.of('not_implemented', 'errors.setup.noDataDir');
   return deps.dataDir;
 }
 
@@ -296,14 +296,12 @@ export function setupHandlers(deps: AdminDeps, opts: SetupOptions = {}): AreaHan
       const dir = needDir(deps);
       const status = await deps.engine.status();
       if (status.state !== 'running' || status.endpoint === null) {
-        throw new CallError('bad_request', status.state === 'locked'
-          ? 'The KMIP server is locked: unlock the master key, then run the test again'
-          : 'The KMIP server is not running: start it, then run the test again');
+        throw CallError.of('bad_request', status.state === 'locked' ? 'errors.setup.testLocked' : 'errors.setup.testNotRunning');
       }
       const host = endpointHost(status.endpoint);
       const port = endpointPort(status.endpoint)!;
       if ((args.certPem === undefined) !== (args.keyPem === undefined)) {
-        throw new CallError('invalid_args', 'Give both the client certificate and its key, or neither (then the built-in test client is used)');
+        throw CallError.of('invalid_args', 'errors.setup.certAndKey');
       }
       let client: string;
       let certPem: string;
@@ -332,12 +330,12 @@ export function setupHandlers(deps: AdminDeps, opts: SetupOptions = {}): AreaHan
         caPem = await serverTrustPem(dir);
         serverCertPem = (await ensurePki(dir, { readOnly: true })).server.certPem;
       } catch (e) {
-        throw new CallError('bad_request', `The server certificate cannot be read: ${(e as Error).message}. Go back to step 2 and set up the certificate`);
+        throw CallError.of('bad_request', 'errors.setup.serverCert', { reason: (e as Error).message });
       }
       try {
         tls.createSecureContext({ cert: certPem, key: keyPem, ca: caPem });
       } catch (e) {
-        throw new CallError('bad_request', `The client certificate and key cannot be used together (${(e as Error).message}): give the files of the client's bundle`);
+        throw CallError.of('bad_request', 'errors.setup.clientPair', { reason: (e as Error).message });
       }
       const serverName = args.serverName ?? defaultServerName(host, serverCertPem);
       const target: ConnectionTarget = { host, port, serverName, certPem, keyPem, caPem, caFile: 'the server\'s CA', timeoutMs: 10_000 };

@@ -25,6 +25,20 @@ export function translate(locale: Locale, key: MessageKey, params: Readonly<Reco
   return text.replace(/\{(\w+)\}/g, (m, name: string) => (Object.hasOwn(params, name) ? String(params[name]) : m));
 }
 
+/** True for a key of the catalogues (keys from main are checked before t() is given them). */
+export function isMessageKey(key: string): key is MessageKey {
+  return Object.hasOwn(en, key);
+}
+
+/**
+ * What the UI shows for a failure from main: the catalogue's text of its
+ * message key in the chosen language, or (no key, or one this UI does not
+ * know) the English message it came with.
+ */
+export function errorText(error: { message: string; key?: string; params?: Readonly<Record<string, string | number>> }): string {
+  return error.key !== undefined && isMessageKey(error.key) ? i18n.t(error.key, error.params) : error.message;
+}
+
 function initialLocale(): Locale {
   try {
     const saved = localStorage.getItem(STORAGE_KEY);

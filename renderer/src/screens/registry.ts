@@ -27,6 +27,8 @@ export interface ScreenDef {
   id: string;
   title: MessageKey;
   component: Component<ScreenProps>;
+  /** 'untilSetup': in the navigation only while setup is not complete (the route stays reachable). */
+  nav?: 'untilSetup';
 }
 
 export const SCREENS: readonly ScreenDef[] = [
@@ -39,5 +41,11 @@ export const SCREENS: readonly ScreenDef[] = [
   { id: 'backups', title: 'nav.backups', component: Backups },
   { id: 'settings', title: 'nav.settings', component: Settings },
   // The setup wizard, #/setup/1 … #/setup/6; opened on first run (setup/first-run.ts).
-  { id: 'setup', title: 'nav.setup', component: Setup },
+  // Once setup is complete it leaves the navigation: Settings links to it.
+  { id: 'setup', title: 'nav.setup', component: Setup, nav: 'untilSetup' },
 ];
+
+/** The screens the navigation lists: the wizard only while setup is known to be incomplete. */
+export function navScreens(setupComplete: boolean | null): readonly ScreenDef[] {
+  return SCREENS.filter((s) => s.nav !== 'untilSetup' || setupComplete === false);
+}

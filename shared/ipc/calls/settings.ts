@@ -33,8 +33,11 @@ export interface PortCheck {
   port: number;
   /** Free, or the port this Keyhold server already listens on. */
   ok: boolean;
-  /** Why not (in use, needs administrator rights …), with what to do. */
+  /** Why not (in use, needs administrator rights …), with what to do: the English sentence. */
   message: string;
+  /** When not ok: the message key (errors.port.*) and its params, for the UI's language. */
+  key?: string;
+  params?: Record<string, string | number>;
   /** A free port near it when it is taken; null when none was found or it is free. */
   suggested: number | null;
 }

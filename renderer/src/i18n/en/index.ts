@@ -6,9 +6,10 @@ import { policy } from './policy.js';
 import { certs } from './certs.js';
 import { clients } from './clients.js';
 import { forms } from './forms.js';
+import { errors } from './errors.js';
 import { dashboard } from './dashboard.js';
 import { keys } from './keys.js';
 import { logs } from './logs.js';
 import { setup } from './setup.js';
 
-export const en = { ...common, ...settings, ...backups, ...policy, ...certs, ...clients, ...forms, ...setup, ...dashboard, ...keys, ...logs } as const;
+export const en = { ...common, ...settings, ...backups, ...policy, ...certs, ...clients, ...forms, ...errors, ...setup, ...dashboard, ...keys, ...logs } as const;

@@ -12,8 +12,6 @@ export const logs = {
   'logs.filter.until': 'To',
   'logs.filter.apply': 'Apply filters',
   'logs.filter.clear': 'Clear filters',
-  'logs.filter.timeInvalid': 'Give a complete date and time, or clear the field.',
-  'logs.filter.timeOrder': 'The start of the time range is after its end: swap them or clear one.',
   'logs.live': 'Live',
   'logs.pause': 'Pause',
   'logs.resume': 'Resume ({count} waiting)',

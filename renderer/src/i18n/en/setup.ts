@@ -20,7 +20,7 @@ export const setup = {
   'setup.existing': 'This data folder is already set up (it has a server certificate and clients). You may skip the wizard.',
   'setup.done': 'Setup was completed on {date}. You can run it again to change the settings.',
   'setup.again': 'Setup wizard',
-  'setup.againHint': 'Runs the first-run steps again: certificate, server, key policy, a client and the connection test. What is already set up stays unless you change it.',
+  'setup.againHint': 'Runs the first-run steps again: certificate, server, key policy, a client and the connection test. Running it again does not delete any keys or clients: what is already set up stays unless you change it.',
   'setup.againLink': 'Run the setup wizard again',
   'setup.warnings': 'Done, but note:',
   'setup.busy': 'Working…',

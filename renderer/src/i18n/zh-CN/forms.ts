@@ -20,5 +20,7 @@ export const forms: Catalogue<typeof en> = {
   'forms.schedule.time': '“{value}”不是一天中的时间（00:00 到 23:59）',
   'forms.schedule.day': '“{value}”不是星期几（monday … sunday）',
   'forms.schedule.hours': '“every N hours”中的 N 必须在 1 到 744 之间',
+  'forms.logTime.invalid': '请以 UTC 日期或日期时间填写时间，例如 2026-11-28 或 2026-11-28T17:00:00Z，或清空该字段。',
+  'forms.logTime.order': '时间范围的开始晚于结束：请交换两者或清空其一。',
   'forms.schedule.invalid': '“{value}”不是有效的计划：请使用 off、“daily at HH:MM”、“weekly on DAY at HH:MM”或“every N hours”',
 };

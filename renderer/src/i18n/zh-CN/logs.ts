@@ -15,8 +15,6 @@ export const logs: Catalogue<typeof en> = {
   'logs.filter.until': '到',
   'logs.filter.apply': '应用筛选',
   'logs.filter.clear': '清除筛选',
-  'logs.filter.timeInvalid': '请填写完整的日期和时间，或清空该字段。',
-  'logs.filter.timeOrder': '时间范围的开始晚于结束：请交换两者或清空其一。',
   'logs.live': '实时',
   'logs.pause': '暂停',
   'logs.resume': '继续（{count} 条等待中）',

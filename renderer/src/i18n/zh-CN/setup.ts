@@ -23,7 +23,7 @@ export const setup: Catalogue<typeof en> = {
   'setup.existing': '此数据文件夹已经设置过（已有服务器证书和客户端），可以跳过向导。',
   'setup.done': '设置已于 {date} 完成。可以再次运行向导以修改设置。',
   'setup.again': '设置向导',
-  'setup.againHint': '再次运行首次设置的各个步骤：证书、服务器、密钥策略、客户端和连接测试。已有的设置除非您更改，否则保持不变。',
+  'setup.againHint': '再次运行首次设置的各个步骤：证书、服务器、密钥策略、客户端和连接测试。再次运行不会删除任何密钥或客户端：已有的设置除非您更改，否则保持不变。',
   'setup.againLink': '再次运行设置向导',
   'setup.warnings': '已完成，但请注意：',
   'setup.busy': '处理中…',

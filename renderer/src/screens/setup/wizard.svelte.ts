@@ -9,6 +9,8 @@ import type { ClientBundle } from '../../../../shared/ipc/calls/clients.js';
 import { checkDays, checkPort } from '../../../../shared/forms/fields.js';
 import { permissionsText } from '../../../../shared/forms/permissions.js';
 import { KeyholdError, type KeyholdClient } from '../../api.js';
+import type { IpcError } from '../../../../shared/ipc/errors.js';
+import { setupStatus } from './setup-status.svelte.js';
 import {
   ALGORITHMS, STEP_COUNT, addressList, certificateProblems, clientProblems, dnsList, newDraft, parseDraft, policyProblems, serializeDraft, serverNameFrom,
   serverProblems, wideRanges, type Draft, type Problem,
@@ -62,9 +64,10 @@ export function fromBase64(text: string): Uint8Array {
   return out;
 }
 
-function errorText(e: unknown): string {
-  if (e instanceof KeyholdError) return e.message;
-  return e instanceof Error ? e.message : String(e);
+/** A failure as main sent it: the English message, and the key and params the screen translates. */
+function errorOf(e: unknown): Pick<IpcError, 'message' | 'key' | 'params'> {
+  if (e instanceof KeyholdError) return e.toJSON();
+  return { message: e instanceof Error ? e.message : String(e) };
 }
 
 export class SetupWizard {
@@ -77,7 +80,7 @@ export class SetupWizard {
   /** The running call; the buttons that start calls are disabled meanwhile. */
   busy = $state<BusyAction | null>(null);
   /** The last failure, per step, as the server said it. */
-  error = $state.raw<{ step: number; message: string } | null>(null);
+  error = $state.raw<({ step: number } & Pick<IpcError, 'message' | 'key' | 'params'>) | null>(null);
   /** Warnings a step's call returned (the change was made). */
   warnings = $state.raw<string[]>([]);
   /** Next was pressed on a step with problems: show all of them, touched or not. */
@@ -185,7 +188,7 @@ export class SetupWizard {
       this.state = await this.#client.call('setup.state');
       this.draft.maxStep = Math.max(this.draft.maxStep, this.state.step);
     } catch (e) {
-      this.error = { step: 0, message: errorText(e) };
+      this.error = { step: 0, ...errorOf(e) };
     } finally {
       this.stateLoaded = true;
     }
@@ -198,7 +201,7 @@ export class SetupWizard {
     try {
       return await fn();
     } catch (e) {
-      this.error = { step, message: errorText(e) };
+      this.error = { step, ...errorOf(e) };
       return undefined;
     } finally {
       this.busy = null;
@@ -420,6 +423,7 @@ export class SetupWizard {
     const ok = await this.#run(6, 'finish', async () => {
       if (!running) await this.#client.call('engine.start');
       this.state = await this.#client.call('setup.complete');
+      setupStatus.complete = this.state.complete;
       return true;
     });
     if (ok === true) {
