@@ -109,6 +109,12 @@ describe('OASIS mandatory cases over live TLS', { timeout: 300_000 }, () => {
     const families = new Set(required.map((c) => `${c.family} ${c.version}`));
     for (const f of ['SKLC', 'AKLC', 'OMOS', 'TL', 'SASED']) for (const v of ['1.4', '2.1']) assert.ok(families.has(`${f} ${v}`), `${f} ${v}`);
     assert.ok(families.has('BL 2.1'));
+    // Cryptographic services (issue 8): CS-BC (incl. GCM, ChaCha20) and CS-AC's OAEP cases, both versions.
+    for (const v of ['1.4', '2.1']) {
+      assert.ok(required.some((c) => c.family === 'CS-BC' && c.version === v && /GCM/.test(c.path)), `CS-BC GCM ${v}`);
+      assert.ok(required.some((c) => c.family === 'CS-AC' && c.version === v && /OAEP/.test(c.path)), `CS-AC OAEP ${v}`);
+    }
+    assert.ok(required.some((c) => /CHACHA20POLY1305/.test(c.path)));
     assert.ok(required.some((c) => c.path.startsWith('ovh-kmip-go/')) && required.some((c) => c.path.startsWith('cosmian-kmip/')));
   });
 

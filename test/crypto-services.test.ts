@@ -7,8 +7,7 @@
 // key state / usage mask / date rules, hostile inputs with their exact Result
 // Reasons, and multi-part streams.
 import assert from 'node:assert/strict';
-import { constants, createPublicKey, generateKeyPairSync, sign as nodeSign, verify as nodeVerify, type KeyObject } from 'node:crypto';
-import { createHash } from 'node:crypto';
+import { constants, createCipheriv, createHash, createHmac, createPublicKey, generateKeyPairSync, pbkdf2Sync, sign as nodeSign, verify as nodeVerify, type KeyObject } from 'node:crypto';
 import { describe, test } from 'node:test';
 import { Enum, Tag } from '../shared/kmip/registry/index.js';
 import { item, struct, type StructureItem, type TtlvItem } from '../shared/kmip/ttlv/index.js';
@@ -16,11 +15,12 @@ import { aesCmac, AesCmac } from '../main/kmip/crypto/cmac.js';
 import { MAX_RNG_BYTES } from '../main/kmip/operations/rng-retrieve.js';
 import { en, field, int, kmipHarness, storeBackedContext, uid, V14, V21 } from './support/kmip-ops.js';
 import { FIXED_NOW } from './support/kmip-text-vectors.js';
+import { DEFAULT_KEY_POLICY } from '../main/policy/key-policy.js';
 
 // The OASIS files' $NOW (test/support/kmip-text-vectors.ts FIXED_NOW), so their relative dates mean what they say.
 const NOW = new Date(Number(FIXED_NOW) * 1000);
 const { ctx } = storeBackedContext('keyhold-crypto-services-', () => NOW);
-const { ok, fails, replay } = kmipHarness(ctx);
+const { send, ok, fails, replay } = kmipHarness(ctx);
 
 const OP = Enum.Operation;
 const RR = Enum.ResultReason;
@@ -356,4 +356,137 @@ describe('MAC and MAC Verify', () => {
     const v = f.endsWith('14') ? 'v1.4' : 'v2.1';
     test(`OASIS CS-AC-M-${f}`, async () => assert.equal(await replay(`cosmian-kmip/${v}/XML/mandatory/CS-AC-M-${f}.xml`), undefined));
   }
+});
+
+describe('Derive Key', () => {
+  const DM = Enum.DerivationMethod;
+  const LT = Enum.LinkType;
+  async function registerSecret(secret: Uint8Array, usage: number = UM.DeriveKey, extra: TtlvItem[] = [ACTIVE]): Promise<string> {
+    const obj = struct(Tag.SecretData, [en(Tag.SecretDataType, Enum.SecretDataType.Password), struct(Tag.KeyBlock, [en(Tag.KeyFormatType, KFT.Opaque), struct(Tag.KeyValue, [bytes(Tag.KeyMaterial, secret)])])]);
+    return idOf(await ok(V21, OP.Register, [en(Tag.ObjectType, OT.SecretData), struct(Tag.Attributes, [int(Tag.CryptographicUsageMask, usage), ...extra]), obj]));
+  }
+  const dparams = (...c: TtlvItem[]): TtlvItem => struct(Tag.DerivationParameters, c);
+  const deriveReq = (type: number, ids: string[], method: number, dp: TtlvItem, attrs: TtlvItem[]): TtlvItem[] => [en(Tag.ObjectType, type), ...ids.map(uid), en(Tag.DerivationMethod, method), dp, struct(Tag.Attributes, attrs)];
+  async function material(id: string): Promise<Buffer> {
+    const p = await ok(V21, OP.Get, [uid(id)]);
+    const obj = (field(p, Tag.SymmetricKey) ?? field(p, Tag.SecretData)) as StructureItem;
+    const block = field(obj, Tag.KeyBlock) as StructureItem;
+    return Buffer.from(field(field(block, Tag.KeyValue) as StructureItem, Tag.KeyMaterial)!.value as Uint8Array);
+  }
+  async function deriveSecret(ids: string[], method: number, dp: TtlvItem, bits: number): Promise<Buffer> {
+    return material(idOf(await ok(V21, OP.DeriveKey, deriveReq(OT.SecretData, ids, method, dp, [int(Tag.CryptographicLength, bits)]))));
+  }
+
+  test('PBKDF2-HMAC-SHA1: RFC 6070 vectors (c = 1, 2, 4096; long password and salt)', async () => {
+    const pw = await registerSecret(Buffer.from('password'));
+    const salt = bytes(Tag.Salt, Buffer.from('salt'));
+    for (const [c, want] of [[1, '0c60c80f961f0e71f3a9b524af6012062fe037a6'], [2, 'ea6c014dc72d6f8ccd1ed92ace1d41f0d8de8957'], [4096, '4b007901b765489abead49d926f721d065a429c1']] as const) {
+      assert.equal((await deriveSecret([pw], DM.PBKDF2, dparams(salt, int(Tag.IterationCount, c)), 160)).toString('hex'), want, `c=${c}`);
+    }
+    const long = await registerSecret(Buffer.from('passwordPASSWORDpassword'));
+    const out25 = await deriveSecret([long], DM.PBKDF2, dparams(params(en(Tag.HashingAlgorithm, HA.SHA_1)), bytes(Tag.Salt, Buffer.from('saltSALTsaltSALTsaltSALTsaltSALTsalt')), int(Tag.IterationCount, 4096)), 200);
+    assert.equal(out25.toString('hex'), '3d2eec4fe41c849b80c8d83662c0e44a8b291a964cf2f07038');
+  });
+
+  test('PBKDF2-HMAC-SHA256: RFC 7914 §11 vector (c = 1, 64 bytes), by Hashing Algorithm and by HMAC Cryptographic Algorithm', async () => {
+    const pw = await registerSecret(Buffer.from('passwd'));
+    const want = '55ac046e56e3089fec1691c22544b605f94185216dde0465e68b9d57c20dacbc49ca9cccf179b645991664b39d77ef317c71b845b1e30bd509112041d3a19783';
+    const salt = bytes(Tag.Salt, Buffer.from('salt'));
+    assert.equal((await deriveSecret([pw], DM.PBKDF2, dparams(params(en(Tag.HashingAlgorithm, HA.SHA_256)), salt, int(Tag.IterationCount, 1)), 512)).toString('hex'), want);
+    assert.equal((await deriveSecret([pw], DM.PBKDF2, dparams(params(en(Tag.CryptographicAlgorithm, CA.HMAC_SHA256)), salt, int(Tag.IterationCount, 1)), 512)).toString('hex'), want);
+  });
+
+  test('HKDF-SHA256: RFC 5869 test case 1 (and the default hash is SHA-256)', async () => {
+    const ikm = await registerSecret(Buffer.alloc(22, 0x0b));
+    const dp = (...c: TtlvItem[]) => dparams(...c, bytes(Tag.Salt, '000102030405060708090a0b0c'), bytes(Tag.DerivationData, 'f0f1f2f3f4f5f6f7f8f9'));
+    const want = '3cb25f25faacd57a90434f64d0362f2a2d2d0a90cf1a5a4c5db02d56ecc4c5bf34007208d5b887185865';
+    assert.equal((await deriveSecret([ikm], DM.HKDF, dp(), 42 * 8)).toString('hex'), want);
+    assert.equal((await deriveSecret([ikm], DM.HKDF, dp(params(en(Tag.HashingAlgorithm, HA.SHA_256))), 42 * 8)).toString('hex'), want);
+    await fails(V21, OP.DeriveKey, deriveReq(OT.SecretData, [ikm], DM.HKDF, dp(), [int(Tag.CryptographicLength, 8 * 8161)]), RR.InvalidField);
+  });
+
+  test('HMAC, HASH and ENCRYPT derivations equal the local computation; Derivation Data from a Secret Data object', async () => {
+    const k = Buffer.alloc(32, 7);
+    const base = await registerSymmetric(k, CA.HMAC_SHA256, UM.DeriveKey);
+    const info = Buffer.from('context label');
+    const hm = await deriveSecret([base], DM.HMAC, dparams(bytes(Tag.DerivationData, info)), 256);
+    assert.deepEqual(hm, createHmac('sha256', k).update(info).digest());
+    const dataObj = await registerSecret(info);
+    assert.deepEqual(await deriveSecret([base, dataObj], DM.HMAC, dparams(), 256), hm, 'Derivation Data as a Secret Data object');
+    await fails(V21, OP.DeriveKey, deriveReq(OT.SecretData, [base, dataObj], DM.HMAC, dparams(bytes(Tag.DerivationData, info)), [int(Tag.CryptographicLength, 256)]), RR.InvalidField);
+    assert.deepEqual(await deriveSecret([base], DM.HASH, dparams(params(en(Tag.HashingAlgorithm, HA.SHA_384))), 384), createHash('sha384').update(k).digest());
+    const aes = await registerSymmetric(Buffer.alloc(16, 9), CA.AES, UM.DeriveKey);
+    const block = Buffer.alloc(32, 0x42);
+    const ecb = createCipheriv('aes-128-ecb', Buffer.alloc(16, 9), null).setAutoPadding(false).update(block);
+    assert.deepEqual(await deriveSecret([aes], DM.ENCRYPT, dparams(bytes(Tag.DerivationData, block)), 256), ecb);
+    const iv = Buffer.alloc(16, 3);
+    const cbc = createCipheriv('aes-128-cbc', Buffer.alloc(16, 9), iv).setAutoPadding(false).update(block);
+    assert.deepEqual(await deriveSecret([aes], DM.ENCRYPT, dparams(params(en(Tag.BlockCipherMode, Enum.BlockCipherMode.CBC)), bytes(Tag.InitializationVector, iv), bytes(Tag.DerivationData, block)), 128), cbc.subarray(0, 16));
+  });
+
+  test('a derived AES key: its attributes, links both ways, Pre-Active by default, the material as PBKDF2 gives it', async () => {
+    const pw = await registerSecret(Buffer.from('correct horse'));
+    const p = await ok(V21, OP.DeriveKey, deriveReq(OT.SymmetricKey, [pw], DM.PBKDF2, dparams(params(en(Tag.HashingAlgorithm, HA.SHA_256)), bytes(Tag.Salt, Buffer.from('NaCl')), int(Tag.IterationCount, 1000)), [en(Tag.CryptographicAlgorithm, CA.AES), int(Tag.CryptographicLength, 256), item(Tag.ContactInformation, 'TextString', 'ops')]));
+    const id = idOf(p);
+    const m = ctx.objects!.managed!;
+    const o = m.get(id);
+    assert.equal(o.objectType, OT.SymmetricKey);
+    assert.equal(o.state, Enum.State.PreActive);
+    const a = (name: string) => o.attributes.filter((x) => x.name === name).map((x) => x.value);
+    assert.deepEqual(a('CryptographicAlgorithm'), [{ type: 'Enumeration', value: CA.AES }]);
+    assert.deepEqual(a('CryptographicUsageMask'), [{ type: 'Integer', value: UM.Encrypt | UM.Decrypt }]);
+    assert.deepEqual(a('ContactInformation'), [{ type: 'TextString', value: 'ops' }]);
+    assert.equal(a('Digest').length, 1);
+    assert.equal(a('Fresh')[0]?.value, true);
+    assert.deepEqual(await material(id), pbkdf2Sync('correct horse', 'NaCl', 1000, 32, 'sha256'));
+    const links = (x: string) => m.attributes(x, ['Link']).map((l) => (l.value as { value: TtlvItem[] }).value.map((c) => c.value));
+    assert.deepEqual(links(id), [[LT.DerivationBaseObjectLink, pw]]);
+    assert.deepEqual(links(pw), [[LT.DerivedKeyLink, id]]);
+    // The ID Placeholder is set for the next batch item.
+    const [d, g] = await send(V21, [[OP.DeriveKey, deriveReq(OT.SecretData, [pw], DM.HASH, dparams(params(en(Tag.HashingAlgorithm, HA.SHA_256))), [int(Tag.CryptographicLength, 128)])], [OP.GetAttributes, []]]);
+    assert.equal(d!.resultStatus, Enum.ResultStatus.Success);
+    assert.equal(g!.resultStatus, Enum.ResultStatus.Success, g!.resultMessage);
+  });
+
+  test('the key policy applies to derived keys as to created ones; default lifetime too', async () => {
+    const pw = await registerSecret(Buffer.from('pw'));
+    const req = (alg: number, bits: number) => deriveReq(OT.SymmetricKey, [pw], DM.HKDF, dparams(), [en(Tag.CryptographicAlgorithm, alg), int(Tag.CryptographicLength, bits)]);
+    const closed = kmipHarness({ ...ctx, keyPolicy: () => ({ ...DEFAULT_KEY_POLICY, clientsMayCreate: false }) });
+    assert.match(await closed.fails(V21, OP.DeriveKey, req(CA.AES, 256), RR.PermissionDenied), /clients may not generate keys/);
+    const aesOnly = kmipHarness({ ...ctx, keyPolicy: () => ({ ...DEFAULT_KEY_POLICY, algorithms: ['AES-256'], defaultLifetimeDays: 30 }) });
+    assert.match(await aesOnly.fails(V21, OP.DeriveKey, req(CA.HMAC_SHA256, 256), RR.InvalidField), /HMAC-SHA256 keys are not allowed/);
+    const id = idOf(await aesOnly.ok(V21, OP.DeriveKey, req(CA.AES, 256)));
+    const deact = ctx.objects!.managed!.attributes(id, ['DeactivationDate'])[0]?.value;
+    assert.deepEqual(deact, { type: 'DateTime', value: FIXED_NOW + 30n * 86_400n });
+  });
+
+  test('base object rules and hostile requests: exact Result Reasons', async () => {
+    const pw = await registerSecret(Buffer.from('pw'));
+    const noDerive = await registerSecret(Buffer.from('pw'), UM.Encrypt);
+    const pre = await registerSecret(Buffer.from('pw'), UM.DeriveKey, []);
+    const dp = dparams(bytes(Tag.Salt, Buffer.from('s')), int(Tag.IterationCount, 1));
+    const req = (ids: string[], attrs: TtlvItem[] = [int(Tag.CryptographicLength, 128)], method: number = DM.PBKDF2, d: TtlvItem = dp, type: number = OT.SecretData) => deriveReq(type, ids, method, d, attrs);
+    await fails(V21, OP.DeriveKey, req([noDerive]), RR.IncompatibleCryptographicUsageMask);
+    await fails(V14, OP.DeriveKey, [en(Tag.ObjectType, OT.SecretData), uid(noDerive), en(Tag.DerivationMethod, DM.PBKDF2), dp, struct(Tag.TemplateAttribute, [struct(Tag.Attribute, [item(Tag.AttributeName, 'TextString', 'Cryptographic Length'), int(Tag.AttributeValue, 128)])])], RR.PermissionDenied);
+    await fails(V21, OP.DeriveKey, req([pre]), RR.WrongKeyLifecycleState);
+    await fails(V21, OP.DeriveKey, req(['nope']), RR.ObjectNotFound);
+    const rsaPub = await registerAsymmetric(generateKeyPairSync('rsa', { modulusLength: 1024 }).publicKey, UM.DeriveKey);
+    await fails(V21, OP.DeriveKey, req([rsaPub]), RR.InvalidObjectType);
+    assert.match(await fails(V21, OP.DeriveKey, req([]), RR.MissingData), /ID Placeholder is not used/);
+    assert.match(await fails(V21, OP.DeriveKey, req([pw], []), RR.MissingData), /Cryptographic Length/);
+    assert.match(await fails(V21, OP.DeriveKey, req([pw], [int(Tag.CryptographicLength, 12)]), RR.InvalidField), /multiple of 8/);
+    assert.match(await fails(V21, OP.DeriveKey, req([pw], [int(Tag.CryptographicLength, 128)], DM.PBKDF2, dparams(int(Tag.IterationCount, 1))), RR.MissingData), /Salt/);
+    assert.match(await fails(V21, OP.DeriveKey, req([pw], [int(Tag.CryptographicLength, 128)], DM.PBKDF2, dparams(bytes(Tag.Salt, 's'.padEnd(2, '0')), int(Tag.IterationCount, 2_000_000))), RR.InvalidField), /Iteration Count must be 1 to 1000000/);
+    assert.match(await fails(V21, OP.DeriveKey, req([pw], [int(Tag.CryptographicLength, 512)], DM.HASH, dparams(params(en(Tag.HashingAlgorithm, HA.SHA_256)))), RR.InvalidField), /exceeds what sha256 gives \(256 bits\)/);
+    assert.match(await fails(V21, OP.DeriveKey, req([pw], [int(Tag.CryptographicLength, 128)], DM.HASH, dparams()), RR.BadCryptographicParameters), /needs a Hashing Algorithm/);
+    assert.match(await fails(V21, OP.DeriveKey, req([pw], [int(Tag.CryptographicLength, 128)], DM.NIST800_108_C, dparams()), RR.FeatureNotSupported), /not supported/);
+    assert.match(await fails(V21, OP.DeriveKey, req([pw], [int(Tag.CryptographicLength, 128)], DM.ENCRYPT, dparams(bytes(Tag.DerivationData, Buffer.alloc(16)))), RR.UnsupportedCryptographicParameters), /AES Symmetric Key/);
+    assert.match(await fails(V21, OP.DeriveKey, [en(Tag.ObjectType, OT.SecretData), uid(pw), en(Tag.DerivationMethod, DM.PBKDF2), struct(Tag.Attributes, [int(Tag.CryptographicLength, 128)])], RR.MissingData), /Derivation Parameters/);
+    assert.match(await fails(V21, OP.DeriveKey, req([pw], [int(Tag.CryptographicLength, 100 * 8)], DM.PBKDF2, dp, OT.SymmetricKey), RR.MissingData), /Cryptographic Algorithm/);
+    assert.match(await fails(V21, OP.DeriveKey, req([pw], [en(Tag.CryptographicAlgorithm, CA.AES), int(Tag.CryptographicLength, 64)], DM.PBKDF2, dp, OT.SymmetricKey), RR.InvalidField), /128, 192 or 256/);
+    await fails(V21, OP.DeriveKey, req([pw], [int(Tag.CryptographicLength, 128)], DM.PBKDF2, dp, OT.PrivateKey), RR.InvalidField);
+    await fails(V21, OP.DeriveKey, [...req([pw]), item(Tag.Data, 'ByteString', new Uint8Array(1))], RR.InvalidField);
+    // Nothing was stored by the failed requests: the base object has no Derived Key link.
+    assert.deepEqual(ctx.objects!.managed!.attributes(pw, ['Link']), []);
+  });
 });

@@ -33,6 +33,7 @@ import * as sign from './operations/sign.js';
 import * as signatureVerify from './operations/signature-verify.js';
 import * as mac from './operations/mac.js';
 import * as macVerify from './operations/mac-verify.js';
+import * as deriveKey from './operations/derive-key.js';
 import * as setAttribute from './operations/set-attribute.js';
 
 export class Router {
@@ -92,6 +93,7 @@ export const OPERATION_MODULES: readonly OperationModule[] = [
   signatureVerify,
   mac,
   macVerify,
+  deriveKey,
 ];
 
 /** The shipped operations plus `extra`; an extra module replaces the shipped one for its operation (tests, stubs). */

@@ -121,7 +121,8 @@ export function isAllowed(policy: KeyPolicy, token: string): boolean {
   return policy.algorithms.includes(token) || policy.algorithms.includes('*');
 }
 
-export type NewObjectOperation = 'Create' | 'CreateKeyPair' | 'Register' | 'ReKey' | 'ReKeyKeyPair';
+/** Derive Key makes a key like Create does: the same clientsMayCreate rule and algorithm list apply. */
+export type NewObjectOperation = 'Create' | 'CreateKeyPair' | 'Register' | 'ReKey' | 'ReKeyKeyPair' | 'DeriveKey';
 
 /** What checkNewKey decides on: one new object of a request. */
 export interface NewObjectFacts {

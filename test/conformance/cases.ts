@@ -72,6 +72,26 @@ export function requiredOperations(all: readonly Case[], c: Case): number[] {
 export const REQUIRED_FAMILIES = ['SKLC', 'AKLC', 'OMOS', 'TL', 'SASED', 'BL'] as const;
 export const REQUIRED_VERSIONS = ['1.4', '2.1'] as const;
 
+/**
+ * Cryptographic services (issue 8), required case by case: every CS-BC
+ * case (block ciphers, GCM, ChaCha20), and CS-AC's OAEP encryption cases.
+ * The other CS families join this list the same way.
+ */
+export const REQUIRED_CRYPTO: readonly { label: string; test: (c: Case) => boolean }[] = [
+  { label: 'CS-BC', test: (c) => c.family === 'CS-BC' },
+  { label: 'CS-AC OAEP', test: (c) => c.family === 'CS-AC' && /\/CS-AC-M-OAEP-\d+-\d+(_okms)?\.xml$/.test(c.path) },
+];
+
+/**
+ * Mandatory cases of a required family that no server can pass, and why.
+ * They still run for docs/conformance.md, which shows what they do.
+ */
+export const NOT_PASSABLE: ReadonlyMap<string, string> = new Map([
+  ['ovh-kmip-go/kmiptest/testdata/v1.2/CS_BC_M_7_12_Encrypt_with_All_Fields.xml', 'an encoding fixture of the vendor\'s library: one Encrypt of a fixed Unique Identifier that no request of the case created'],
+  ['ovh-kmip-go/kmiptest/testdata/v1.4/CS-BC-M-GCM-3-14_okms.xml', 'the vendor changed the IV of CS-BC-M-GCM-3-14 to 12 zero bytes but kept the cipher text of the original IV (cafebabefacedbad)'],
+]);
+
 export function isRequired(c: Case): boolean {
-  return c.mo === 'M' && (REQUIRED_FAMILIES as readonly string[]).includes(c.family) && (REQUIRED_VERSIONS as readonly string[]).includes(c.version);
+  if (c.mo !== 'M' || !(REQUIRED_VERSIONS as readonly string[]).includes(c.version) || NOT_PASSABLE.has(c.path)) return false;
+  return (REQUIRED_FAMILIES as readonly string[]).includes(c.family) || REQUIRED_CRYPTO.some((p) => p.test(c));
 }
