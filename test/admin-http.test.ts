@@ -1,9 +1,9 @@
 // The headless admin transport on 127.0.0.1:0: static UI, the contract over
-// POST /api/<call>, SSE events, and its defences (Host, Origin, token).
+// POST /api/<call>, the event WebSocket, and their defences (Host, Origin,
+// token, limits). Password logins: admin-login.test.ts.
 
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -11,7 +11,6 @@ import { createAdminService } from '../main/admin/handlers.js';
 import { startAdminHttp, type AdminHttpServer } from '../main/admin/http-transport.js';
 import { HTTP_CSP } from '../main/admin/security.js';
 import { resolveStaticPath } from '../main/admin/static-files.js';
-import type { EngineStatus } from '../shared/ipc/contract.js';
 import { fakeEngine, httpRequest, recordingLogger, type RawResponse } from './support/admin.js';
 
 const TOKEN = 'test-token-0123456789abcdefghijklmnopqrstuv';
@@ -100,9 +99,11 @@ describe('admin HTTP transport', () => {
       assert.equal(wrong.status, 403, authorization);
       assert.equal(errorOf(wrong), 'forbidden');
     }
-    // The token guards the event stream and unknown paths under /api too.
-    assert.equal((await api('/api/events', { token: null, method: 'GET' })).status, 401);
+    // The token guards unknown paths under /api too; the events path is a WebSocket only.
     assert.equal((await api('/api/nope', { token: 'wrong' })).status, 403);
+    const plain = await api('/api/events', { token: null, method: 'GET', body: '' });
+    assert.equal(plain.status, 426);
+    assert.equal(plain.headers.upgrade, 'websocket');
   });
 
   it('refuses foreign Host headers (DNS rebinding), even with the right token', async () => {
@@ -172,47 +173,6 @@ describe('admin HTTP transport', () => {
     }
     const post = await httpRequest(server.port, { method: 'POST', path: '/', headers: { host: host() } });
     assert.equal(post.status, 405);
-  });
-
-  it('streams contract events over SSE to token holders', async () => {
-    const running: EngineStatus = { state: 'running', since: '2026-01-01T00:00:01.000Z', endpoint: '0.0.0.0:5696', lastError: null };
-    const received = await new Promise<string>((resolve, reject) => {
-      const req = request(
-        { host: '127.0.0.1', port: server.port, path: '/api/events', headers: { host: host(), authorization: `Bearer ${TOKEN}` } },
-        (res) => {
-          assert.equal(res.statusCode, 200);
-          assert.match(String(res.headers['content-type']), /^text\/event-stream/);
-          let text = '';
-          res.setEncoding('utf8');
-          res.on('data', (chunk: string) => {
-            text += chunk;
-            if (text.includes(': connected\n\n') && !text.includes('event:')) engine.emit(running);
-            if (text.includes('\n\nevent:') && text.endsWith('\n\n')) {
-              req.destroy();
-              resolve(text);
-            }
-          });
-        },
-      );
-      req.on('error', reject);
-      req.end();
-    });
-    assert.ok(received.includes(`event: engine.statusChanged\ndata: ${JSON.stringify(running)}\n\n`));
-  });
-
-  it('close() ends open event streams instead of hanging', async () => {
-    const service = createAdminService({ appInfo: APP_INFO, engine: fakeEngine(), log: recordingLogger() });
-    const s = await startAdminHttp({ service, staticDir: dir, token: TOKEN });
-    const ended = new Promise<void>((resolve, reject) => {
-      const req = request({ host: '127.0.0.1', port: s.port, path: '/api/events', headers: { host: `127.0.0.1:${s.port}`, authorization: `Bearer ${TOKEN}` } }, (res) => {
-        res.once('data', () => void s.close());
-        res.on('end', resolve);
-        res.on('error', reject);
-      });
-      req.on('error', reject);
-      req.end();
-    });
-    await ended;
   });
 });
 

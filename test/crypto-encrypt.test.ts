@@ -42,7 +42,7 @@ const out = (p: StructureItem, tag: number): string => Buffer.from(field(p, tag)
 const idOf = (p: StructureItem): string => field(p, Tag.UniqueIdentifier)!.value as string;
 const ACTIVE = date(Tag.ActivationDate, -60);
 
-async function registerKey(key: Uint8Array | string, alg = CA.AES, usage: number = ED, extra: TtlvItem[] = [ACTIVE], version: Version = V21, objectType: number = OT.SymmetricKey): Promise<string> {
+async function registerKey(key: Uint8Array | string, alg: number = CA.AES, usage: number = ED, extra: TtlvItem[] = [ACTIVE], version: Version = V21, objectType: number = OT.SymmetricKey): Promise<string> {
   const k = typeof key === 'string' ? hex(key) : Buffer.from(key);
   const block = struct(Tag.KeyBlock, [en(Tag.KeyFormatType, KFT.Raw), struct(Tag.KeyValue, [bytes(Tag.KeyMaterial, k)]), en(Tag.CryptographicAlgorithm, alg), int(Tag.CryptographicLength, k.length * 8)]);
   const tag = objectType === OT.SecretData ? Tag.SecretData : Tag.SymmetricKey;

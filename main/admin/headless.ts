@@ -1,6 +1,8 @@
 // The headless admin of `keyhold serve`: the built renderer and the admin
-// contract over HTTP (http-transport.ts), on 127.0.0.1:5697 by default, behind
-// the token kept in DIR/admin.token (admin-token.ts).
+// contract over HTTP and its events over a WebSocket (http-transport.ts), on
+// 127.0.0.1:5697 by default, behind the token kept in DIR/admin.token
+// (admin-token.ts) or, once set, the admin password in DIR/admin-password.json
+// (admin-password.ts, admin-auth.ts).
 
 import { existsSync } from 'node:fs';
 import os from 'node:os';
@@ -35,6 +37,8 @@ export interface HeadlessAdminOptions {
 export interface HeadlessAdmin {
   readonly server: AdminHttpServer;
   readonly tokenFile: string;
+  /** Whether DIR/admin-password.json was there at start (it is read again at every login). */
+  readonly passwordSet: boolean;
   close(): Promise<void>;
 }
 
@@ -94,8 +98,9 @@ export async function startHeadlessAdmin(opts: HeadlessAdminOptions): Promise<He
     host,
     port: opts.port,
     token: token.token,
+    dataDir: opts.dataDir,
     allowedHosts: allowedHostsFor(host),
     ...(WILDCARD.has(host) ? { urlHost: os.hostname() } : {}),
   });
-  return { server, tokenFile: token.file, close: () => server.close() };
+  return { server, tokenFile: token.file, passwordSet: server.auth.passwordConfigured(), close: () => server.close() };
 }

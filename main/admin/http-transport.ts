@@ -1,24 +1,35 @@
 // Headless admin transport: the same contract as the Electron IPC, over HTTP on
 // loopback, for `keyhold serve` and a local browser.
 //
-//   GET  /, /assets/*   the built renderer (no token: the page must load first
-//                       to read the token from the URL fragment)
-//   POST /api/<call>    JSON args in, CallResult envelope out
-//   GET  /api/events    Server-Sent Events, one `event:` per contract event
+//   GET  /, /assets/*      the built renderer (no token: the page must load
+//                          first to read the token from the URL fragment)
+//   POST /api/<call>       JSON args in, CallResult envelope out
+//   GET  /api/events       a WebSocket carrying every contract event
+//                          (event-socket.ts, shared/ipc/ws-protocol.ts)
+//   GET  /api/auth-methods whether a password login is possible (no token)
+//   POST /api/login        {password} → a session token (no token)
+//   POST /api/logout       ends the session whose token is sent
 //
 // Defences, in order: Host must be a loopback literal with our port (DNS
-// rebinding; or one of the names given with a non-loopback `--admin-host`), Origin if present must be our own, /api/* needs
-// `Authorization: Bearer <token>` where the token is random per process and
-// handed to the user in the URL fragment (fragments never reach servers, logs
-// or Referer). A custom header also means a cross-site page cannot send it
-// without a CORS preflight, which we never approve.
+// rebinding; or one of the names given with a non-loopback `--admin-host`),
+// Origin if present must be our own (and is required on the WebSocket
+// upgrade: cross-site WebSocket hijacking), /api/* needs `Authorization:
+// Bearer <token>` where the token is the admin token handed to the user in
+// the URL fragment (fragments never reach servers, logs or Referer) or a
+// session token from a password login (admin-auth.ts). A custom header also
+// means a cross-site page cannot send it without a CORS preflight, which we
+// never approve; the WebSocket, which cannot carry that header, sends the
+// token as its first message instead.
 
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import { createServer, type IncomingMessage, type OutgoingHttpHeaders, type ServerResponse } from 'node:http';
+import { randomBytes } from 'node:crypto';
+import { createServer, STATUS_CODES, type IncomingMessage, type OutgoingHttpHeaders, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { HTTP_EVENTS_PATH } from '../../shared/ipc/contract.js';
+import type { Duplex } from 'node:stream';
+import { HTTP_AUTH_METHODS_PATH, HTTP_EVENTS_PATH, HTTP_LOGIN_PATH, HTTP_LOGOUT_PATH } from '../../shared/ipc/contract.js';
 import { ipcError, type CallResult, type IpcErrorCode } from '../../shared/ipc/errors.js';
+import { AdminAuth, type Credential } from './admin-auth.js';
 import { dispatchCall } from './dispatch.js';
+import { createEventSockets, type EventSocketOptions } from './event-socket.js';
 import type { AdminService } from './handlers.js';
 import { HTTP_CSP, isAllowedHost, isSameOrigin } from './security.js';
 import { loadStaticFile } from './static-files.js';
@@ -41,6 +52,14 @@ export interface AdminHttpOptions {
   port?: number;
   /** Tests pass a fixed one; otherwise 256 random bits. */
   token?: string;
+  /** The data dir whose admin-password.json allows password logins; absent: token only. */
+  dataDir?: string;
+  /** Sessions end after this long without a request (default 12 h). */
+  sessionIdleMs?: number;
+  /** Tests: the clock of sessions and login throttling (ms). */
+  now?: () => number;
+  /** Tests: the event WebSocket's limits and timers. */
+  events?: Omit<EventSocketOptions, 'service' | 'auth'>;
 }
 
 export interface AdminHttpServer {
@@ -49,12 +68,15 @@ export interface AdminHttpServer {
   readonly origin: string;
   readonly port: number;
   readonly token: string;
+  /** Open event WebSockets. */
+  readonly eventSockets: number;
+  /** Token and password checks, sessions. */
+  readonly auth: AdminAuth;
   close(): Promise<void>;
 }
 
 const MAX_BODY_BYTES = 64 * 1024;
-const MAX_EVENT_STREAMS = 32;
-const SSE_PING_MS = 25_000;
+const MAX_LOGIN_BODY_BYTES = 4 * 1024;
 
 const STATUS: Readonly<Record<IpcErrorCode, number>> = {
   unknown_call: 404,
@@ -65,6 +87,7 @@ const STATUS: Readonly<Record<IpcErrorCode, number>> = {
   method_not_allowed: 405,
   unsupported_media_type: 415,
   payload_too_large: 413,
+  rate_limited: 429,
   bad_request: 400,
   not_implemented: 501,
   unavailable: 503,
@@ -96,19 +119,25 @@ function sendError(res: ServerResponse, code: IpcErrorCode, message: string, ext
   sendJson(res, STATUS[code], { ok: false, error: ipcError(code, message) }, extra);
 }
 
-// Hashing first makes the comparison constant-time whatever the lengths.
-const digest = (s: string) => createHash('sha256').update(s).digest();
-const tokensEqual = (a: string, b: string) => timingSafeEqual(digest(a), digest(b));
+/** An upgrade refused before it happens: a plain HTTP answer on the raw socket. */
+function refuseUpgrade(socket: Duplex, code: IpcErrorCode, message: string): void {
+  const status = STATUS[code];
+  const body = JSON.stringify({ ok: false, error: ipcError(code, message) });
+  socket.end(
+    `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}\r\n` +
+      `Content-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+  );
+}
 
-function readBody(req: IncomingMessage): Promise<Buffer | 'too_large'> {
+function readBody(req: IncomingMessage, max = MAX_BODY_BYTES): Promise<Buffer | 'too_large'> {
   return new Promise((resolveBody, reject) => {
     const declared = Number(req.headers['content-length'] ?? 0);
-    if (declared > MAX_BODY_BYTES) return resolveBody('too_large');
+    if (declared > max) return resolveBody('too_large');
     const chunks: Buffer[] = [];
     let size = 0;
     req.on('data', (chunk: Buffer) => {
       size += chunk.length;
-      if (size > MAX_BODY_BYTES) {
+      if (size > max) {
         req.removeAllListeners('data');
         req.resume();
         resolveBody('too_large');
@@ -124,61 +153,74 @@ export async function startAdminHttp(opts: AdminHttpOptions): Promise<AdminHttpS
   const host = opts.host ?? '127.0.0.1';
   const allowedHosts = opts.allowedHosts ?? [];
   const token = opts.token ?? randomBytes(32).toString('base64url');
-  const streams = new Set<ServerResponse>();
+  const auth = new AdminAuth({
+    token,
+    log: service.log,
+    ...(opts.dataDir === undefined ? {} : { dataDir: opts.dataDir }),
+    ...(opts.sessionIdleMs === undefined ? {} : { sessionIdleMs: opts.sessionIdleMs }),
+    ...(opts.now === undefined ? {} : { now: opts.now }),
+  });
+  const events = createEventSockets({ ...opts.events, service, auth });
   let port = 0;
 
-  function authorize(req: IncomingMessage, res: ServerResponse): boolean {
+  function authorize(req: IncomingMessage, res: ServerResponse): Credential | null {
     const header = req.headers.authorization;
     if (!header) {
-      sendError(res, 'unauthorized', 'Missing token: open the admin URL the server printed at start (it carries the token)', {
+      const how = auth.passwordConfigured() ? ', or log in with the admin password' : '';
+      sendError(res, 'unauthorized', `Missing token: open the admin URL the server printed at start (it carries the token)${how}`, {
         'www-authenticate': 'Bearer',
       });
-      return false;
+      return null;
     }
     const m = /^Bearer (\S+)$/.exec(header);
-    if (!m?.[1] || !tokensEqual(m[1], token)) {
-      sendError(res, 'forbidden', 'Wrong token');
-      return false;
+    const cred = m?.[1] ? auth.check(m[1]) : null;
+    if (cred === null) sendError(res, 'forbidden', 'Wrong or expired token: open the admin URL the server printed at start, or log in again');
+    return cred;
+  }
+
+  /** A POSTed JSON body, or null after answering why not. */
+  async function jsonBody(req: IncomingMessage, res: ServerResponse, max = MAX_BODY_BYTES): Promise<{ value: unknown } | null> {
+    if (req.method !== 'POST') {
+      sendError(res, 'method_not_allowed', 'Use POST', { allow: 'POST' });
+      return null;
     }
-    return true;
+    const type = req.headers['content-type']?.split(';')[0]?.trim().toLowerCase();
+    if (type !== 'application/json') {
+      sendError(res, 'unsupported_media_type', 'Content-Type must be application/json');
+      return null;
+    }
+    const body = await readBody(req, max);
+    if (body === 'too_large') {
+      sendError(res, 'payload_too_large', `Body over ${max} bytes`, { connection: 'close' });
+      return null;
+    }
+    try {
+      return { value: JSON.parse(body.toString('utf8')) as unknown };
+    } catch {
+      sendError(res, 'bad_request', 'Body is not valid JSON');
+      return null;
+    }
   }
 
   async function handleCall(req: IncomingMessage, res: ServerResponse, name: string): Promise<void> {
-    if (req.method !== 'POST') return sendError(res, 'method_not_allowed', 'Use POST', { allow: 'POST' });
-    const type = req.headers['content-type']?.split(';')[0]?.trim().toLowerCase();
-    if (type !== 'application/json') return sendError(res, 'unsupported_media_type', 'Content-Type must be application/json');
-    const body = await readBody(req);
-    if (body === 'too_large') {
-      return sendError(res, 'payload_too_large', `Body over ${MAX_BODY_BYTES} bytes`, { connection: 'close' });
-    }
-    let args: unknown;
-    try {
-      args = JSON.parse(body.toString('utf8'));
-    } catch {
-      return sendError(res, 'bad_request', 'Body is not valid JSON');
-    }
+    const body = await jsonBody(req, res);
+    if (body === null) return;
+    const args = body.value;
     const result = await dispatchCall(service.handlers, name, args, service.log);
     if (result.ok) sendJson(res, 200, result);
     else sendJson(res, STATUS[result.error.code], result);
   }
 
-  function handleEvents(req: IncomingMessage, res: ServerResponse): void {
-    if (req.method !== 'GET') return sendError(res, 'method_not_allowed', 'Use GET', { allow: 'GET' });
-    if (streams.size >= MAX_EVENT_STREAMS) return sendError(res, 'forbidden', 'Too many event streams');
-    res.writeHead(200, { ...SECURITY_HEADERS, 'content-type': 'text/event-stream; charset=utf-8' });
-    res.write(': connected\n\n');
-    streams.add(res);
-    const unsubscribe = service.subscribe((ev) => {
-      res.write(`event: ${ev.name}\ndata: ${JSON.stringify(ev.payload)}\n\n`);
-    });
-    // Comments keep idle proxies and the browser from timing the stream out.
-    const ping = setInterval(() => res.write(': ping\n\n'), SSE_PING_MS);
-    ping.unref();
-    res.on('close', () => {
-      unsubscribe();
-      clearInterval(ping);
-      streams.delete(res);
-    });
+  async function handleLogin(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const body = await jsonBody(req, res, MAX_LOGIN_BODY_BYTES);
+    if (body === null) return;
+    const v = body.value as Record<string, unknown> | null;
+    if (typeof v !== 'object' || v === null || Array.isArray(v) || Object.keys(v).length !== 1 || typeof v.password !== 'string' || v.password === '') {
+      return sendError(res, 'invalid_args', 'Send {"password": "…"} with the admin password');
+    }
+    const r = await auth.login(v.password, req.socket.remoteAddress ?? 'unknown');
+    if (r.ok) return sendJson(res, 200, { ok: true, value: { token: r.token } });
+    sendJson(res, r.status, { ok: false, error: ipcError(r.code, r.message) }, r.retryAfterS === undefined ? {} : { 'retry-after': String(r.retryAfterS) });
   }
 
   async function handleStatic(req: IncomingMessage, res: ServerResponse, pathname: string): Promise<void> {
@@ -202,9 +244,36 @@ export async function startAdminHttp(opts: AdminHttpOptions): Promise<AdminHttpS
     if (!isSameOrigin(req.headers.origin, hostHeader)) return sendError(res, 'forbidden', 'Cross-origin request refused');
     const { pathname } = new URL(req.url ?? '/', 'http://localhost');
     if (pathname !== '/api' && !pathname.startsWith('/api/')) return handleStatic(req, res, pathname);
-    if (!authorize(req, res)) return;
-    if (pathname === HTTP_EVENTS_PATH) return handleEvents(req, res);
+    if (pathname === HTTP_EVENTS_PATH) {
+      return sendJson(res, 426, { ok: false, error: ipcError('bad_request', 'Events come over a WebSocket: connect with one') }, { upgrade: 'websocket', connection: 'Upgrade' });
+    }
+    if (pathname === HTTP_AUTH_METHODS_PATH) {
+      if (req.method !== 'GET') return sendError(res, 'method_not_allowed', 'Use GET', { allow: 'GET' });
+      return sendJson(res, 200, { ok: true, value: { password: auth.passwordConfigured() } });
+    }
+    if (pathname === HTTP_LOGIN_PATH) return handleLogin(req, res);
+    const cred = authorize(req, res);
+    if (cred === null) return;
+    if (pathname === HTTP_LOGOUT_PATH) {
+      if (req.method !== 'POST') return sendError(res, 'method_not_allowed', 'Use POST', { allow: 'POST' });
+      if (cred.kind !== 'session') return sendError(res, 'bad_request', 'The admin token is not a session: to stop it working, restart keyhold serve with --rotate-admin-token');
+      auth.logout(cred);
+      return sendJson(res, 200, { ok: true, value: null });
+    }
     return handleCall(req, res, pathname.slice('/api/'.length));
+  }
+
+  /** The event WebSocket: the same Host and Origin checks, and an Origin is required (browsers always send one). */
+  function handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    socket.on('error', () => socket.destroy());
+    const hostHeader = req.headers.host;
+    if (!isAllowedHost(hostHeader, port, allowedHosts) || !hostHeader) return refuseUpgrade(socket, 'forbidden', 'Host not allowed: open the admin URL the server printed');
+    if (req.headers.origin === undefined) return refuseUpgrade(socket, 'forbidden', 'The event WebSocket needs an Origin header: open the admin UI in a browser');
+    if (!isSameOrigin(req.headers.origin, hostHeader)) return refuseUpgrade(socket, 'forbidden', 'Cross-origin WebSocket refused');
+    const { pathname } = new URL(req.url ?? '/', 'http://localhost');
+    if (pathname !== HTTP_EVENTS_PATH) return refuseUpgrade(socket, 'not_found', `No WebSocket here: events are at ${HTTP_EVENTS_PATH}`);
+    if (req.method !== 'GET' || req.headers.upgrade?.toLowerCase() !== 'websocket') return refuseUpgrade(socket, 'bad_request', 'Only a WebSocket upgrade is accepted here');
+    events.handleUpgrade(req, socket, head);
   }
 
   const server = createServer((req, res) => {
@@ -214,6 +283,8 @@ export async function startAdminHttp(opts: AdminHttpOptions): Promise<AdminHttpS
       else res.destroy();
     });
   });
+
+  server.on('upgrade', handleUpgrade);
 
   await new Promise<void>((resolveListen, reject) => {
     server.once('error', reject);
@@ -231,11 +302,17 @@ export async function startAdminHttp(opts: AdminHttpOptions): Promise<AdminHttpS
     origin,
     port,
     token,
-    close: () =>
-      new Promise<void>((resolveClose, reject) => {
-        for (const res of streams) res.end();
+    auth,
+    get eventSockets() {
+      return events.count;
+    },
+    close: async () => {
+      const closing = new Promise<void>((resolveClose, reject) => {
         server.close((err) => (err ? reject(err) : resolveClose()));
         server.closeAllConnections();
-      }),
+      });
+      await events.close();
+      await closing;
+    },
   };
 }

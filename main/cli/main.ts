@@ -12,6 +12,7 @@ import { CONNECTION_TEST_COMMANDS } from './connection-test.js';
 import { POLICY_COMMANDS } from './policy-commands.js';
 import { MASTER_KEY_COMMANDS } from './master-key-commands.js';
 import { BACKUP_COMMANDS } from './backup-commands.js';
+import { ADMIN_PASSWORD_COMMANDS } from './admin-password-commands.js';
 
 export interface CliIo {
   stdin: AsyncIterable<Uint8Array | string>;
@@ -69,6 +70,7 @@ const COMMANDS: Record<string, Command> = {
   ...POLICY_COMMANDS,
   ...MASTER_KEY_COMMANDS,
   ...BACKUP_COMMANDS,
+  ...ADMIN_PASSWORD_COMMANDS,
 };
 
 /** Every flag that takes a value, whatever the command: the value is never mistaken for a command word. */

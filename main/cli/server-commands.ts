@@ -49,7 +49,11 @@ function adminFlags(flags: Map<string, string | true>, write: (text: string) => 
     ...(typeof host === 'string' ? { host } : {}),
     port,
     ...(flags.has('--rotate-admin-token') ? { rotateToken: true } : {}),
-    onReady: (url, tokenFile) => write(`Admin UI: ${url}\n(open it in a browser; the token after #token= is kept in ${tokenFile}, and --rotate-admin-token replaces it)\n`),
+    onReady: (url, tokenFile, passwordSet) =>
+      write(
+        `Admin UI: ${url}\n(open it in a browser; the token after #token= is kept in ${tokenFile}, and --rotate-admin-token replaces it)\n` +
+          (passwordSet ? `The admin UI also accepts the admin password: open ${url.replace(/#.*$/, '')} and log in (keyhold admin-password clear turns that off)\n` : ''),
+      ),
   };
 }
 

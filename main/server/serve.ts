@@ -405,8 +405,8 @@ export interface ServeAdminOptions {
   port: number;
   /** Replace DIR/admin.token with a new token. */
   rotateToken?: boolean;
-  /** Told the URL to open (it carries the token in its fragment) once the admin UI is up. */
-  onReady(url: string, tokenFile: string): void;
+  /** Told the URL to open (it carries the token in its fragment) once the admin UI is up, and whether an admin password is set too. */
+  onReady(url: string, tokenFile: string, passwordSet: boolean): void;
 }
 
 /**
@@ -478,7 +478,7 @@ export async function serve(opts: ServeOptions): Promise<void> {
           engineHost: host,
           log: opts.log,
         });
-        if (admin) opts.admin.onReady(admin.server.url, admin.tokenFile);
+        if (admin) opts.admin.onReady(admin.server.url, admin.tokenFile, admin.passwordSet);
       } catch (e) {
         // The KMIP server is what matters: it runs on without its UI.
         opts.log.warn(`keyhold: admin UI not served: ${(e as Error).message}; choose another port with --admin-port N (0: any free one), or --no-admin`);

@@ -5,7 +5,7 @@
 
 import type { ArgsOf, CallName, KeyholdBridge, ResultOf } from '../../shared/ipc/contract.js';
 import { isCallResult, type IpcError, type IpcErrorCode } from '../../shared/ipc/errors.js';
-import { createHttpBridge, takeToken, type HttpBridge } from './http-bridge.js';
+import { createHttpBridge, storedToken, takeToken, type HttpBridge } from './http-bridge.js';
 
 export class KeyholdError extends Error {
   readonly code: IpcErrorCode;
@@ -32,7 +32,7 @@ export interface KeyholdClient {
   call<N extends CallName>(name: N, ...args: ArgsParam<N>): Promise<ResultOf<N>>;
   on: KeyholdBridge['on'];
   /**
-   * The HTTP transport's event stream dropped (false) or is (back) up (true):
+   * The HTTP transport's event socket dropped (false) or is (back) up (true):
    * events in between are lost, so re-fetch. Electron's IPC never drops.
    */
   onConnection?(listener: (open: boolean) => void): () => void;
@@ -56,5 +56,5 @@ export function clientFromBridge(bridge: KeyholdBridge & Partial<Pick<HttpBridge
 export function createClient(): KeyholdClient {
   return window.keyhold
     ? clientFromBridge(window.keyhold, 'electron')
-    : clientFromBridge(createHttpBridge(takeToken()), 'http');
+    : (takeToken(), clientFromBridge(createHttpBridge(storedToken), 'http'));
 }

@@ -42,9 +42,10 @@ export class AdminState {
 
   /**
    * Follows engine status pushes; returns the stop function (an $effect
-   * cleanup). Over HTTP the event stream can drop (the server restarted):
-   * that shows as unavailable, and every (re)connection fetches the state
-   * afresh, since pushes sent in between were lost.
+   * cleanup). Over HTTP the event socket can drop (the server restarted, or
+   * the login session ended): that shows as unavailable while a call finds
+   * out which (a refused token shows as such), and every (re)connection
+   * fetches the state afresh, since pushes sent in between were lost.
    */
   connect(): () => void {
     const offStatus = this.#client.on('engine.statusChanged', (status) => {
@@ -52,7 +53,10 @@ export class AdminState {
     });
     const offConnection = this.#client.onConnection?.((open) => {
       if (open) void this.refresh();
-      else this.error = { code: 'unavailable', message: 'Keyhold is not reachable' };
+      else {
+        this.error = { code: 'unavailable', message: 'Keyhold is not reachable' };
+        void this.refresh();
+      }
     });
     return () => {
       offStatus();

@@ -60,7 +60,12 @@ export function validateArgs<N extends CallName>(name: N, args: unknown) {
 export const callChannel = <N extends CallName>(name: N) => `keyhold:call:${name}` as const;
 export const eventChannel = <E extends EventName>(name: E) => `keyhold:event:${name}` as const;
 export const httpCallPath = <N extends CallName>(name: N) => `/api/${name}` as const;
+/** The headless transport's events: a WebSocket (shared/ipc/ws-protocol.ts). */
 export const HTTP_EVENTS_PATH = '/api/events';
+/** Outside the contract, answered without a token: how a browser gets a session with the admin password (main/admin/admin-auth.ts). */
+export const HTTP_AUTH_METHODS_PATH = '/api/auth-methods';
+export const HTTP_LOGIN_PATH = '/api/login';
+export const HTTP_LOGOUT_PATH = '/api/logout';
 
 /** What the Electron preload exposes as `window.keyhold`: raw envelopes, never throws for call failures. */
 export interface KeyholdBridge {

@@ -11,6 +11,8 @@ export const IPC_ERROR_CODES = [
   'method_not_allowed',
   'unsupported_media_type',
   'payload_too_large',
+  /** Too many attempts (failed admin logins): try again later. */
+  'rate_limited',
   'bad_request',
   'not_implemented',
   /** The transport could not reach main (HTTP server gone, network error). */

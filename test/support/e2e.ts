@@ -41,6 +41,8 @@ export interface E2eOptions {
   faults?: boolean;
   /** Extra `keyhold serve` arguments. */
   args?: string[];
+  /** Runs on the fresh data dir before `keyhold serve` starts (e.g. set an admin password). */
+  beforeStart?: (dataDir: string) => Promise<void>;
 }
 
 export interface E2eSession {
@@ -158,6 +160,12 @@ export async function startE2e(opts: E2eOptions = {}): Promise<E2eSession> {
     rmSync(dataDir, { recursive: true, force: true });
   };
 
+  try {
+    await opts.beforeStart?.(dataDir);
+  } catch (e) {
+    rmSync(dataDir, { recursive: true, force: true });
+    throw e;
+  }
   spawnServe(0);
   try {
     // Chromium starts while the server does (both take seconds).

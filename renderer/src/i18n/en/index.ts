@@ -11,5 +11,6 @@ import { dashboard } from './dashboard.js';
 import { keys } from './keys.js';
 import { logs } from './logs.js';
 import { setup } from './setup.js';
+import { auth } from './auth.js';
 
-export const en = { ...common, ...settings, ...backups, ...policy, ...certs, ...clients, ...forms, ...errors, ...setup, ...dashboard, ...keys, ...logs } as const;
+export const en = { ...common, ...settings, ...backups, ...policy, ...certs, ...clients, ...forms, ...errors, ...setup, ...dashboard, ...keys, ...logs, ...auth } as const;

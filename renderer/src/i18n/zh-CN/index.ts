@@ -13,5 +13,6 @@ import { dashboard } from './dashboard.js';
 import { keys } from './keys.js';
 import { logs } from './logs.js';
 import { setup } from './setup.js';
+import { auth } from './auth.js';
 
-export const zhCN: Catalogue<typeof en> = { ...common, ...settings, ...backups, ...policy, ...certs, ...clients, ...forms, ...errors, ...setup, ...dashboard, ...keys, ...logs };
+export const zhCN: Catalogue<typeof en> = { ...common, ...settings, ...backups, ...policy, ...certs, ...clients, ...forms, ...errors, ...setup, ...dashboard, ...keys, ...logs, ...auth };
