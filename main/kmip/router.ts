@@ -12,8 +12,10 @@ import * as reKeyKeyPair from './operations/re-key-key-pair.js';
 import * as create from './operations/create.js';
 import * as createKeyPair from './operations/create-key-pair.js';
 import * as deleteAttribute from './operations/delete-attribute.js';
+import * as decrypt from './operations/decrypt.js';
 import * as destroy from './operations/destroy.js';
 import * as discoverVersions from './operations/discover-versions.js';
+import * as encrypt from './operations/encrypt.js';
 import * as get from './operations/get.js';
 import * as getAttributeList from './operations/get-attribute-list.js';
 import * as getAttributes from './operations/get-attributes.js';
@@ -86,6 +88,8 @@ export const OPERATION_MODULES: readonly OperationModule[] = [
   reKey,
   reKeyKeyPair,
   adjustAttribute,
+  encrypt,
+  decrypt,
   rngRetrieve,
   rngSeed,
   hash,
