@@ -51,6 +51,11 @@ const FALLBACK: Partial<Record<ResultReasonName, ResultReasonName>> = {
   BadCryptographicParameters: 'InvalidField',
   UnsupportedCryptographicParameters: 'InvalidField',
   MissingInitializationVector: 'InvalidMessage',
+  // Key wrapping (1.4 §11.12: "Wrapping key does not exist" → Item Not Found; "Key Wrap Type is not supported" → Not Supported).
+  KeyWrapTypeNotSupported: 'FeatureNotSupported',
+  WrappingObjectNotFound: 'ItemNotFound',
+  WrappingObjectArchived: 'ObjectArchived',
+  WrappingObjectDestroyed: 'ItemNotFound',
 };
 
 /** The Result Reason enumeration value to send for `name` in `version`. */

@@ -1,7 +1,10 @@
 // Get (1.4 §4.11, 2.1 §6.1.24): the object, in the requested Key Format Type
 // when one is given (Raw ↔ Transparent Symmetric Key for symmetric keys; any
-// other conversion is Key Format Type Not Supported). Key wrapping and
-// compression are not supported. Serving the material sets Fresh to false
+// other conversion is Key Format Type Not Supported), wrapped when the
+// request has a Key Wrapping Specification (key-wrapping.ts: AES Key Wrap,
+// AES Key Wrap with Padding, RSA-OAEP; MAC/sign). Key compression is not
+// supported. Key Wrap Type As Registered is Key Wrap Type Not Supported:
+// Keyhold unwraps wrapped keys at Register and keeps no wrapped form. Serving the material sets Fresh to false
 // (2.1 §4.24: "as soon as the object has been served via the Get operation"),
 // only once the answer is built, so a failed Get leaves it true.
 import { Enum, Tag } from '../../../shared/kmip/registry/index.js';
@@ -11,6 +14,7 @@ import type { OperationContext, OperationResult } from '../context.js';
 import { KmipOperationError } from '../errors.js';
 import { decodeMaterial, inFormat } from '../objects/material.js';
 import { assertNotArchived } from './archive.js';
+import { hidesKey, parseWrapping, wrapObject, type WrappingRequest } from './key-wrapping.js';
 import { booleanAttribute, enumField, managedObjects, onlyKnown } from './managed.js';
 import { uniqueIdentifierOrPlaceholder } from './payload.js';
 
@@ -22,8 +26,15 @@ const flag = (obj: StoredObject, name: string): boolean | undefined => booleanAt
 
 export function handler(payload: StructureItem, ctx: OperationContext): OperationResult {
   onlyKnown(payload, [Tag.UniqueIdentifier, Tag.KeyFormatType, Tag.KeyWrapType, Tag.KeyCompressionType, Tag.KeyWrappingSpecification], 'Get');
-  if (payload.value.some((c) => c.tag === Tag.KeyWrappingSpecification)) throw new KmipOperationError('FeatureNotSupported', 'key wrapping is not supported');
   if (payload.value.some((c) => c.tag === Tag.KeyCompressionType)) throw new KmipOperationError('KeyCompressionTypeNotSupported', 'key compression is not supported');
+  const specItem = payload.value.find((c) => c.tag === Tag.KeyWrappingSpecification);
+  const wrapping: WrappingRequest | undefined = specItem === undefined ? undefined : parseWrapping(specItem, ctx, 'spec');
+  const wrapType = enumField(payload, Tag.KeyWrapType);
+  if (wrapType === Enum.KeyWrapType.AsRegistered) {
+    throw new KmipOperationError('KeyWrapTypeNotSupported', 'Key Wrap Type As Registered is not supported: Keyhold unwraps keys when they are registered and keeps no wrapped form; leave Key Wrap Type out (or Not Wrapped), or give a Key Wrapping Specification');
+  }
+  if (wrapType !== undefined && wrapType !== Enum.KeyWrapType.NotWrapped) throw new KmipOperationError('InvalidField', `Key Wrap Type 0x${wrapType.toString(16)} is not defined`);
+  if (wrapType === Enum.KeyWrapType.NotWrapped && wrapping !== undefined) throw new KmipOperationError('InvalidField', 'Key Wrap Type Not Wrapped contradicts the Key Wrapping Specification: give one or the other');
   const objects = managedObjects(ctx);
   const id = uniqueIdentifierOrPlaceholder(payload, ctx);
   // Reads need no transaction (one connection, one thread, no await in between);
@@ -31,8 +42,10 @@ export function handler(payload: StructureItem, ctx: OperationContext): Operatio
   // Only the attributes Get decides on: reading and decoding all of them was most of a Get's time.
   const obj = objects.get(id, GET_CHECKS);
   assertNotArchived(obj, 'Get');
-  // Without key wrapping (not supported), a Sensitive or non-Extractable object's value is never served (2.1 §4.55, §4.23).
-  if (flag(obj, 'Sensitive') === true) throw new KmipOperationError('Sensitive', `object '${id}' is Sensitive; its value is not served`);
+  // A Sensitive object's value leaves only encrypted by another key (2.1 §4.55); a non-Extractable one never (§4.23).
+  if (flag(obj, 'Sensitive') === true && (wrapping === undefined || !hidesKey(wrapping))) {
+    throw new KmipOperationError('Sensitive', `object '${id}' is Sensitive; its value is served only wrapped (a Key Wrapping Specification whose Wrapping Method encrypts)`);
+  }
   if (flag(obj, 'Extractable') === false) throw new KmipOperationError('NotExtractable', `object '${id}' is not Extractable; its value is not served`);
   // GKLM-style backup rule: material no verified backup holds yet is not served (Permission Denied: the
   // server's policy refuses this request now; it is served after the next backup). Destroyed objects
@@ -49,7 +62,8 @@ export function handler(payload: StructureItem, ctx: OperationContext): Operatio
   const format = enumField(payload, Tag.KeyFormatType);
   const hasBlock = stored.value.some((c) => c.tag === Tag.KeyBlock);
   if (!hasBlock && format !== undefined) throw new KmipOperationError('KeyFormatTypeNotSupported', 'this object has no Key Block to convert');
-  const out = hasBlock ? inFormat(stored, format) : stored;
+  const plain = hasBlock ? inFormat(stored, format) : stored;
+  const out = wrapping === undefined ? plain : wrapObject(ctx, plain, obj, wrapping);
   // Only a Fresh true is flipped: an object stored before Fresh was set everywhere gets no new attribute from a Get.
   if (flag(obj, 'Fresh') === true) objects.set(id, 'Fresh', { type: 'Boolean', value: false });
   return { payload: [item(Tag.ObjectType, 'Enumeration', obj.objectType), item(Tag.UniqueIdentifier, 'TextString', id), out] };

@@ -7,7 +7,9 @@
 // Cryptographic Algorithm and Length must match the material; Certificates by
 // X509Certificate, and the certificate attributes are derived from them
 // (objects/certificate-attributes.ts). The key policy (key-policy-gate.ts)
-// judges the object once its algorithm and length are known.
+// judges the object once its algorithm and length are known. A wrapped Key
+// Block (Key Wrapping Data) is first unwrapped with its managed wrapping key
+// (key-wrapping.ts) and then checked and stored like a plain one.
 import type { Attribute, AttributeValue } from '../../../shared/kmip/message/index.js';
 import { Enum, Tag } from '../../../shared/kmip/registry/index.js';
 import { encodeTtlv, item, struct, type StructureItem } from '../../../shared/kmip/ttlv/index.js';
@@ -19,6 +21,7 @@ import { digest, encodeMaterial, keyBlock, keyBytes, OBJECT_TAGS } from '../obje
 import { displayName, sameValue } from './attribute-rules.js';
 import type { KeyFacts } from '../../policy/key-policy.js';
 import { admitNewObject, withDefaultLifetime } from './key-policy-gate.js';
+import { isWrapped, unwrapObject } from './key-wrapping.js';
 import { enumField, initialState, isV1, managedObjects, now, onlyKnown, protectionAttributes, rejectServerOnly, requestAttributes } from './managed.js';
 
 export const operation = Enum.Operation.Register;
@@ -102,8 +105,9 @@ export function handler(payload: StructureItem, ctx: OperationContext): Operatio
   if (objectType === undefined) throw new KmipOperationError('MissingData', 'Register needs an Object Type');
   const tag = OBJECT_TAGS.get(objectType);
   if (tag === undefined) throw new KmipOperationError('InvalidField', 'this Object Type cannot be registered here (Symmetric Key, Secret Data, Opaque Object, Private Key, Public Key, Certificate)');
-  const obj = payload.value.find((c) => c.tag === tag);
-  if (obj?.type !== 'Structure') throw new KmipOperationError('MissingData', 'Register needs the object matching its Object Type');
+  const given = payload.value.find((c) => c.tag === tag);
+  if (given?.type !== 'Structure') throw new KmipOperationError('MissingData', 'Register needs the object matching its Object Type');
+  const obj = isWrapped(given) ? unwrapObject(ctx, given) : given;
   const attrs = requestAttributes(payload, ctx);
   // Fresh is the client's to give in Register (2.1 §4.24: "unless the client provides a False value in Register or Import").
   rejectServerOnly(attrs.filter((a) => a.name !== 'Fresh'));
