@@ -44,7 +44,7 @@ test('new objects get Sensitive false, Extractable true, Always Sensitive false,
 test('Get of a Sensitive object → Sensitive; of a non-Extractable one → Not Extractable (Permission Denied before 1.4); nothing served, Fresh kept', async () => {
   const s = await create(bool(Tag.Sensitive, true));
   const msg = await fails(V21, OP.Get, [uid(s)], RR.Sensitive);
-  assert.match(msg, /is Sensitive; its value is not served/);
+  assert.match(msg, /is Sensitive; its value is served only wrapped/);
   await fails(V14, OP.Get, [uid(s)], RR.Sensitive);
   await fails(V12, OP.Get, [uid(s)], RR.PermissionDenied);
   assert.equal(valueOf(await attrs21(s), Tag.Fresh), true);
