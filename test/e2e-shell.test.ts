@@ -112,7 +112,7 @@ describe('admin UI in a browser against keyhold serve', { timeout: 120_000 }, ()
     await watchTexts(page, '[role="alert"]');
     const url = await s.restartServe();
     assert.equal(url, s.url, 'the admin URL and its token survive the restart');
-    // No reload: the event stream comes back, the state is fetched afresh and the outage notice goes.
+    // No reload: the event socket comes back, the state is fetched afresh and the outage notice goes.
     await page.waitForFunction(() => {
       const seen = (globalThis as unknown as InPage).seen;
       return seen.some((t) => /not reachable/.test(t)) && seen.at(-1) === '';
