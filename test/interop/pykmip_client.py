@@ -98,8 +98,6 @@ def planned_steps(kmip_version):
         "create_in_object_group", "locate_by_object_group", "locate_by_object_type",
         "locate_by_cryptographic_algorithm", "locate_maximum_items",
         set_step, "modify_attribute", "delete_attribute",
-        "encrypt_not_supported", "decrypt_not_supported", "sign_not_supported", "signature_verify_not_supported",
-        "mac_not_supported", "derive_key_not_supported",
         "rekey", "revoke", "destroy",
         "destroy_symmetric_key_pre_active", "destroy_secret_data_pre_active", "destroy_opaque_object_pre_active",
     ]
@@ -557,52 +555,6 @@ def main():
         step("delete_attribute", delete_attr)
 
     # --- Cryptographic services: not implemented by the server yet ---
-    def not_supported(call):
-        def run():
-            try:
-                call()
-            except (pie_exceptions.KmipOperationFailure, core_exceptions.OperationFailure) as e:
-                reason, message = failure_reason(e)
-                # The connection must still work afterwards.
-                r = proxy.discover_versions()
-                alive = r.result_status.value == enums.ResultStatus.SUCCESS
-                return (reason == "OPERATION_NOT_SUPPORTED" and message != "" and alive), {
-                    "reason": reason, "message": message, "connection_alive": alive}
-            return False, "the operation succeeded"
-        return run
-
-    data = b"interop data"
-    sign_uid = rsa_pair["private"] if rsa_pair else uid
-    verify_uid = rsa_pair["public"] if rsa_pair else uid
-    if uid:
-        step("encrypt_not_supported", not_supported(lambda: client.encrypt(
-            data, uid=uid, cryptographic_parameters={"cryptographic_algorithm": enums.CryptographicAlgorithm.AES,
-                                                     "block_cipher_mode": enums.BlockCipherMode.CBC,
-                                                     "padding_method": enums.PaddingMethod.PKCS5,
-                                                     "random_iv": True})))
-        step("decrypt_not_supported", not_supported(lambda: client.decrypt(
-            b"\x00" * 16, uid=uid, cryptographic_parameters={"cryptographic_algorithm": enums.CryptographicAlgorithm.AES,
-                                                             "block_cipher_mode": enums.BlockCipherMode.CBC,
-                                                             "padding_method": enums.PaddingMethod.PKCS5},
-            iv_counter_nonce=b"\x00" * 16)))
-        step("sign_not_supported", not_supported(lambda: client.sign(
-            data, uid=sign_uid, cryptographic_parameters={
-                "cryptographic_algorithm": enums.CryptographicAlgorithm.RSA,
-                "hashing_algorithm": enums.HashingAlgorithm.SHA_256,
-                "padding_method": enums.PaddingMethod.PSS})))
-        step("signature_verify_not_supported", not_supported(lambda: client.signature_verify(
-            data, b"\x00" * 256, uid=verify_uid, cryptographic_parameters={
-                "cryptographic_algorithm": enums.CryptographicAlgorithm.RSA,
-                "hashing_algorithm": enums.HashingAlgorithm.SHA_256,
-                "padding_method": enums.PaddingMethod.PSS})))
-        step("mac_not_supported", not_supported(lambda: client.mac(
-            data, uid=uid, algorithm=enums.CryptographicAlgorithm.HMAC_SHA256)))
-        step("derive_key_not_supported", not_supported(lambda: client.derive_key(
-            enums.ObjectType.SYMMETRIC_KEY, [uid], enums.DerivationMethod.HMAC,
-            {"cryptographic_parameters": {"hashing_algorithm": enums.HashingAlgorithm.SHA_256},
-             "derivation_data": b"interop", "salt": b"salt"},
-            cryptographic_length=128, cryptographic_algorithm=enums.CryptographicAlgorithm.AES)))
-
     # --- Re-key (1.4 §4.4): a new key; Replacement Object Link old → new, Replaced Object Link new → old ---
     def rekey():
         new_uid = client.rekey(uid=uid)
