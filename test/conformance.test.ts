@@ -115,6 +115,7 @@ describe('OASIS mandatory cases over live TLS', { timeout: 300_000 }, () => {
       assert.ok(required.some((c) => c.family === 'CS-AC' && c.version === v && /OAEP/.test(c.path)), `CS-AC OAEP ${v}`);
     }
     assert.ok(required.some((c) => /CHACHA20POLY1305/.test(c.path)));
+    assert.ok(required.some((c) => c.family === 'AX' && c.version === '1.4') && required.some((c) => c.family === 'AX' && c.version === '2.1'), 'AX 1.4 and 2.1');
     assert.ok(required.some((c) => c.path.startsWith('ovh-kmip-go/')) && required.some((c) => c.path.startsWith('cosmian-kmip/')));
   });
 

@@ -11,7 +11,7 @@ import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import type { Page } from 'playwright-core';
-import { e2eUnavailable, startE2e, type E2eSession } from './support/e2e.js';
+import { e2eUnavailable, sidewaysOverflow, startE2e, type E2eSession } from './support/e2e.js';
 import { discover, type Creds } from './support/kmip-tls.js';
 
 const skip = e2eUnavailable();
@@ -194,6 +194,18 @@ describe('configuration screens in a browser against keyhold serve', { timeout: 
       await page.locator('h1').filter({ hasText: heading }).waitFor();
       await s.screenshot(`${route}-zh`);
     }
+    // At 1280x800, with data in their tables, no screen scrolls sideways (in either language).
+    assert.deepEqual(page.viewportSize(), { width: 1280, height: 800 });
+    for (const locale of ['zh-CN', 'en'] as const) {
+      await page.getByTestId('language').selectOption(locale);
+      for (const [route, filled] of [['clients', '[data-testid="clients-table"] tbody tr'], ['certificates', '.card'], ['backups', '[data-testid="backups-table"] tbody tr']] as const) {
+        await go(page, `#/${route}`);
+        await page.locator(filled).first().waitFor();
+        const over = await sidewaysOverflow(page);
+        assert.ok(over <= 0, `${route} (${locale}): the page scrolls sideways by ${over} px at 1280x800`);
+      }
+    }
+    await page.getByTestId('language').selectOption('zh-CN');
     await go(page, '#/certificates');
     await page.getByTestId('cert-checks').waitFor();
     await page.getByTestId('language').selectOption('en');

@@ -13,7 +13,7 @@ import { buildAttributes, buildRequestMessage, parseResponseMessage, type Respon
 import { Enum, Tag } from '../shared/kmip/registry/index.js';
 import { decodeTtlv, encodeTtlv, item, struct, type TtlvItem } from '../shared/kmip/ttlv/index.js';
 import { parseGrants } from '../main/access/policy.js';
-import { e2eUnavailable, startE2e, type E2eSession } from './support/e2e.js';
+import { e2eUnavailable, sidewaysOverflow, startE2e, type E2eSession } from './support/e2e.js';
 import { call, connect, enrolHere } from './support/kmip-tls.js';
 
 const skip = e2eUnavailable();
@@ -163,5 +163,36 @@ describe('Keys, Logs and Dashboard in a browser against keyhold serve', { timeou
     assert.match((await s.page.locator('[data-testid="connections"]').textContent()) ?? '', /^[1-9]\d*$/);
     await s.page.locator('[data-testid="sparkline"] polyline').waitFor({ state: 'attached' });
     await s.screenshot('dashboard');
+  });
+
+  test('at 1280x800 no screen scrolls sideways, with long values in its tables', async () => {
+    // A long name without a break, and a failed request whose message lands in the Logs table.
+    const long = `e2e-${'long_key_name_without_any_break_'.repeat(4)}`;
+    const created = parseResponseMessage(decodeTtlv(await call(socket!, createAes(long)))).batchItems[0]!;
+    assert.equal(created.resultStatus, Enum.ResultStatus.Success, created.resultMessage);
+    assert.deepEqual(s.page.viewportSize(), { width: 1280, height: 800 });
+    assert.deepEqual(logsPage.viewportSize(), { width: 1280, height: 800 });
+    await logShows(logsPage, 'Create');
+    await logsPage.locator('[data-testid="log-row"]').nth(3).waitFor();
+    assert.ok((await sidewaysOverflow(logsPage)) <= 0, `Logs: the page scrolls sideways by ${await sidewaysOverflow(logsPage)} px`);
+
+    const screens: [string, string][] = [
+      ['keys', '[data-testid="key-row"]'],
+      ['clients', '[data-testid="clients-table"]'],
+      ['certificates', '[data-testid="cert-checks"], .card'],
+      ['dashboard', '[data-testid="objects-by-state"]'],
+      ['logs', '[data-testid="log-row"]'],
+    ];
+    for (const [route, filled] of screens) {
+      await s.page.click(`nav a[href="#/${route}"]`);
+      await s.page.locator(filled).first().waitFor({ timeout: 10_000 });
+      if (route === 'keys') {
+        await s.page.fill('[data-testid="keys-search"]', '');
+        await s.page.locator('[data-testid="key-row"]', { hasText: long }).waitFor();
+      }
+      const over = await sidewaysOverflow(s.page);
+      await s.screenshot(`width-1280-${route}`);
+      assert.ok(over <= 0, `${route}: the page scrolls sideways by ${over} px at 1280x800`);
+    }
   });
 });

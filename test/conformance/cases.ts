@@ -80,6 +80,8 @@ export const REQUIRED_VERSIONS = ['1.4', '2.1'] as const;
 export const REQUIRED_CRYPTO: readonly { label: string; test: (c: Case) => boolean }[] = [
   { label: 'CS-BC', test: (c) => c.family === 'CS-BC' },
   { label: 'CS-AC OAEP', test: (c) => c.family === 'CS-AC' && /\/CS-AC-M-OAEP-\d+-\d+(_okms)?\.xml$/.test(c.path) },
+  // AX: the AES-XTS profile's cases (XTS keys, and Get wrapped with NIST Key Wrap in AX-M-2).
+  { label: 'AX', test: (c) => c.family === 'AX' },
 ];
 
 /**

@@ -29,6 +29,15 @@ export const CHROMIUM_ARGS = [
   '--disable-sync',
 ];
 
+/**
+ * How far the page scrolls sideways: document.documentElement.scrollWidth
+ * beyond innerWidth (0 or less: it does not). A wide table must wrap or
+ * scroll inside its own container, never the page.
+ */
+export async function sidewaysOverflow(page: Page): Promise<number> {
+  return page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+}
+
 /** Why e2e tests cannot run here, or null when they can (Chromium present, the UI built). */
 export function e2eUnavailable(): string | null {
   if (!existsSync(CHROMIUM)) return `${CHROMIUM} is missing: apt-get install chromium`;
