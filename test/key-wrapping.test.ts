@@ -303,7 +303,9 @@ for (const v of [V21, V14]) {
       await fails(v, OP.Get, get(kws(WM.Encrypt, { mac: [kek] })), RR.MissingData);
       await fails(v, OP.Get, get(kws(WM.TR_31, { enc: [kek, KW] })), RR.FeatureNotSupported);
       assert.match(await fails(v, OP.Get, [uid(dek), en(Tag.KeyWrapType, Enum.KeyWrapType.AsRegistered)], v2 ? RR.KeyWrapTypeNotSupported : RR.FeatureNotSupported), /keeps no wrapped form/);
-      await fails(v, OP.Get, [uid(dek), en(Tag.KeyWrapType, Enum.KeyWrapType.NotWrapped), kws(WM.Encrypt, { enc: [kek, KW] })], RR.InvalidField);
+      // Not Wrapped names the stored plain key, which a Key Wrapping Specification then wraps (TC-WRAP-3).
+      assert.equal(wrappedValue(await ok(v, OP.Get, [uid(dek), en(Tag.KeyWrapType, Enum.KeyWrapType.NotWrapped), kws(WM.Encrypt, { enc: [kek, KW], encoding: EO.NoEncoding })])).toString('hex'), '1fa68b0a8112b447aef34bd8fb5a7b829d3e862371d2cfe5');
+      await fails(v, OP.Get, [uid(dek), en(Tag.KeyWrapType, 7)], RR.InvalidField);
       assert.deepEqual(plainMaterial(await ok(v, OP.Get, [uid(dek), en(Tag.KeyWrapType, Enum.KeyWrapType.NotWrapped)])), DEK128);
       // Register: tampered bytes, an unmanaged wrapping key, a length that does not match, a wrong KEK.
       const reg = (o: TtlvItem) => [en(Tag.ObjectType, OT.SymmetricKey), attributes(v, [int(Tag.CryptographicUsageMask, UM.Encrypt)]), o];

@@ -3,8 +3,10 @@
 // other conversion is Key Format Type Not Supported), wrapped when the
 // request has a Key Wrapping Specification (key-wrapping.ts: AES Key Wrap,
 // AES Key Wrap with Padding, RSA-OAEP; MAC/sign). Key compression is not
-// supported. Key Wrap Type As Registered is Key Wrap Type Not Supported:
-// Keyhold unwraps wrapped keys at Register and keeps no wrapped form. Serving the material sets Fresh to false
+// supported. Key Wrap Type Not Wrapped is the stored (plain) key, which a
+// Key Wrapping Specification then wraps (as the TC-WRAP-3 vectors do); As
+// Registered is Key Wrap Type Not Supported: Keyhold unwraps wrapped keys at
+// Register and keeps no wrapped form. Serving the material sets Fresh to false
 // (2.1 §4.24: "as soon as the object has been served via the Get operation"),
 // only once the answer is built, so a failed Get leaves it true.
 import { Enum, Tag } from '../../../shared/kmip/registry/index.js';
@@ -34,7 +36,6 @@ export function handler(payload: StructureItem, ctx: OperationContext): Operatio
     throw new KmipOperationError('KeyWrapTypeNotSupported', 'Key Wrap Type As Registered is not supported: Keyhold unwraps keys when they are registered and keeps no wrapped form; leave Key Wrap Type out (or Not Wrapped), or give a Key Wrapping Specification');
   }
   if (wrapType !== undefined && wrapType !== Enum.KeyWrapType.NotWrapped) throw new KmipOperationError('InvalidField', `Key Wrap Type 0x${wrapType.toString(16)} is not defined`);
-  if (wrapType === Enum.KeyWrapType.NotWrapped && wrapping !== undefined) throw new KmipOperationError('InvalidField', 'Key Wrap Type Not Wrapped contradicts the Key Wrapping Specification: give one or the other');
   const objects = managedObjects(ctx);
   const id = uniqueIdentifierOrPlaceholder(payload, ctx);
   // Reads need no transaction (one connection, one thread, no await in between);
