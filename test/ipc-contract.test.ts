@@ -7,9 +7,7 @@ import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { builtinModules } from 'node:module';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { describe, it } from 'node:test';
-import vm from 'node:vm';
 import ts from 'typescript';
-import { build } from 'vite';
 import { findAppRoot, readAppInfo } from '../main/admin/app-info.js';
 import { CallError, dispatchCall } from '../main/admin/dispatch.js';
 import { createStubEngine } from '../main/admin/engine.js';
@@ -32,6 +30,7 @@ import {
 import { isCallResult, isIpcError } from '../shared/ipc/errors.js';
 import { integer, noArgs, object, oneOf, optional, string } from '../shared/ipc/validate.js';
 import { fakeEngine, recordingLogger } from './support/admin.js';
+import { runPreload } from './support/preload-bridge.js';
 import { REPO_ROOT } from './support/reference.js';
 
 const BAD_NO_ARGS: unknown[] = [undefined, null, [], 'x', 1, true, { extra: 1 }, Object.create({ a: 1 }) as unknown, new Date()];
@@ -231,36 +230,17 @@ describe('Electron IPC binding (fake ipcMain)', () => {
 
 describe('bundled preload', () => {
   it('requires only electron and exposes a bridge generated from the contract', async () => {
-    const result = await build({
-      configFile: join(REPO_ROOT, 'build', 'vite.preload.config.ts'),
-      root: REPO_ROOT,
-      logLevel: 'silent',
-      build: { write: false },
-    });
-    const output = (Array.isArray(result) ? result[0] : result) as { output: { type: string; code?: string }[] };
-    const code = output.output.find((o) => o.type === 'chunk')?.code;
-    assert.ok(code);
-
-    const required: string[] = [];
     const exposed = new Map<string, unknown>();
     const invoked: [string, unknown][] = [];
     const listeners = new Map<string, (...a: unknown[]) => void>();
-    const electron = {
+    const required = await runPreload({
       contextBridge: { exposeInMainWorld: (key: string, api: unknown) => exposed.set(key, api) },
       ipcRenderer: {
         invoke: (channel: string, args: unknown) => (invoked.push([channel, args]), Promise.resolve({ ok: true, value: channel })),
         on: (channel: string, fn: (...a: unknown[]) => void) => listeners.set(channel, fn),
         removeListener: (channel: string) => listeners.delete(channel),
       },
-    };
-    const fakeRequire = (id: string) => {
-      required.push(id);
-      if (id === 'electron') return electron;
-      throw new Error(`sandboxed preload cannot require ${id}`);
-    };
-    const mod = { exports: {} };
-    const fn = vm.runInNewContext(`(function (require, module, exports) {\n${code}\n})`) as (...a: unknown[]) => void;
-    fn(fakeRequire, mod, mod.exports);
+    });
 
     assert.deepEqual([...new Set(required)], ['electron']);
     const bridge = exposed.get('keyhold') as {
