@@ -1,4 +1,4 @@
-// Cryptographic Parameters (1.4 §3.6, 2.1 §4.8 attribute; the same structure
+// Cryptographic Parameters (1.4 §3.6, 2.1 §4.16 attribute; the same structure
 // in the requests of Encrypt, Decrypt, Sign, Signature Verify, MAC, MAC
 // Verify, Key Wrapping Specification …) as a typed object.
 //

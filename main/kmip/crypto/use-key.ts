@@ -28,7 +28,7 @@
 //      stored without one (a Register that gave none) has no recorded
 //      restriction, and is usable for any purpose its type allows.
 //   7. The material is present (not destroyed): Key Value Not Present.
-// Usage Limits (1.4 §3.21, 2.1 §4.67) are a separate step, allocateUsage(),
+// Usage Limits (1.4 §3.21, 2.1 §4.59) are a separate step, allocateUsage(),
 // which the operation calls once it knows how much it is about to process:
 // Encrypt and Sign "SHALL obtain an allocation ... If the allocation is
 // unable to be obtained ... Permission Denied" (1.4 §4.29/4.31, 2.1 §6.1.17;

@@ -1,4 +1,4 @@
-// What Encrypt (1.4 §4.29, 2.1 §6.1.17) and Decrypt (1.4 §4.30, 2.1 §6.1.13)
+// What Encrypt (1.4 §4.29, 2.1 §6.1.17) and Decrypt (1.4 §4.30, 2.1 §6.1.11)
 // share: the key through crypto/use-key.ts (type, state, dates, usage
 // mask), the parameters (request over stored, crypto/parameters.ts), the
 // cipher (crypto/ciphers.ts), Usage Limits (Encrypt), and multi-part streams
@@ -11,7 +11,7 @@
 // fields are ignored. Each part checks the key again, so a key revoked
 // mid-stream stops protecting at once.
 //
-// Response payload order (Tables 230 / 232 and 2.1 Tables 215 / 211):
+// Response payload order (Tables 230 / 232 and 2.1 Tables 215 / 197):
 // Unique Identifier, Data, IV/Counter/Nonce, Correlation Value,
 // Authenticated Encryption Tag.
 import { Enum, Tag } from '../../../shared/kmip/registry/index.js';

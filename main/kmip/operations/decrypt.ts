@@ -1,4 +1,4 @@
-// Decrypt (1.4 §4.30, 2.1 §6.1.13): the request's Data decrypted with a
+// Decrypt (1.4 §4.30, 2.1 §6.1.11): the request's Data decrypted with a
 // managed key, which may also be Deactivated or Compromised (processing
 // existing protection). GCM and ChaCha20-Poly1305 tags are checked by
 // OpenSSL in constant time; a mismatch, like bad padding or an OAEP
