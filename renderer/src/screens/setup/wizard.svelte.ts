@@ -66,7 +66,7 @@ export function fromBase64(text: string): Uint8Array {
 
 /** A failure as main sent it: the English message, and the key and params the screen translates. */
 function errorOf(e: unknown): Pick<IpcError, 'message' | 'key' | 'params'> {
-  if (e instanceof KeyholdError) return e.toJSON();
+  if (e instanceof KeyholdError) return { message: e.message, ...(e.key === undefined ? {} : { key: e.key }), ...(e.params === undefined ? {} : { params: e.params }) };
   return { message: e instanceof Error ? e.message : String(e) };
 }
 
