@@ -116,6 +116,12 @@ describe('OASIS mandatory cases over live TLS', { timeout: 300_000 }, () => {
     }
     assert.ok(required.some((c) => /CHACHA20POLY1305/.test(c.path)));
     assert.ok(required.some((c) => c.family === 'AX' && c.version === '1.4') && required.some((c) => c.family === 'AX' && c.version === '2.1'), 'AX 1.4 and 2.1');
+    // Sign / Signature Verify / MAC / MAC Verify / Hash and RNG Retrieve, both versions; SUITEB (1.4 only: no 2.1 cases exist).
+    for (const v of ['1.4', '2.1']) {
+      assert.ok(required.some((c) => c.family === 'CS-AC' && c.version === v && /CS-AC-M-[0-9]+-/.test(c.path)), `CS-AC sign/verify/MAC ${v}`);
+      assert.ok(required.some((c) => c.family === 'CS-RNG' && c.version === v), `CS-RNG ${v}`);
+    }
+    assert.ok(required.some((c) => c.family === 'SUITEB-128' && c.version === '1.4') && required.some((c) => c.family === 'SUITEB-192' && c.version === '1.4'));
     assert.ok(required.some((c) => c.path.startsWith('ovh-kmip-go/')) && required.some((c) => c.path.startsWith('cosmian-kmip/')));
   });
 

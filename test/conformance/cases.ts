@@ -82,6 +82,10 @@ export const REQUIRED_CRYPTO: readonly { label: string; test: (c: Case) => boole
   { label: 'CS-AC OAEP', test: (c) => c.family === 'CS-AC' && /\/CS-AC-M-OAEP-\d+-\d+(_okms)?\.xml$/.test(c.path) },
   // AX: the AES-XTS profile's cases (XTS keys, and Get wrapped with NIST Key Wrap in AX-M-2).
   { label: 'AX', test: (c) => c.family === 'AX' },
+  { label: 'CS-AC Sign / Verify / MAC / Hash', test: (c) => c.family === 'CS-AC' && /\/CS-AC-M-\d+-\d+(_okms)?\.xml$/.test(c.path) },
+  { label: 'CS-RNG', test: (c) => c.family === 'CS-RNG' },
+  // SUITEB-128/192 have cases up to KMIP 1.4 only (a Query); there are none for 2.1.
+  { label: 'SUITEB', test: (c) => c.family.startsWith('SUITEB') },
 ];
 
 /**
