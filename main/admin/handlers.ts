@@ -19,6 +19,7 @@ import { keysHandlers } from './calls/keys.js';
 import { logsHandlers } from './calls/logs.js';
 import { setupHandlers } from './calls/setup.js';
 import type { AdminDeps, EventSource } from './calls/types.js';
+import { ProgressHub, progressEventSource } from './progress.js';
 
 export type { AdminDeps } from './calls/types.js';
 
@@ -29,9 +30,10 @@ export interface AdminService {
   subscribe(listener: (event: AnyEvent) => void): () => void;
 }
 
-const EVENT_SOURCES: readonly EventSource[] = [engineEventSource, auditEventSource];
+const EVENT_SOURCES: readonly EventSource[] = [engineEventSource, auditEventSource, progressEventSource];
 
-export function createAdminService(deps: AdminDeps): AdminService {
+export function createAdminService(given: AdminDeps): AdminService {
+  const deps: AdminDeps = given.progress ? given : { ...given, progress: new ProgressHub() };
   const handlers: Handlers = {
     ...appHandlers(deps),
     ...clientsHandlers(deps),

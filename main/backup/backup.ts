@@ -13,6 +13,16 @@ import { DB_FILE } from '../store/sqlite-store.js';
 import { BACKUP_NAME, BackupFormatError, BackupWriter, CHUNK_BYTES, FORMAT_VERSION, backupFileName, openBackupFile, type BackupCore, type EntrySink, type OpenedBackup } from './format.js';
 import { BackupKeyError, unwrapWithMasterKey, unwrapWithPassphrase, wrapToPassphraseKey, wrapWithMasterKey } from './keys.js';
 import { BACKUP_SETTINGS_FILE, type BackupSettings } from './settings.js';
+import type { ProgressStep } from '../../shared/ipc/calls/progress.js';
+
+/** Told each step of a long backup operation (stages and chunk counts; never data). */
+export type OnProgress = (step: ProgressStep) => void;
+
+/** How readBackup reports: as the read-back of a backup just written (verify), or as a verify/restore of a file (checking, decrypt, integrity). */
+export interface ReadProgress {
+  onProgress: OnProgress;
+  as: 'verify' | 'decrypt';
+}
 
 export const KEYHOLD_VERSION = '0.1.0';
 export const VERIFIED_SUFFIX = '.verified';
@@ -115,7 +125,9 @@ export interface ReadResult {
  * removed afterwards (verify). Then the database must pass integrity_check and
  * hold as many objects as the header says. Throws one line on any failure.
  */
-export async function readBackup(file: string, unlock: Unlock, into?: string): Promise<ReadResult> {
+export async function readBackup(file: string, unlock: Unlock, into?: string, progress?: ReadProgress): Promise<ReadResult> {
+  const report = progress?.onProgress;
+  if (progress?.as === 'decrypt') report?.({ stage: 'checking', done: 0, total: null });
   let b: OpenedBackup;
   try {
     b = await openBackupFile(file);
@@ -138,11 +150,12 @@ export async function readBackup(file: string, unlock: Unlock, into?: string): P
         const s = fileSink(target);
         open.add(s);
         return { write: s.write, end: () => { open.delete(s); return s.end(); } };
-      });
+      }, report && ((done, total) => report({ stage: progress!.as, done, total })));
     } finally {
       if (!('dataKey' in unlock)) key.fill(0);
     }
     if (!entries.includes(DB_FILE)) throw new BackupError('the backup holds no keyhold.db');
+    if (progress?.as === 'decrypt') report?.({ stage: 'integrity', done: 0, total: null });
     const db = checkDatabaseCopy(path.join(into ?? temp!, DB_FILE));
     if (db.objects !== b.core.objects) throw new BackupError(`the backup's database holds ${db.objects} objects, its header says ${b.core.objects}`);
     return { core: b.core, objects: db.objects, maxSeq: db.maxSeq, entries };
@@ -221,7 +234,23 @@ export function sameDeviceWarning(dataDir: string, folder: string): string {
  * read back and check (verify), then the `.verified` sidecar, then
  * retention. A backup that fails its check is deleted and the error thrown.
  */
-export async function runBackup(src: BackupSource, settings: BackupSettings): Promise<BackupResult> {
+export interface RunBackupOptions {
+  /** Told the stages as they go: snapshot, encrypt (chunks done/total), verify (chunks done/total), done. */
+  onProgress?: OnProgress;
+  /** Plaintext bytes per encrypted chunk (default CHUNK_BYTES, 1 MiB; at least 1024). Tests make it small to get many chunks. */
+  chunkBytes?: number;
+}
+
+/** The size of the archive (format.ts) holding these entries: per entry u16 + name + u64 + bytes, then u16 0. */
+function archiveBytes(entries: readonly { name: string; source: string }[]): number {
+  let n = 2;
+  for (const e of entries) n += 2 + Buffer.byteLength(e.name, 'utf8') + 8 + fs.statSync(e.source).size;
+  return n;
+}
+
+export async function runBackup(src: BackupSource, settings: BackupSettings, opts: RunBackupOptions = {}): Promise<BackupResult> {
+  const report = opts.onProgress;
+  const chunkBytes = opts.chunkBytes ?? CHUNK_BYTES;
   const folder = settings.folder;
   if (folder === null) throw new BackupError('no backup folder is configured (keyhold backup configure --folder DIR)');
   if (settings.protection === 'passphrase' && settings.passphraseKey === null) throw new BackupError('passphrase protection is configured without its key (run keyhold backup configure --protection passphrase --passphrase-stdin)');
@@ -234,6 +263,7 @@ export async function runBackup(src: BackupSource, settings: BackupSettings): Pr
   let partial: string | undefined;
   try {
     const snap = path.join(work, DB_FILE);
+    report?.({ stage: 'snapshot', done: 0, total: null });
     await src.snapshot(snap);
     const db = checkDatabaseCopy(snap);
     const hasAudit = settings.includeAudit && (await snapshotAudit(src.dataDir, path.join(work, AUDIT_FILE)));
@@ -242,22 +272,31 @@ export async function runBackup(src: BackupSource, settings: BackupSettings): Pr
     for (let i = 1; fs.existsSync(path.join(folder, name)); i++) name = backupFileName(created, `-${i}`);
     const file = path.join(folder, name);
     partial = `${file}.partial`;
-    const core: BackupCore = { format: FORMAT_VERSION, created: created.toISOString(), keyholdVersion: KEYHOLD_VERSION, protection: settings.protection, objects: db.objects, schemaVersion: db.schemaVersion, chunkBytes: CHUNK_BYTES };
+    const core: BackupCore = { format: FORMAT_VERSION, created: created.toISOString(), keyholdVersion: KEYHOLD_VERSION, protection: settings.protection, objects: db.objects, schemaVersion: db.schemaVersion, chunkBytes };
     const dataKey = randomBytes(32);
     try {
-      const w = await BackupWriter.create(partial, core, dataKey, (aad) =>
-        settings.protection === 'passphrase' ? wrapToPassphraseKey(dataKey, settings.passphraseKey!, aad) : wrapWithMasterKey(dataKey, (info) => src.deriveSubkey(info), aad),
+      // Listed first so that the number of chunks is known before the first one is sealed.
+      const entries: { name: string; source: string }[] = [{ name: DB_FILE, source: snap }];
+      if (hasAudit) {
+        entries.push({ name: AUDIT_FILE, source: path.join(work, AUDIT_FILE) });
+        if (fs.existsSync(path.join(src.dataDir, AUDIT_HEAD_FILE))) entries.push({ name: AUDIT_HEAD_FILE, source: path.join(src.dataDir, AUDIT_HEAD_FILE) });
+      }
+      for (const rel of await filesUnder(src.dataDir, 'pki')) entries.push({ name: rel, source: path.join(src.dataDir, rel) });
+      for (const f of SETTING_FILES) if (fs.existsSync(path.join(src.dataDir, f))) entries.push({ name: f, source: path.join(src.dataDir, f) });
+      if (settings.protection === 'passphrase') for (const f of masterKeyFiles(src.dataDir)) entries.push({ name: f, source: path.join(src.dataDir, f) });
+      // A setting file rewritten meanwhile may change the count a little: never report done past total.
+      let chunks = Math.max(1, Math.ceil(archiveBytes(entries) / chunkBytes));
+      report?.({ stage: 'encrypt', done: 0, total: chunks });
+      const w = await BackupWriter.create(
+        partial,
+        core,
+        dataKey,
+        (aad) => (settings.protection === 'passphrase' ? wrapToPassphraseKey(dataKey, settings.passphraseKey!, aad) : wrapWithMasterKey(dataKey, (info) => src.deriveSubkey(info), aad)),
+        report && ((sealed) => report({ stage: 'encrypt', done: sealed, total: (chunks = Math.max(chunks, sealed)) })),
       );
       let bytes: number;
       try {
-        await w.addFile(DB_FILE, snap);
-        if (hasAudit) {
-          await w.addFile(AUDIT_FILE, path.join(work, AUDIT_FILE));
-          if (fs.existsSync(path.join(src.dataDir, AUDIT_HEAD_FILE))) await w.addFile(AUDIT_HEAD_FILE, path.join(src.dataDir, AUDIT_HEAD_FILE));
-        }
-        for (const rel of await filesUnder(src.dataDir, 'pki')) await w.addFile(rel, path.join(src.dataDir, rel));
-        for (const f of SETTING_FILES) if (fs.existsSync(path.join(src.dataDir, f))) await w.addFile(f, path.join(src.dataDir, f));
-        if (settings.protection === 'passphrase') for (const f of masterKeyFiles(src.dataDir)) await w.addFile(f, path.join(src.dataDir, f));
+        for (const e of entries) await w.addFile(e.name, e.source);
         bytes = await w.finish();
       } catch (e) {
         await w.abort();
@@ -267,7 +306,7 @@ export async function runBackup(src: BackupSource, settings: BackupSettings): Pr
       // Read back through the same path a restore takes: the master key wrap is unwrapped (master-key), the
       // passphrase one cannot be without the passphrase, so the data key in hand is used.
       const unlock: Unlock = settings.protection === 'master-key' ? { masterKeys: (info) => [src.deriveSubkey(info).key] } : { dataKey };
-      const read = await readBackup(partial, unlock);
+      const read = await readBackup(partial, unlock, undefined, report && { onProgress: report, as: 'verify' });
       if (read.objects !== db.objects || read.maxSeq !== db.maxSeq) throw new BackupError(`the backup read back holds ${read.objects} objects, the snapshot ${db.objects}`);
       await fsp.rename(partial, file);
       partial = undefined;
@@ -275,6 +314,7 @@ export async function runBackup(src: BackupSource, settings: BackupSettings): Pr
       await fsp.writeFile(`${file}${VERIFIED_SUFFIX}`, `${JSON.stringify(record)}\n`, { mode: 0o600 });
       const t3 = performance.now();
       const deleted = await applyRetention(folder, settings.keep);
+      report?.({ stage: 'done', done: 1, total: 1 });
       return { file, bytes, objects: db.objects, maxSeq: db.maxSeq, created, ms: { snapshot: Math.round(t1 - t0), write: Math.round(t2 - t1), verify: Math.round(t3 - t2) }, deleted };
     } finally {
       dataKey.fill(0);

@@ -95,17 +95,21 @@ export class BackupWriter {
     private readonly key: Buffer,
     private readonly hash: Buffer,
     private readonly chunkBytes: number,
+    private readonly onChunk: ((sealed: number) => void) | undefined,
   ) {}
 
-  /** Creates `file` (exclusively, mode 0600) and writes the header; `wrap` wraps the data key with the core as AAD. */
-  static async create(file: string, core: BackupCore, dataKey: Buffer, wrap: (aad: Buffer) => KeyWrap): Promise<BackupWriter> {
+  /**
+   * Creates `file` (exclusively, mode 0600) and writes the header; `wrap` wraps the data key with the core as AAD.
+   * onChunk: told the number of chunks sealed so far, after each one.
+   */
+  static async create(file: string, core: BackupCore, dataKey: Buffer, wrap: (aad: Buffer) => KeyWrap, onChunk?: (sealed: number) => void): Promise<BackupWriter> {
     const coreBytes = Buffer.from(JSON.stringify(core), 'utf8');
     const keyBytes = Buffer.from(JSON.stringify(wrap(wrapAad(coreBytes))), 'utf8');
     const fh = await fsp.open(file, 'wx', 0o600);
     try {
       const head = Buffer.concat([MAGIC, u32(coreBytes.length), coreBytes, u32(keyBytes.length), keyBytes]);
       await fh.write(head);
-      const w = new BackupWriter(fh, Buffer.from(dataKey), headerHash(coreBytes, keyBytes), core.chunkBytes);
+      const w = new BackupWriter(fh, Buffer.from(dataKey), headerHash(coreBytes, keyBytes), core.chunkBytes, onChunk);
       w.#written = head.length;
       return w;
     } catch (e) {
@@ -135,6 +139,7 @@ export class BackupWriter {
     await this.fh.write(Buffer.concat([u32(ct.length), ct]));
     this.#written += 4 + ct.length;
     this.#index++;
+    this.onChunk?.(this.#index);
   }
 
   /** Adds the file at `source` as entry `name`, read in pieces. */
@@ -186,8 +191,11 @@ export interface OpenedBackup {
   key: KeyWrap;
   /** What the key wrap is authenticated with. */
   wrapAad: Buffer;
-  /** Decrypts the archive, handing each entry to onEntry (return a sink to keep its bytes, undefined to skip them). */
-  read(dataKey: Buffer, onEntry: (name: string, size: number) => EntrySink | undefined): Promise<void>;
+  /**
+   * Decrypts the archive, handing each entry to onEntry (return a sink to keep its bytes, undefined to skip them).
+   * onChunk: after each chunk, how many were read and how many the file holds (from its size).
+   */
+  read(dataKey: Buffer, onEntry: (name: string, size: number) => EntrySink | undefined, onChunk?: (done: number, total: number) => void): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -269,9 +277,11 @@ export async function openBackupFile(file: string): Promise<OpenedBackup> {
       key,
       wrapAad: wrapAad(coreBytes),
       close: () => fh.close(),
-      async read(dataKey, onEntry) {
+      async read(dataKey, onEntry, onChunk) {
         const parser = new ArchiveParser(onEntry);
         let pos = bodyStart;
+        // Every chunk but the last is full (4 + chunkBytes + tag); a damaged file fails below, whatever this says.
+        const total = onChunk === undefined ? 0 : Math.max(1, Math.ceil(((await fh.stat()).size - bodyStart) / (4 + core.chunkBytes + TAG)));
         for (let index = 0; ; index++) {
           const lenBuf = await readExactly(fh, pos, 4);
           if (lenBuf === null || lenBuf.length < 4) throw damaged('it ends before its last chunk: truncated');
@@ -284,6 +294,7 @@ export async function openBackupFile(file: string): Promise<OpenedBackup> {
           if (plain === null) throw damaged(`chunk ${index} does not authenticate`);
           await parser.feed(plain.data);
           plain.data.fill(0);
+          onChunk?.(index + 1, Math.max(total, index + 1));
           if (plain.last) {
             const extra = await readExactly(fh, pos, 1);
             if (extra !== null) throw damaged('bytes after the last chunk');

@@ -9,7 +9,7 @@ import { existsSync } from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import type { KeyObject } from 'node:crypto';
-import { backupProblem, readBackup, sameDevice, sameDeviceWarning, VERIFIED_SUFFIX, type Unlock, type VerifiedRecord } from './backup.js';
+import { backupProblem, readBackup, sameDevice, sameDeviceWarning, VERIFIED_SUFFIX, type OnProgress, type Unlock, type VerifiedRecord } from './backup.js';
 import { openBackupFile } from './format.js';
 import { masterWrapKey, matchingMasterKey, newPassphraseKey, passphraseProblem } from './keys.js';
 import { MAX_KEEP, parseSchedule, readBackupSettings, settingsChanges, writeBackupSettings, type BackupSettings, type Protection } from './settings.js';
@@ -222,14 +222,15 @@ export interface VerifiedBackup {
 }
 
 /** Reads a backup back in full (decrypt, integrity_check, object count) and marks it verified. */
-export async function verifyBackupFile(file: string, unlock: Unlock): Promise<VerifiedBackup> {
+export async function verifyBackupFile(file: string, unlock: Unlock, onProgress?: OnProgress): Promise<VerifiedBackup> {
   let r;
   try {
-    r = await readBackup(file, unlock);
+    r = await readBackup(file, unlock, undefined, onProgress && { onProgress, as: 'decrypt' });
   } catch (e) {
     throw new BackupOperatorError(`${path.basename(file)} is not usable: ${backupProblem(e)}`);
   }
   const bytes = (await fsp.stat(file)).size;
   const marked = await writeVerified(file, { verifiedAt: new Date().toISOString(), created: r.core.created, objects: r.objects, maxSeq: r.maxSeq, bytes, protection: r.core.protection });
+  onProgress?.({ stage: 'done', done: 1, total: 1 });
   return { objects: r.objects, created: r.core.created, files: r.entries.length, marked };
 }

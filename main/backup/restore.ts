@@ -20,7 +20,7 @@ import path from 'node:path';
 import { LOCK_FILE } from '../server/lock.js';
 import Database from 'better-sqlite3';
 import { DB_FILE } from '../store/sqlite-store.js';
-import { readBackup, type ReadResult, type Unlock } from './backup.js';
+import { readBackup, type OnProgress, type ReadResult, type Unlock } from './backup.js';
 
 /**
  * The restored database is exactly what the backup held: every object in it
@@ -87,7 +87,7 @@ function removeOwnLock(dir: string): void {
  * backup, the raw bytes' source to copy in as master.key (the key that
  * opened the backup), chosen by the unlock.
  */
-export async function restoreBackup(file: string, dataDir: string, unlock: Unlock, opts: { now?: Date; masterKeyFile?: { from: string; name: string } } = {}): Promise<RestoreResult> {
+export async function restoreBackup(file: string, dataDir: string, unlock: Unlock, opts: { now?: Date; masterKeyFile?: { from: string; name: string }; onProgress?: OnProgress } = {}): Promise<RestoreResult> {
   const now = opts.now ?? new Date();
   const dir = path.resolve(dataDir);
   await fsp.mkdir(path.dirname(dir), { recursive: true });
@@ -95,7 +95,7 @@ export async function restoreBackup(file: string, dataDir: string, unlock: Unloc
   await fsp.mkdir(staging, { mode: 0o700 });
   let swapped = false;
   try {
-    const read = await readBackup(file, unlock, staging);
+    const read = await readBackup(file, unlock, staging, opts.onProgress && { onProgress: opts.onProgress, as: 'decrypt' });
     noteRestoredBackup(path.join(staging, DB_FILE), file, read);
     const keyFile = opts.masterKeyFile;
     if (read.core.protection === 'master-key') {
@@ -108,6 +108,7 @@ export async function restoreBackup(file: string, dataDir: string, unlock: Unloc
     const setAside = exists ? freshSibling(dir, 'before-restore', now) : null;
     const note: RestoreNote = { backup: path.resolve(file), restoredAt: now.toISOString(), setAside };
     await fsp.writeFile(path.join(staging, RESTORED_NOTE), `${JSON.stringify(note, null, 2)}\n`, { mode: 0o600 });
+    opts.onProgress?.({ stage: 'swap', done: 0, total: null });
     if (setAside !== null) await fsp.rename(dir, setAside);
     try {
       await fsp.rename(staging, dir);
@@ -119,6 +120,7 @@ export async function restoreBackup(file: string, dataDir: string, unlock: Unloc
     swapped = true;
     if (setAside !== null) removeOwnLock(setAside);
     removeOwnLock(dir);
+    opts.onProgress?.({ stage: 'done', done: 1, total: 1 });
     return { objects: read.objects, created: read.core.created, setAside, entries: read.entries };
   } finally {
     if (!swapped) await fsp.rm(staging, { recursive: true, force: true });

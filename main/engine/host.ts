@@ -18,6 +18,7 @@ import {
   type RequestMessage,
   type ResultOf,
 } from '../../shared/engine/protocol.js';
+import type { ProgressStep } from '../../shared/ipc/calls/progress.js';
 import { silentLogger, type Logger } from '../admin/log.js';
 
 // From .ts sources (tsx: tests, bin/keyhold.mjs) this module's URL ends in .ts,
@@ -74,6 +75,8 @@ export type HostState = 'stopped' | 'starting' | 'running' | 'restarting' | 'sto
 interface Pending {
   method: MethodName;
   params: unknown;
+  /** The request's `progress` events (long requests: backupNow, verifyBackup). */
+  onProgress: ((step: ProgressStep) => void) | undefined;
   /** False while it waits for a (re)started worker: a crash does not fail it then. */
   sent: boolean;
   timer: NodeJS.Timeout;
@@ -122,13 +125,14 @@ export class EngineHost {
     return this.spawn();
   }
 
-  request<M extends MethodName>(method: M, params: ParamsOf<M>, opts: { timeoutMs?: number } = {}): Promise<ResultOf<M>> {
+  /** opts.onProgress: told the worker's `progress` events for this request (and no other's). */
+  request<M extends MethodName>(method: M, params: ParamsOf<M>, opts: { timeoutMs?: number; onProgress?: (step: ProgressStep) => void } = {}): Promise<ResultOf<M>> {
     const s = this.hostState;
     if (s === 'stopped' || s === 'stopping' || s === 'failed') {
       const why = s === 'failed' ? `the engine crashed too often and was not restarted (last: ${this.lastCrash})` : `the engine is ${s}`;
       return Promise.reject(new EngineError('not_running', why));
     }
-    return this.enqueue(method, params, opts.timeoutMs ?? this.opts.requestTimeoutMs) as Promise<ResultOf<M>>;
+    return this.enqueue(method, params, opts.timeoutMs ?? this.opts.requestTimeoutMs, opts.onProgress) as Promise<ResultOf<M>>;
   }
 
   /** Worker events (statusChanged, ready after every (re)start). Returns an unsubscribe function. */
@@ -154,14 +158,14 @@ export class EngineHost {
 
   // --- internals ------------------------------------------------------------------
 
-  private enqueue(method: MethodName, params: unknown, timeoutMs: number): Promise<unknown> {
+  private enqueue(method: MethodName, params: unknown, timeoutMs: number, onProgress?: (step: ProgressStep) => void): Promise<unknown> {
     return new Promise((resolve, reject) => {
       const seq = this.nextSeq++;
       const timer = setTimeout(() => {
         this.pending.delete(seq);
         reject(new EngineError('timeout', `${method}: no reply within ${timeoutMs} ms`));
       }, timeoutMs);
-      this.pending.set(seq, { method, params, sent: false, timer, resolve, reject });
+      this.pending.set(seq, { method, params, onProgress, sent: false, timer, resolve, reject });
       // Otherwise it goes out when the worker reports ready.
       if (this.hostState === 'running' || this.hostState === 'stopping') this.send(seq);
     });
@@ -238,6 +242,16 @@ export class EngineHost {
       return null;
     }
     const msg = parsed.value;
+    if (msg.kind === 'event' && msg.name === 'progress') {
+      // To the request it belongs to; one that timed out meanwhile has none.
+      const { seq, ...step } = msg.payload;
+      try {
+        this.pending.get(seq)?.onProgress?.(step);
+      } catch (err) {
+        this.opts.log.warn('engine: progress listener failed:', err);
+      }
+      return null;
+    }
     if (msg.kind === 'event') {
       for (const l of this.listeners) {
         try {

@@ -37,6 +37,7 @@ import {
   type ResultOf,
   type ServerCause,
 } from '../../shared/engine/protocol.js';
+import type { ProgressStep } from '../../shared/ipc/calls/progress.js';
 import { SerialQueue } from './serial-queue.js';
 import { startServer, type RunningServer } from '../server/serve.js';
 import type { Logger } from '../admin/log.js';
@@ -146,10 +147,15 @@ function running(): RunningServer {
 
 const info = (): EngineInfo => ({ uptimeMs: Math.floor(performance.now() - loadedAt), sqliteVersion });
 
+/** What a handler may do besides answering: report the progress of a long request (a `progress` event carrying its seq). */
+interface RequestContext {
+  progress(step: ProgressStep): void;
+}
+
 type Handler<M extends MethodName> = {
   /** Runs through the write queue (see the top of this file). */
   queued: boolean;
-  run(params: ParamsOf<M>): ResultOf<M> | Promise<ResultOf<M>>;
+  run(params: ParamsOf<M>, ctx: RequestContext): ResultOf<M> | Promise<ResultOf<M>>;
 };
 
 const handlers: { [M in MethodName]: Handler<M> } = {
@@ -224,12 +230,12 @@ const handlers: { [M in MethodName]: Handler<M> } = {
   // Backups (main/server/backup-service.ts): queued, like every method that reads the store.
   backupNow: {
     queued: true,
-    run: async () => {
-      const r = await started().backups.runNow('operator');
+    run: async (_params, ctx) => {
+      const r = await started().backups.runNow('operator', ctx.progress);
       return { file: r.file, bytes: r.bytes, objects: r.objects, ms: r.ms.snapshot + r.ms.write + r.ms.verify, deleted: r.deleted };
     },
   },
-  verifyBackup: { queued: true, run: ({ file }) => started().backups.verify(file) },
+  verifyBackup: { queued: true, run: ({ file }, ctx) => started().backups.verify(file, ctx.progress) },
   shutdown: {
     // Queued, so work already accepted finishes before the database closes.
     queued: true,
@@ -289,7 +295,9 @@ async function handle(raw: unknown): Promise<void> {
   }
   // The params were validated for this method by parseRequest.
   const handler = handlers[req.method] as Handler<MethodName>;
-  const call = () => handler.run(req.params as never);
+  const seq = req.seq;
+  const ctx: RequestContext = { progress: (step) => post({ kind: 'event', name: 'progress', payload: { seq, ...step } }) };
+  const call = () => handler.run(req.params as never, ctx);
   try {
     const value = await (handler.queued ? queue.run(call) : call());
     post({ kind: 'response', seq: req.seq, ok: true, value });

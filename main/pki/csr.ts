@@ -27,6 +27,8 @@ export interface CreateCsrOptions {
   ipAddresses?: string[];
   /** A key to generate, or an existing private key (PEM: PKCS#8, PKCS#1 or SEC1, unencrypted). */
   key: KeySpec | string;
+  /** Told when the key is being generated and when the request is being signed. */
+  onStage?: (stage: 'generate-key' | 'sign') => void;
 }
 
 export interface CsrInfo {
@@ -52,8 +54,10 @@ export async function createCsr(opts: CreateCsrOptions): Promise<{ csrPem: strin
   const dns = (opts.dnsNames ?? []).map((n) => validateDnsName(n, 'a certificate request'));
   const ips = opts.ipAddresses ?? [];
   let key: KeyObject;
+  opts.onStage?.('generate-key');
   if (typeof opts.key === 'string') key = readPrivateKey(opts.key);
   else key = createPrivateKey((await generateKey(opts.key)).privateKeyPem);
+  opts.onStage?.('sign');
   const problem = keyStrengthProblem(describeKey(key));
   if (problem) throw new Error(`Cannot make a certificate request with ${problem}`);
 

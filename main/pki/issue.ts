@@ -42,6 +42,8 @@ export interface ServerCertOptions {
   rsaBits?: RsaBits;
   /** Injectable os.networkInterfaces() result (tests). */
   interfaces?: InterfaceMap;
+  /** Told when the key is being generated and when the certificate is being signed (progress of a slow RSA-4096). */
+  onStage?: (stage: 'generate-key' | 'sign') => void;
 }
 
 export interface ClientCertOptions {
@@ -118,10 +120,12 @@ export function signLeaf(ca: CaMaterial, leaf: LeafSpec): SignedCert {
 }
 
 async function issue(
-  ca: CaMaterial, spec: KeySpec, leaf: (keyType: 'rsa' | 'ec') => Omit<LeafSpec, 'publicKey'>,
+  ca: CaMaterial, spec: KeySpec, leaf: (keyType: 'rsa' | 'ec') => Omit<LeafSpec, 'publicKey'>, onStage?: (stage: 'generate-key' | 'sign') => void,
 ): Promise<IssuedCert> {
   loadCa(ca); // before the (slow) key generation
+  onStage?.('generate-key');
   const { publicKeyPem, privateKeyPem } = await generateKey(spec);
+  onStage?.('sign');
   const signed = signLeaf(ca, { ...leaf(spec.type), publicKey: createPublicKey(publicKeyPem) });
   return { ...signed, keyPem: privateKeyPem };
 }
@@ -164,7 +168,7 @@ export async function issueServerCert(ca: CaMaterial, opts: ServerCertOptions = 
     extKeyUsage: ['serverAuth'],
     dnsNames: dns,
     ipAddresses: ips,
-  }));
+  }), opts.onStage);
 }
 
 /** keyEncipherment for RSA: RSA key exchange (TLS 1.2 RSA suites) is still used by old clients. */

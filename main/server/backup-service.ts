@@ -15,7 +15,7 @@ import type { AuditRecord } from '../audit/audit-log.js';
 import type { BatchGate } from '../kmip/batch-gate.js';
 import type { SqliteKeyStore } from '../store/sqlite-store.js';
 import type { StoredObject } from '../store/types.js';
-import { backupProblem, readBackup, runBackup, sameDevice, sameDeviceWarning, type BackupResult } from '../backup/backup.js';
+import { backupProblem, readBackup, runBackup, sameDevice, sameDeviceWarning, type BackupResult, type OnProgress } from '../backup/backup.js';
 import { BACKUP_SETTINGS_FILE, DEFAULT_BACKUP_SETTINGS, formatSchedule, nextDue, readBackupSettings, settingsChanges, type BackupSettings } from '../backup/settings.js';
 import { watchFile } from './watch-file.js';
 
@@ -40,10 +40,10 @@ export interface BackupStatus {
 }
 
 export interface BackupService {
-  /** One backup now (after any running one). Throws one line when it fails (also logged and audited). */
-  runNow(why: 'operator' | 'scheduled'): Promise<BackupResult>;
-  /** Reads a backup file back fully with the store's master key (master-key backups only). */
-  verify(file: string): Promise<{ objects: number; maxSeq: number; created: string }>;
+  /** One backup now (after any running one). Throws one line when it fails (also logged and audited). onProgress: its stages (backup.ts runBackup). */
+  runNow(why: 'operator' | 'scheduled', onProgress?: OnProgress): Promise<BackupResult>;
+  /** Reads a backup file back fully with the store's master key (master-key backups only). onProgress: checking, decrypt, integrity, done. */
+  verify(file: string, onProgress?: OnProgress): Promise<{ objects: number; maxSeq: number; created: string }>;
   status(): BackupStatus;
   /** refuseUnbackedKeys: whether Get must not serve this object's material yet. */
   notBackedUp(obj: StoredObject): boolean;
@@ -130,7 +130,7 @@ export async function startBackupService(deps: BackupServiceDeps): Promise<Backu
     await deps.gate.exclusive(() => store.backupTo(file));
   };
 
-  const once = async (why: 'operator' | 'scheduled'): Promise<BackupResult> => {
+  const once = async (why: 'operator' | 'scheduled', onProgress?: OnProgress): Promise<BackupResult> => {
     const s = settings;
     lastAttempt = clock();
     busy = true;
@@ -143,6 +143,7 @@ export async function startBackupService(deps: BackupServiceDeps): Promise<Backu
           now: clock,
         },
         s,
+        onProgress === undefined ? {} : { onProgress },
       );
       newest = recordVerified(store, r);
       lastError = null;
@@ -162,9 +163,9 @@ export async function startBackupService(deps: BackupServiceDeps): Promise<Backu
     }
   };
 
-  const runNow = (why: 'operator' | 'scheduled'): Promise<BackupResult> => {
+  const runNow = (why: 'operator' | 'scheduled', onProgress?: OnProgress): Promise<BackupResult> => {
     if (closed) return Promise.reject(new Error('the server is stopping'));
-    const p = running.then(() => once(why));
+    const p = running.then(() => once(why, onProgress));
     running = p.catch(() => {});
     return p;
   };
@@ -204,10 +205,11 @@ export async function startBackupService(deps: BackupServiceDeps): Promise<Backu
 
   return {
     runNow,
-    async verify(file) {
+    async verify(file, onProgress) {
       const abs = path.resolve(file);
       await fsp.access(abs);
-      const r = await readBackup(abs, { masterKeys: (info) => [store.deriveSubkey(info).key] });
+      const r = await readBackup(abs, { masterKeys: (info) => [store.deriveSubkey(info).key] }, undefined, onProgress && { onProgress, as: 'decrypt' });
+      onProgress?.({ stage: 'done', done: 1, total: 1 });
       return { objects: r.objects, maxSeq: r.maxSeq, created: r.core.created };
     },
     status() {

@@ -42,7 +42,10 @@ export interface Installed {
 }
 
 /** A new server certificate from the internal CA, with exactly the names given (at least one). */
-export async function issueInternalServerCert(dataDir: string, spec: ServerCertSpec): Promise<Installed> {
+/** Steps of making a server key and certificate, for a progress display (generation has no measurable fraction). */
+export type CertStage = 'generate-key' | 'sign' | 'save';
+
+export async function issueInternalServerCert(dataDir: string, spec: ServerCertSpec, onStage?: (stage: CertStage) => void): Promise<Installed> {
   if ((spec.dnsNames?.length ?? 0) + (spec.ipAddresses?.length ?? 0) === 0) throw new Error('give the host names (--dns) and/or IP addresses (--ip) clients will use to reach the server');
   const pki = await ensurePki(dataDir);
   const issued = await issueServerCert(pki.ca, {
@@ -52,16 +55,18 @@ export async function issueInternalServerCert(dataDir: string, spec: ServerCertS
     ipAddresses: spec.ipAddresses ?? [],
     ...(spec.key === undefined ? {} : { key: spec.key }),
     validityDays: spec.validityDays ?? 825,
+    ...(onStage === undefined ? {} : { onStage }),
   });
   const checks = checkCertificate({ role: 'server', certPem: issued.certPem, keyPem: issued.keyPem, trustedCaPems: [pki.ca.certPem], names: [...(spec.dnsNames ?? []), ...(spec.ipAddresses ?? [])] });
   const problem = firstProblem(checks);
   if (problem !== null) throw new Error(problem);
+  onStage?.('save');
   await installServerPair(pki.files, issued.keyPem, issued.certPem, null);
   return { info: inspectCertificate(issued.certPem), warnings: warningsOf(checks) };
 }
 
 /** A CSR for another CA; its key waits in DIR/pki/pending.key until the signed certificate is imported. */
-export async function createServerCsr(dataDir: string, spec: ServerCertSpec): Promise<{ csrPem: string }> {
+export async function createServerCsr(dataDir: string, spec: ServerCertSpec, onStage?: (stage: CertStage) => void): Promise<{ csrPem: string }> {
   if ((spec.dnsNames?.length ?? 0) + (spec.ipAddresses?.length ?? 0) === 0) throw new Error('give the host names (--dns) and/or IP addresses (--ip) clients will use to reach the server');
   const files = pkiFiles(dataDir);
   await ensurePki(dataDir);
@@ -70,7 +75,9 @@ export async function createServerCsr(dataDir: string, spec: ServerCertSpec): Pr
     dnsNames: spec.dnsNames ?? [],
     ipAddresses: spec.ipAddresses ?? [],
     key: spec.key ?? { type: 'rsa', bits: 3072 },
+    ...(onStage === undefined ? {} : { onStage }),
   });
+  onStage?.('save');
   await writeFileAtomic(files.pendingKey, keyPem, 0o600);
   await writeFileAtomic(files.pendingCsr, csrPem, 0o644);
   return { csrPem };

@@ -18,6 +18,7 @@
 import type { EngineState, EngineStatus } from '../ipc/contract.js';
 import { array, boolean, integer, noArgs, object, oneOf, optional, string, type Validation, type Validator } from '../ipc/validate.js';
 import { KEY_STATES, keysListArgs, REVOCATION_REASONS, type KeyActionResult, type KeyList, type KeyRow } from '../ipc/calls/keys.js';
+import { PROGRESS_STAGES, type ProgressStep } from '../ipc/calls/progress.js';
 
 // --- validators the ipc set lacks -------------------------------------------------
 
@@ -462,6 +463,16 @@ export const engineEvents = {
   /** Sent when startServer's listener is bound. */
   listening: listenAddress,
   log: object({ level: oneOf('info', 'warn', 'error'), message: shortText }) as Validator<EngineLog>,
+  /**
+   * A step of a long request (backupNow, verifyBackup): `seq` is the request's, so the
+   * host hands it to that request's onProgress only. Stages and counts, never data.
+   */
+  progress: object({
+    seq: integer({ min: 0, max: Number.MAX_SAFE_INTEGER }),
+    stage: oneOf(...PROGRESS_STAGES),
+    done: integer({ min: 0, max: Number.MAX_SAFE_INTEGER }),
+    total: nullable(integer({ min: 0, max: Number.MAX_SAFE_INTEGER })),
+  }) as Validator<ProgressStep & { seq: number }>,
   /** The running server's audit records as they are logged (the live view), batched: see main/engine/worker.ts. */
   audit: object({
     records: array(auditEventRecord, { maxLength: AUDIT_EVENT_MAX_RECORDS }),

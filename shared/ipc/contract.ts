@@ -21,14 +21,15 @@ import { dashboardCalls, dashboardEvents } from './calls/dashboard.js';
 import { keysCalls, keysEvents } from './calls/keys.js';
 import { logsCalls, logsEvents } from './calls/logs.js';
 import { setupCalls, setupEvents } from './calls/setup.js';
+import { progressCalls, progressEvents } from './calls/progress.js';
 
 export type { AppInfo } from './calls/app.js';
 export type { EngineState, EngineStatus } from './calls/engine.js';
 export type { AuditEventPayload, AuditEventRecord } from './calls/audit.js';
 
 export const contract = {
-  calls: { ...appCalls, ...clientsCalls, ...settingsCalls, ...backupsCalls, ...certsCalls, ...policyCalls, ...engineCalls, ...auditCalls, ...setupCalls, ...keysCalls, ...logsCalls, ...dashboardCalls },
-  events: { ...appEvents, ...clientsEvents, ...settingsEvents, ...backupsEvents, ...certsEvents, ...policyEvents, ...engineEvents, ...auditEvents, ...setupEvents, ...keysEvents, ...logsEvents, ...dashboardEvents },
+  calls: { ...appCalls, ...clientsCalls, ...settingsCalls, ...backupsCalls, ...certsCalls, ...policyCalls, ...engineCalls, ...auditCalls, ...setupCalls, ...keysCalls, ...logsCalls, ...dashboardCalls, ...progressCalls },
+  events: { ...appEvents, ...clientsEvents, ...settingsEvents, ...backupsEvents, ...certsEvents, ...policyEvents, ...engineEvents, ...auditEvents, ...setupEvents, ...keysEvents, ...logsEvents, ...dashboardEvents, ...progressEvents },
 } as const;
 
 type Calls = typeof contract.calls;

@@ -116,35 +116,39 @@ export function backupsHandlers(deps: AdminDeps): AreaHandlers<typeof backupsCal
       }));
       return { folder, backups };
     },
-    'backups.run': async () => {
+    'backups.run': async ({ progressId }) => {
       const dataDir = dataDirOf(deps);
       await folderOf(dataDir);
       const host = deps.host;
       if (host === undefined || (await engineState(deps)) !== 'running') throw CallError.of('bad_request', 'errors.backups.notRunning');
+      // The worker reports the steps (`progress` events of this request): snapshot, encrypt, verify, done.
+      const onProgress = deps.progress?.reporter(progressId, 'backup');
       try {
-        const r = await host.request('backupNow', {}, { timeoutMs: 3_600_000 });
+        const r = await host.request('backupNow', {}, { timeoutMs: 3_600_000, ...(onProgress === undefined ? {} : { onProgress }) });
         return { name: path.basename(r.file), bytes: r.bytes, objects: r.objects, ms: r.ms, deleted: r.deleted.map((f) => path.basename(f)) };
       } catch (e) {
         throw engineFailure(e);
       }
     },
-    'backups.verify': async ({ file: name, passphrase }) => {
+    'backups.verify': async ({ file: name, passphrase, progressId }) => {
       const dataDir = dataDirOf(deps);
       const file = await backupFile(dataDir, name);
+      const onProgress = deps.progress?.reporter(progressId, 'verify');
+      onProgress?.({ stage: 'checking', done: 0, total: null });
       const protection = await protectionOfFile(file);
       if (protection === 'master-key' && passphrase === undefined && deps.host !== undefined && (await engineState(deps)) === 'running') {
         try {
-          const r = await deps.host.request('verifyBackup', { file }, { timeoutMs: 3_600_000 });
+          const r = await deps.host.request('verifyBackup', { file }, { timeoutMs: 3_600_000, ...(onProgress === undefined ? {} : { onProgress }) });
           return { name, objects: r.objects, created: r.created, by: 'server' as const };
         } catch (e) {
           throw CallError.of('bad_request', 'errors.backups.unusable', { name, reason: engineFailure(e).message });
         }
       }
       const { unlock } = await unlockFor(file, dataDir, passphrase);
-      const r = await oneLine(() => verifyBackupFile(file, unlock));
+      const r = await oneLine(() => verifyBackupFile(file, unlock, onProgress));
       return { name, objects: r.objects, created: r.created, by: 'file' as const };
     },
-    'backups.restore': async ({ file: name, passphrase, confirm }) => {
+    'backups.restore': async ({ file: name, passphrase, confirm, progressId }) => {
       if (confirm !== name) throw CallError.of('bad_request', 'errors.backups.confirm', { name });
       const dataDir = dataDirOf(deps);
       const state = await engineState(deps);
@@ -152,10 +156,13 @@ export function backupsHandlers(deps: AdminDeps): AreaHandlers<typeof backupsCal
       const file = await backupFile(dataDir, name);
       const lock = restoreLock(dataDir);
       try {
+        // checking (the key: scrypt for a passphrase) → decrypt (chunks) → integrity → swap → done.
+        const onProgress = deps.progress?.reporter(progressId, 'restore');
+        onProgress?.({ stage: 'checking', done: 0, total: null });
         const { unlock, keyFile } = await unlockFor(file, dataDir, passphrase);
         let r;
         try {
-          r = await restoreBackup(file, dataDir, unlock, keyFile === undefined ? {} : { masterKeyFile: keyFile });
+          r = await restoreBackup(file, dataDir, unlock, { ...(keyFile === undefined ? {} : { masterKeyFile: keyFile }), ...(onProgress === undefined ? {} : { onProgress }) });
         } catch (e) {
           throw CallError.of('bad_request', 'errors.backups.notRestored', { reason: backupProblem(e) });
         }

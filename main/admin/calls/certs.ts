@@ -4,7 +4,7 @@
 import type { CertInfo, CertReport, certsCalls, ServerCertArgs } from '../../../shared/ipc/calls/certs.js';
 import { checkAddressList, checkDnsList } from '../../../shared/forms/fields.js';
 import type { CertificateInfo } from '../../pki/index.js';
-import { certificateReport, createServerCsr, importServerCert, issueInternalServerCert, parseKeySpec, serverTrustPem, type ServerCertSpec } from '../../server/certificates.js';
+import { certificateReport, createServerCsr, importServerCert, issueInternalServerCert, parseKeySpec, serverTrustPem, type CertStage, type ServerCertSpec } from '../../server/certificates.js';
 import { CallError } from '../dispatch.js';
 import type { AdminDeps, AreaHandlers } from './types.js';
 import { dataDirOf, field, oneLine } from './util.js';
@@ -53,18 +53,36 @@ function specOf(args: Omit<ServerCertArgs, 'days'> & { days?: number }): ServerC
   };
 }
 
+/**
+ * Progress of making a key (operation keygen): generate-key (from the start: a first CA
+ * may be made too) → sign → save → done, with no fraction (RSA-4096 takes seconds).
+ */
+function keygenSteps(deps: AdminDeps, progressId: string | undefined): ((stage: CertStage | 'done') => void) | undefined {
+  const report = deps.progress?.reporter(progressId, 'keygen');
+  if (report === undefined) return undefined;
+  report({ stage: 'generate-key', done: 0, total: null });
+  return (stage) => report(stage === 'done' ? { stage, done: 1, total: 1 } : { stage, done: 0, total: null });
+}
+
 export function certsHandlers(deps: AdminDeps): AreaHandlers<typeof certsCalls> {
   return {
     'certs.report': () => certReport(dataDirOf(deps)),
     'certs.selfSigned': async (args) => {
       const dataDir = dataDirOf(deps);
-      const r = await oneLine(() => issueInternalServerCert(dataDir, specOf(args)));
+      const spec = specOf(args);
+      const step = keygenSteps(deps, args.progressId);
+      const r = await oneLine(() => issueInternalServerCert(dataDir, spec, step));
+      step?.('done');
       return { report: await certReport(dataDir), warnings: r.warnings };
     },
     'certs.csr': async (args) => {
       const { days: _unused, ...spec } = args; // a CSR has no validity: the CA that signs it decides
       void _unused;
-      return oneLine(() => createServerCsr(dataDirOf(deps), specOf(spec)));
+      const checked = specOf(spec);
+      const step = keygenSteps(deps, args.progressId);
+      const r = await oneLine(() => createServerCsr(dataDirOf(deps), checked, step));
+      step?.('done');
+      return r;
     },
     'certs.import': async (args) => {
       const dataDir = dataDirOf(deps);

@@ -6,6 +6,7 @@ import type { AppInfo } from '../../../shared/ipc/calls/app.js';
 import type { EngineHost } from '../../engine/host.js';
 import type { EngineController } from '../engine.js';
 import type { Logger } from '../log.js';
+import type { ProgressHub } from '../progress.js';
 
 export interface AdminDeps {
   appInfo: AppInfo;
@@ -15,6 +16,8 @@ export interface AdminDeps {
   dataDir?: string;
   /** The engine worker (its methods: shared/engine/protocol.ts). Absent in shells that run none (transport tests). */
   host?: EngineHost;
+  /** Where long calls report their progress (`progress.update`); createAdminService makes one when absent. */
+  progress?: ProgressHub;
 }
 
 /** Handlers for exactly the calls of one area (pass `typeof xCalls`). */

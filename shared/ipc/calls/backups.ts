@@ -4,6 +4,12 @@
 // Passphrases go in, never out.
 import { call } from '../spec.js';
 import { boolean, integer, noArgs, object, oneOf, optional, string, type NoArgs } from '../validate.js';
+import { progressId } from './progress.js';
+
+/** Asks for `progress.update` events with this id while the call runs (shared/ipc/calls/progress.ts). */
+export interface WithProgress {
+  progressId?: string;
+}
 
 export interface BackupSettingsView {
   /** Absolute path, or null: none configured. */
@@ -66,23 +72,23 @@ export const backupsCalls = {
     }),
   ),
   'backups.list': call<NoArgs, { folder: string | null; backups: BackupEntry[] }>(noArgs),
-  /** One backup now, by the running server: written, read back, checked, retention applied. Takes as long as the store is big. */
-  'backups.run': call<NoArgs, { name: string; bytes: number; objects: number; ms: number; deleted: string[] }>(noArgs),
+  /** One backup now, by the running server: written, read back, checked, retention applied. Takes as long as the store is big (progress: snapshot, encrypt, verify). */
+  'backups.run': call<WithProgress, { name: string; bytes: number; objects: number; ms: number; deleted: string[] }>(object({ progressId: optional(progressId) })),
   /**
    * Reads a backup back in full and marks it verified. passphrase: the backup
    * passphrase of a passphrase backup, or the master key passphrase when the
    * data folder's master key has one and the server does not run.
    */
-  'backups.verify': call<{ file: string; passphrase?: string }, { name: string; objects: number; created: string; by: 'server' | 'file' }>(
-    object({ file: fileName, passphrase: optional(passphrase) }),
+  'backups.verify': call<{ file: string; passphrase?: string } & WithProgress, { name: string; objects: number; created: string; by: 'server' | 'file' }>(
+    object({ file: fileName, passphrase: optional(passphrase), progressId: optional(progressId) }),
   ),
   /**
    * With the KMIP server stopped: checks the backup in full, sets the data
    * folder aside (never deleted) and unpacks the backup in its place.
    * confirm must repeat the file name.
    */
-  'backups.restore': call<{ file: string; passphrase?: string; confirm: string }, { name: string; created: string; objects: number; setAside: string | null }>(
-    object({ file: fileName, passphrase: optional(passphrase), confirm: string({ maxLength: 100 }) }),
+  'backups.restore': call<{ file: string; passphrase?: string; confirm: string } & WithProgress, { name: string; created: string; objects: number; setAside: string | null }>(
+    object({ file: fileName, passphrase: optional(passphrase), confirm: string({ maxLength: 100 }), progressId: optional(progressId) }),
   ),
 } as const;
 

@@ -5,6 +5,7 @@
 // leaves: the CSR's key waits in DIR/pki.
 import { call } from '../spec.js';
 import { array, integer, noArgs, object, oneOf, optional, string, type NoArgs, type Validator } from '../validate.js';
+import { progressId } from './progress.js';
 
 /** A certificate as main/pki/inspect.ts describes it: never a key. */
 export interface CertInfo {
@@ -57,6 +58,8 @@ export interface ServerCertArgs {
   key: KeyType;
   /** Validity in days (1 to 825: what browsers and most KMIP clients accept). */
   days: number;
+  /** Asks for `progress.update` events (operation keygen) with this id while the key is made. */
+  progressId?: string;
 }
 
 export type ImportCertArgs = { certPem: string; keyPem?: string; chainPem?: string } | { pkcs12Base64: string; passphrase: string };
@@ -81,10 +84,10 @@ const importArgs: Validator<ImportCertArgs> = (value, path = 'args') =>
 export const certsCalls = {
   'certs.report': call<NoArgs, CertReport>(noArgs),
   /** A new server certificate from the internal CA with exactly these names; RSA-4096 takes seconds. */
-  'certs.selfSigned': call<ServerCertArgs, CertChange>(object({ dns: names, ip: addrs, cn: optional(cn), key, days: integer({ min: 1, max: 825 }) })),
+  'certs.selfSigned': call<ServerCertArgs, CertChange>(object({ dns: names, ip: addrs, cn: optional(cn), key, days: integer({ min: 1, max: 825 }), progressId: optional(progressId) })),
   /** A CSR for another CA; its key stays in DIR/pki until certs.import installs the signed certificate. */
   'certs.csr': call<Omit<ServerCertArgs, 'days'> & { days?: number }, { csrPem: string }>(
-    object({ dns: names, ip: addrs, cn: optional(cn), key, days: optional(integer({ min: 1, max: 825 })) }),
+    object({ dns: names, ip: addrs, cn: optional(cn), key, days: optional(integer({ min: 1, max: 825 })), progressId: optional(progressId) }),
   ),
   /** Installs a certificate made elsewhere: with its key, without (the CSR's key), or a PKCS#12 file. Checked first; a failure changes nothing. */
   'certs.import': call<ImportCertArgs, CertChange>(importArgs),

@@ -12,5 +12,6 @@ import { keys } from './keys.js';
 import { logs } from './logs.js';
 import { setup } from './setup.js';
 import { auth } from './auth.js';
+import { progress } from './progress.js';
 
-export const en = { ...common, ...settings, ...backups, ...policy, ...certs, ...clients, ...forms, ...errors, ...setup, ...dashboard, ...keys, ...logs, ...auth } as const;
+export const en = { ...common, ...settings, ...backups, ...policy, ...certs, ...clients, ...forms, ...errors, ...setup, ...dashboard, ...keys, ...logs, ...auth, ...progress } as const;

@@ -14,5 +14,6 @@ import { keys } from './keys.js';
 import { logs } from './logs.js';
 import { setup } from './setup.js';
 import { auth } from './auth.js';
+import { progress } from './progress.js';
 
-export const zhCN: Catalogue<typeof en> = { ...common, ...settings, ...backups, ...policy, ...certs, ...clients, ...forms, ...errors, ...setup, ...dashboard, ...keys, ...logs, ...auth };
+export const zhCN: Catalogue<typeof en> = { ...common, ...settings, ...backups, ...policy, ...certs, ...clients, ...forms, ...errors, ...setup, ...dashboard, ...keys, ...logs, ...auth, ...progress };

@@ -6,6 +6,7 @@ import { checkSchedule } from '../../../../shared/forms/schedule.js';
 import type { BackupEntry, BackupSettingsView } from '../../../../shared/ipc/calls/backups.js';
 import type { IpcError } from '../../../../shared/ipc/errors.js';
 import type { KeyholdClient } from '../../api.js';
+import { ProgressTracker } from '../../progress.svelte.js';
 import { problemOf, runAction, type Problem } from './common.js';
 
 export type BackupBusy = 'save' | 'run' | 'verify' | 'restore';
@@ -62,10 +63,13 @@ export class BackupsState {
   /** The restore may go ahead: the file name typed exactly. */
   readonly confirmed = $derived(this.dialog?.kind === 'restore' && this.dialog.confirm === this.dialog.file);
 
+  /** The progress of a backup now, a verify or a restore (stays at done once it answered, until the next action). */
+  readonly progress: ProgressTracker;
   readonly #client: KeyholdClient;
 
   constructor(client: KeyholdClient) {
     this.#client = client;
+    this.progress = new ProgressTracker(client);
   }
 
   async load(): Promise<void> {
@@ -99,6 +103,7 @@ export class BackupsState {
 
   #run(what: BackupBusy, fn: () => Promise<void>): Promise<boolean> {
     this.notice = null;
+    this.progress.clear();
     return runAction(this, (on) => (this.busy = on ? what : null), fn);
   }
 
@@ -130,7 +135,7 @@ export class BackupsState {
 
   async runNow(): Promise<void> {
     if (await this.#run('run', async () => {
-      const r = await this.#client.call('backups.run');
+      const r = await this.progress.run('backup', (progressId) => this.#client.call('backups.run', { progressId }));
       this.notice = { key: 'backups.notice.ran', params: { name: r.name, objects: r.objects, ms: r.ms } };
     })) await this.load();
   }
@@ -151,13 +156,13 @@ export class BackupsState {
     let ok: boolean;
     if (d.kind === 'verify') {
       ok = await this.#run('verify', async () => {
-        const r = await this.#client.call('backups.verify', { file: d.file, ...passphrase });
+        const r = await this.progress.run('verify', (progressId) => this.#client.call('backups.verify', { file: d.file, ...passphrase, progressId }));
         this.notice = { key: 'backups.notice.verified', params: { name: r.name, objects: r.objects } };
       });
     } else {
       if (!this.confirmed) return;
       ok = await this.#run('restore', async () => {
-        const r = await this.#client.call('backups.restore', { file: d.file, ...passphrase, confirm: d.confirm });
+        const r = await this.progress.run('restore', (progressId) => this.#client.call('backups.restore', { file: d.file, ...passphrase, confirm: d.confirm, progressId }));
         this.notice = { key: 'backups.notice.restored', params: { name: r.name, objects: r.objects, aside: r.setAside ?? '—' } };
       });
     }

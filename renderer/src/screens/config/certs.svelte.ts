@@ -5,6 +5,7 @@ import { checkAddressList, checkDays, checkDnsList } from '../../../../shared/fo
 import type { CertReport, KeyType } from '../../../../shared/ipc/calls/certs.js';
 import type { IpcError } from '../../../../shared/ipc/errors.js';
 import type { KeyholdClient } from '../../api.js';
+import { ProgressTracker } from '../../progress.svelte.js';
 import { problemOf, runAction, toBase64, toIpcError, type Problem } from './common.js';
 
 export type CertAction = 'selfSigned' | 'csr' | 'import';
@@ -54,10 +55,13 @@ export class CertsState {
   });
   readonly valid = $derived(Object.values(this.problems).every((p) => p === undefined));
 
+  /** Key generation (new certificate, CSR): stages and seconds elapsed, done once it answered. */
+  readonly keygen: ProgressTracker;
   readonly #client: KeyholdClient;
 
   constructor(client: KeyholdClient) {
     this.#client = client;
+    this.keygen = new ProgressTracker(client);
   }
 
   async load(): Promise<void> {
@@ -85,6 +89,7 @@ export class CertsState {
     };
     this.submitted = false;
     this.done = null;
+    this.keygen.clear();
     this.warnings = [];
     this.error = null;
   }
@@ -103,11 +108,11 @@ export class CertsState {
       const ip = checkAddressList(f.ip);
       const names = { dns: dns.ok ? dns.value : [], ip: ip.ok ? ip.value : [], ...(f.cn.trim() === '' ? {} : { cn: f.cn.trim() }), key: f.key };
       if (f.action === 'selfSigned') {
-        const r = await this.#client.call('certs.selfSigned', { ...names, days: Number(f.days) });
+        const r = await this.keygen.run('keygen', (progressId) => this.#client.call('certs.selfSigned', { ...names, days: Number(f.days), progressId }));
         this.report = r.report;
         this.warnings = r.warnings;
       } else if (f.action === 'csr') {
-        this.csrPem = (await this.#client.call('certs.csr', names)).csrPem;
+        this.csrPem = (await this.keygen.run('keygen', (progressId) => this.#client.call('certs.csr', { ...names, progressId }))).csrPem;
         await this.load();
       } else {
         const args = f.importKind === 'p12'

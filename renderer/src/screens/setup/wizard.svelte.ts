@@ -9,6 +9,7 @@ import type { ClientBundle } from '../../../../shared/ipc/calls/clients.js';
 import { checkDays, checkPort } from '../../../../shared/forms/fields.js';
 import { permissionsText } from '../../../../shared/forms/permissions.js';
 import { KeyholdError, type KeyholdClient } from '../../api.js';
+import { ProgressTracker } from '../../progress.svelte.js';
 import type { IpcError } from '../../../../shared/ipc/errors.js';
 import { setupStatus } from './setup-status.svelte.js';
 import {
@@ -98,10 +99,13 @@ export class SetupWizard {
   /** The bundle clients.add returned: offered for download, and its certificate and key used by the connection test. */
   bundle = $state.raw<ClientBundle | null>(null);
 
+  /** Step 2's key generation (an RSA-4096 key takes seconds): its stages and the seconds elapsed. */
+  readonly keygen: ProgressTracker;
   readonly #client: KeyholdClient;
 
   constructor(client: KeyholdClient) {
     this.#client = client;
+    this.keygen = new ProgressTracker(client);
     $effect.root(() => {
       // Keep the draft across reloads (sessionStorage: this tab only, gone when it closes).
       $effect(() => {
@@ -240,7 +244,7 @@ export class SetupWizard {
     if (Object.keys(this.certProblems).length > 0) return;
     const c = this.draft.cert;
     const done = await this.#run(2, 'issue', () =>
-      this.#client.call('certs.selfSigned', { dns: dnsList(c.dns), ip: addressList(c.ips), key: c.key, days: Number(c.validityDays) }),
+      this.keygen.run('keygen', (progressId) => this.#client.call('certs.selfSigned', { dns: dnsList(c.dns), ip: addressList(c.ips), key: c.key, days: Number(c.validityDays), progressId })),
     );
     if (done === undefined) return;
     this.warnings = done.warnings;
@@ -252,7 +256,7 @@ export class SetupWizard {
     this.attempted[2] = true;
     if (Object.keys(this.certProblems).length > 0) return;
     const c = this.draft.cert;
-    const r = await this.#run(2, 'csr', () => this.#client.call('certs.csr', { dns: dnsList(c.dns), ip: addressList(c.ips), key: c.key }));
+    const r = await this.#run(2, 'csr', () => this.keygen.run('keygen', (progressId) => this.#client.call('certs.csr', { dns: dnsList(c.dns), ip: addressList(c.ips), key: c.key, progressId })));
     if (r !== undefined) c.csrPem = r.csrPem;
   }
 

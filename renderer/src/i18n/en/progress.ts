@@ -1,0 +1,22 @@
+// English: the progress of long operations (components/Progress.svelte): backups, verify, restore, key generation.
+export const progress = {
+  'progress.operation.backup': 'Backup',
+  'progress.operation.verify': 'Verify',
+  'progress.operation.restore': 'Restore',
+  'progress.operation.keygen': 'Key generation',
+  'progress.stage.snapshot': 'Taking a consistent copy of the key store',
+  'progress.stage.encrypt': 'Encrypting',
+  'progress.stage.verify': 'Reading the backup back',
+  'progress.stage.checking': 'Checking the backup and its key',
+  'progress.stage.decrypt': 'Decrypting',
+  'progress.stage.integrity': 'Checking the database',
+  'progress.stage.swap': 'Putting the restored data in place',
+  'progress.stage.generate-key': 'Generating the key',
+  'progress.stage.sign': 'Signing',
+  'progress.stage.save': 'Saving',
+  'progress.stage.done': 'Done',
+  'progress.chunks': '{percent}% · {done} of {total} chunks',
+  'progress.percent': '{percent}%',
+  'progress.elapsed': '{seconds} s',
+  'progress.label': '{operation}: {stage}',
+} as const;
