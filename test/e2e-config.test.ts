@@ -14,6 +14,30 @@ import type { Page } from 'playwright-core';
 import { e2eUnavailable, sidewaysOverflow, startE2e, type E2eSession } from './support/e2e.js';
 import { discover, type Creds } from './support/kmip-tls.js';
 
+/**
+ * Page script: records the data-stage values the Progress component with this test id shows, in order, in
+ * window.__stages[testid] (a MutationObserver, so steps painted and replaced between two looks are seen too).
+ */
+const watchStages = (testid: string) => `(() => {
+  const all = (window.__stages ??= {});
+  const seen = (all[${JSON.stringify(testid)}] = []);
+  const look = () => {
+    const stage = document.querySelector('[data-testid=${JSON.stringify(testid)}]')?.getAttribute('data-stage');
+    if (stage && seen[seen.length - 1] !== stage) seen.push(stage);
+  };
+  new MutationObserver(look).observe(document.body, { subtree: true, childList: true, attributes: true, attributeFilter: ['data-stage'] });
+})()`;
+
+/** The Progress component shows done at 100%, and showed at least one of `steps` (stages only the server's events bring) before. */
+async function assertProgressDone(page: Page, testid: string, steps: string[]): Promise<void> {
+  const bar = page.getByTestId(testid).getByRole('progressbar');
+  assert.equal(await bar.getAttribute('aria-valuenow'), '100');
+  assert.equal(await page.getByTestId(testid).getAttribute('data-stage'), 'done');
+  const seen = (await page.evaluate(`window.__stages[${JSON.stringify(testid)}]`)) as string[];
+  assert.equal(seen.at(-1), 'done', JSON.stringify(seen));
+  assert.ok(seen.some((st) => steps.includes(st)), `a step from the server reached the page: ${JSON.stringify(seen)}`);
+}
+
 const skip = e2eUnavailable();
 // Never skipped: without Chromium or the built UI the tests fail and say what to install (.ci/run and npm test provide both).
 if (skip !== null) throw new Error(`e2e: ${skip}`);
@@ -135,8 +159,12 @@ describe('configuration screens in a browser against keyhold serve', { timeout: 
     await page.getByTestId('backup-passphrase-again').fill('a long backup passphrase');
     await page.getByTestId('backup-save').click();
     await page.getByTestId('backup-settings').waitFor();
+    await page.evaluate(watchStages('backup-progress'));
     await page.getByTestId('backup-run').click();
     await page.getByTestId('backups-notice').filter({ hasText: 'written and verified' }).waitFor({ timeout: 60_000 });
+    // The progress bar ends at 100%, and the server's steps reached the page on the way (a backup of a small store is
+    // quick: only the final state and that some step arrived are certain, not that each one was painted).
+    await assertProgressDone(page, 'backup-progress', ['encrypt', 'verify']);
     const name = (await page.locator('[data-testid="backups-table"] code').first().textContent())!.trim();
     // A client added after the backup is gone once it is restored.
     const added = await callFromPage(page, 'clients.add', { name: 'after-backup', addresses: [], permissions: 'query', certificate: { kind: 'issue' } });
@@ -153,8 +181,10 @@ describe('configuration screens in a browser against keyhold serve', { timeout: 
     await page.getByTestId(`restore-${name}`).click();
     await page.locator('#bk-dlg-pass').fill('a long backup passphrase');
     await page.getByTestId('restore-confirm').fill(name);
+    await page.evaluate(watchStages('backup-progress'));
     await page.locator('dialog').getByRole('button', { name: 'Restore' }).click();
     await page.getByTestId('backups-notice').filter({ hasText: 'restored' }).waitFor({ timeout: 60_000 });
+    await assertProgressDone(page, 'backup-progress', ['decrypt', 'integrity', 'swap']);
     const list = (await callFromPage(page, 'clients.list')).value as { clients: { name: string }[] };
     assert.deepEqual(list.clients.map((c) => c.name), ['ui-app']);
     assert.equal((await callFromPage(page, 'engine.start')).ok, true);
@@ -180,8 +210,10 @@ describe('configuration screens in a browser against keyhold serve', { timeout: 
     await page.getByTestId('cert-open-selfSigned').click();
     await page.locator('#cert-dns').fill('kmip.e2e.example');
     await page.locator('#cert-ip').fill('127.0.0.1');
+    await page.evaluate(watchStages('cert-progress'));
     await page.getByTestId('cert-submit').click();
     await page.getByTestId('certs-done').waitFor({ timeout: 60_000 });
+    await assertProgressDone(page, 'cert-progress', ['sign', 'save']);
     await page.getByTestId('cert-checks').waitFor();
     assert.match((await page.locator('.card').first().textContent()) ?? '', /kmip\.e2e\.example/);
   });
