@@ -190,6 +190,26 @@ for (const v of [V21, V14]) {
       }
     });
 
+    test('a Private Key (PKCS#8, AES Key Wrap with Padding) and Secret Data go out wrapped and come back through Register', async () => {
+      const kekKwp = await registerKey(v, randomBytes(32), UM.WrapKey | UM.UnwrapKey, [ACTIVE, KWP]);
+      const rsa = generateKeyPairSync('rsa', { modulusLength: 1024 });
+      const priv = await registerAsymmetric(v, rsa.privateKey, UM.Sign);
+      const der = rsa.privateKey.export({ format: 'der', type: 'pkcs8' });
+      for (const encoding of [EO.NoEncoding, EO.TTLVEncoding]) {
+        const got = await ok(v, OP.Get, [uid(priv), kws(WM.Encrypt, { enc: [kekKwp], encoding })]);
+        const obj = got.value.find((c) => c.tag === Tag.PrivateKey)!;
+        const id = idOf(await ok(v, OP.Register, [en(Tag.ObjectType, OT.PrivateKey), attributes(v, [int(Tag.CryptographicUsageMask, UM.Sign)]), obj]));
+        assert.deepEqual(plainMaterial(await ok(v, OP.Get, [uid(id)])), der);
+      }
+      const secretBytes = randomBytes(11);
+      const secret = await registerSecret(v, secretBytes, UM.Encrypt);
+      const got = await ok(v, OP.Get, [uid(secret), kws(WM.Encrypt, { enc: [kekKwp], encoding: EO.NoEncoding })]);
+      assert.equal(wrappedValue(got).length, 24, '11 bytes pad to 16, plus the 8-byte integrity block');
+      const obj = got.value.find((c) => c.tag === Tag.SecretData)!;
+      const id = idOf(await ok(v, OP.Register, [en(Tag.ObjectType, OT.SecretData), attributes(v, [int(Tag.CryptographicUsageMask, UM.Encrypt)]), obj]));
+      assert.deepEqual(plainMaterial(await ok(v, OP.Get, [uid(id)])), secretBytes);
+    });
+
     test('the TC-WRAP-1 form (Key Value structure holding the wrapped Key Material, No Encoding) registers too', async () => {
       const block = struct(Tag.KeyBlock, [
         en(Tag.KeyFormatType, KFT.Raw),
