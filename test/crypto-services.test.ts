@@ -16,6 +16,7 @@ import { MAX_RNG_BYTES } from '../main/kmip/operations/rng-retrieve.js';
 import { en, field, int, kmipHarness, storeBackedContext, uid, V14, V21 } from './support/kmip-ops.js';
 import { FIXED_NOW } from './support/kmip-text-vectors.js';
 import { DEFAULT_KEY_POLICY } from '../main/policy/key-policy.js';
+import { parseGrants, type Principal } from '../main/access/policy.js';
 
 // The OASIS files' $NOW (test/support/kmip-text-vectors.ts FIXED_NOW), so their relative dates mean what they say.
 const NOW = new Date(Number(FIXED_NOW) * 1000);
@@ -488,5 +489,32 @@ describe('Derive Key', () => {
     await fails(V21, OP.DeriveKey, [...req([pw]), item(Tag.Data, 'ByteString', new Uint8Array(1))], RR.InvalidField);
     // Nothing was stored by the failed requests: the base object has no Derived Key link.
     assert.deepEqual(ctx.objects!.managed!.attributes(pw, ['Link']), []);
+  });
+});
+
+describe('access control', () => {
+  const principal = (name: string, grants: string): Principal => ({ name, grants: parseGrants(grants), sharesWith: [name] });
+  const as = (p: Principal) => kmipHarness({ ...ctx, principal: p });
+  const data = Buffer.from('who may');
+
+  test('Sign / MAC need the use permission on the key; a key of another client answers like a missing one', async () => {
+    const alice = as(principal('alice', 'create,get,use'));
+    const bob = as(principal('bob', 'create,get,use'));
+    const carol = as(principal('carol', 'create,get'));
+    const block = struct(Tag.KeyBlock, [en(Tag.KeyFormatType, KFT.Raw), struct(Tag.KeyValue, [bytes(Tag.KeyMaterial, Buffer.alloc(32, 1))]), en(Tag.CryptographicAlgorithm, CA.HMAC_SHA256), int(Tag.CryptographicLength, 256)]);
+    const id = idOf(await alice.ok(V21, OP.Register, [en(Tag.ObjectType, OT.SymmetricKey), struct(Tag.Attributes, [int(Tag.CryptographicUsageMask, UM.MACGenerate | UM.DeriveKey), ACTIVE]), struct(Tag.SymmetricKey, [block])]));
+    await alice.ok(V21, OP.MAC, [uid(id), bytes(Tag.Data, data)]);
+    const theirs = await bob.fails(V21, OP.MAC, [uid(id), bytes(Tag.Data, data)], RR.PermissionDenied);
+    const missing = await bob.fails(V21, OP.MAC, [uid('no-such-id'), bytes(Tag.Data, data)], RR.PermissionDenied);
+    assert.equal(theirs.replace(id, 'X'), missing.replace('no-such-id', 'X'), 'the same words whether the key exists or not');
+    assert.match(await carol.fails(V21, OP.MAC, [uid(id), bytes(Tag.Data, data)], RR.PermissionDenied), /no use permission/);
+    // Derive Key is in the create group: its grant's scope must reach the base object.
+    const derive = (h: ReturnType<typeof as>, reason?: number) => {
+      const req = [en(Tag.ObjectType, OT.SecretData), uid(id), en(Tag.DerivationMethod, Enum.DerivationMethod.HMAC), struct(Tag.DerivationParameters, [bytes(Tag.DerivationData, data)]), struct(Tag.Attributes, [int(Tag.CryptographicLength, 128)])];
+      return reason === undefined ? h.ok(V21, OP.DeriveKey, req) : h.fails(V21, OP.DeriveKey, req, reason);
+    };
+    await derive(alice);
+    assert.match(await derive(bob, RR.PermissionDenied) as string, /no create permission on object/);
+    assert.match(await derive(as(principal('dave', 'get,use:all')), RR.PermissionDenied) as string, /no create permission/);
   });
 });
