@@ -11,7 +11,7 @@ import { encodeTtlv, item, struct, type TtlvItem } from '../../shared/kmip/ttlv/
  * discover-versions is the floor: mutual TLS, framing and the message
  * pipeline with no store access, what any request costs before its own work.
  */
-export const OPS = ['discover-versions', 'create', 'get', 'locate-name', 'create-key-pair', 'mix'] as const;
+export const OPS = ['discover-versions', 'create', 'get', 'locate-name', 'create-key-pair', 'encrypt', 'mix'] as const;
 export type BenchOp = (typeof OPS)[number];
 export type SingleOp = Exclude<BenchOp, 'mix'>;
 
@@ -57,6 +57,22 @@ function patchable(operation: number, payload: TtlvItem[], marker: string): Temp
 const UID_MARKER = '00000000-0000-4000-8000-000000000000';
 const NAME_MARKER = benchName(0);
 
+/** What `encrypt` encrypts: 1 KiB, AES-256-GCM, with the key encryptKeyRequest() makes and a server-made (Random) IV. */
+export const ENCRYPT_DATA_BYTES = 1024;
+
+/** Create of the AES-256 key `encrypt` uses: Active from the start (an Activation Date in the past), Encrypt / Decrypt. */
+export function encryptKeyRequest(): Buffer {
+  return encode(Enum.Operation.Create, [
+    en(Tag.ObjectType, Enum.ObjectType.SymmetricKey),
+    struct(Tag.Attributes, [
+      en(Tag.CryptographicAlgorithm, Enum.CryptographicAlgorithm.AES),
+      int(Tag.CryptographicLength, 256),
+      int(Tag.CryptographicUsageMask, Enum.CryptographicUsageMask.Encrypt | Enum.CryptographicUsageMask.Decrypt),
+      item(Tag.ActivationDate, 'DateTime', 1n),
+    ]),
+  ]);
+}
+
 const TEMPLATES: Record<SingleOp, Template> = {
   'discover-versions': { bytes: encode(Enum.Operation.DiscoverVersions, []) },
   create: {
@@ -78,6 +94,15 @@ const TEMPLATES: Record<SingleOp, Template> = {
       struct(Tag.PublicKeyAttributes, []),
     ]),
   },
+  encrypt: patchable(
+    Enum.Operation.Encrypt,
+    [
+      item(Tag.UniqueIdentifier, 'TextString', UID_MARKER),
+      struct(Tag.CryptographicParameters, [en(Tag.BlockCipherMode, Enum.BlockCipherMode.GCM), int(Tag.TagLength, 16), item(Tag.RandomIV, 'Boolean', true)]),
+      item(Tag.Data, 'ByteString', new Uint8Array(ENCRYPT_DATA_BYTES).fill(0xa5)),
+    ],
+    UID_MARKER,
+  ),
 };
 
 /** Request bytes: a fresh copy for patched templates (the socket may still hold the previous one). */
