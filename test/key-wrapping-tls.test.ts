@@ -53,17 +53,26 @@ describe('key wrapping over mutual TLS', { timeout: 180_000 }, () => {
   let server: RunningServer | undefined;
   let creds: Creds;
   let socket: tls.TLSSocket | undefined;
+  // Clients that may read every key but not use it for wrapping, or use only their own keys.
+  let reader: tls.TLSSocket | undefined;
+  let ownUser: tls.TLSSocket | undefined;
   before(async () => {
     creds = await enrolHere(join(root, 'data'), join(root, 'client'), 'app', { grants: parseGrants('all') });
+    const readerCreds = await enrolHere(join(root, 'data'), join(root, 'reader'), 'reader', { grants: parseGrants('query,get:all') });
+    const ownCreds = await enrolHere(join(root, 'data'), join(root, 'own'), 'own', { grants: parseGrants('query,get:all,use:own') });
     server = await startServer({ dataDir: join(root, 'data'), host: '127.0.0.1', port: 0, log: silentLogger });
     socket = await connect(server.address.port, creds);
+    reader = await connect(server.address.port, readerCreds);
+    ownUser = await connect(server.address.port, ownCreds);
   });
   after(async () => {
     socket?.destroy();
+    reader?.destroy();
+    ownUser?.destroy();
     await server?.stop();
     rmSync(root, { recursive: true, force: true });
   });
-  const ask = async (op: number, payload: TtlvItem[]): Promise<ResponseBatchItem> => parseResponseMessage(decodeTtlv(await call(socket!, request(op, payload, V21)))).batchItems[0]!;
+  const ask = async (op: number, payload: TtlvItem[], via = socket): Promise<ResponseBatchItem> => parseResponseMessage(decodeTtlv(await call(via!, request(op, payload, V21)))).batchItems[0]!;
   const ok = async (op: number, payload: TtlvItem[]): Promise<StructureItem> => {
     const r = await ask(op, payload);
     assert.equal(r.resultStatus, Enum.ResultStatus.Success, r.resultMessage);
@@ -99,6 +108,20 @@ describe('key wrapping over mutual TLS', { timeout: 180_000 }, () => {
     const back = await ok(OP.Register, [item(Tag.ObjectType, 'Enumeration', Enum.ObjectType.SymmetricKey), struct(Tag.Attributes, [item(Tag.CryptographicUsageMask, 'Integer', UM.Encrypt)]), field(ttlv, Tag.SymmetricKey)!]);
     const again = await ok(OP.Get, [uid(field(back, Tag.UniqueIdentifier)!.value as string)]);
     assert.deepEqual(Buffer.from(field(field(blockOf(again), Tag.KeyValue) as StructureItem, Tag.KeyMaterial)!.value as Uint8Array), plain);
+  });
+
+  test('wrapping uses the key: it needs the client\'s use permission on the wrapping key, not only get', async () => {
+    // reader may Get the data key (get:all) but has no use permission at all.
+    assert.equal((await ask(OP.Get, [uid(dek)], reader)).resultStatus, Enum.ResultStatus.Success);
+    const r = await ask(OP.Get, [uid(dek), spec(kek)], reader);
+    assert.equal(r.resultReason, RR.PermissionDenied, r.resultMessage);
+    assert.match(r.resultMessage ?? '', /has no use permission/);
+    // own may use only its own keys: app's KEK is out of reach, answered like a missing key.
+    const o = await ask(OP.Get, [uid(dek), spec(kek)], ownUser);
+    const missing = await ask(OP.Get, [uid(dek), spec('no-such-kek')], ownUser);
+    assert.equal(o.resultReason, RR.PermissionDenied, o.resultMessage);
+    assert.equal(missing.resultReason, RR.PermissionDenied);
+    assert.equal(o.resultMessage?.replace(kek, 'X'), missing.resultMessage?.replace('no-such-kek', 'X'), 'the same answer as for a missing key');
   });
 
   test('changed wrapped bytes: Cryptographic Failure; a deactivated wrapping key: Wrong Key Lifecycle State; the connection keeps serving', async () => {

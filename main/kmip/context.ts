@@ -99,6 +99,14 @@ export interface OperationContext {
    * to it (crypto/streams.ts).
    */
   readonly client?: string;
+  /**
+   * The managed objects as the client's `use` grant reaches them: a key that
+   * one operation uses on behalf of another (the wrapping key of a Get or
+   * Register, operations/key-wrapping.ts) is checked against `use`, not the
+   * operation's own grant. Throws Permission Denied when the client has no
+   * `use` permission. Absent: no access control (in-process use).
+   */
+  readonly objectsForUse?: () => ManagedObjects;
 }
 
 export interface OperationResult {

@@ -119,6 +119,15 @@ function operationFact(op: number, v: KmipVersion): { name: string; defined: boo
   return fact;
 }
 
+/** The objects as the principal's `use` grant reaches them (OperationContext.objectsForUse). */
+function useView(managed: ManagedObjects, principal: Principal): () => ManagedObjects {
+  return () => {
+    const grant = principal.grants.find((g) => g.group === 'use');
+    if (grant === undefined) throw new KmipOperationError('PermissionDenied', `client "${principal.name}" has no use permission (needed to wrap or unwrap with a key)`);
+    return objectsFor(managed, principal, grant);
+  };
+}
+
 function timeStamp(clock: Clock): bigint {
   return BigInt(Math.floor(clock().getTime() / 1000));
 }
@@ -153,6 +162,7 @@ async function runItem(bi: RequestBatchItem, version: ProtocolVersion, ctx: Serv
     ...(ctx.keyPolicy === undefined ? {} : { keyPolicy: { policy: ctx.keyPolicy(), client: ctx.principal?.name } }),
     ...(ctx.notBackedUp === undefined ? {} : { notBackedUp: ctx.notBackedUp }),
     ...(ctx.principal === undefined ? {} : { client: ctx.principal.name }),
+    ...(ctx.principal === undefined || ctx.objects?.managed === undefined ? {} : { objectsForUse: useView(ctx.objects.managed, ctx.principal) }),
   };
   try {
     const result = await handler(bi.requestPayload, opCtx);

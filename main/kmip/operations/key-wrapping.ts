@@ -36,6 +36,10 @@
 // names: the spec would refuse it, which would leave keys registered without
 // parameters unusable for wrapping.
 //
+// Access control: the wrapping and MAC / signing keys are checked against
+// the client's `use` grant (OperationContext.objectsForUse), the wrapped
+// object against the operation's own (Get, or create for Register).
+//
 // Register (2.1 Unwrap Mode "Processed"): a wrapped key whose wrapping key is
 // managed here is unwrapped (integrity, MAC / signature checked) and stored
 // plain; one whose wrapping key is not managed here is refused (Wrapping
@@ -175,6 +179,12 @@ const KEY_TYPES: readonly number[] = [OT.SymmetricKey, OT.PublicKey, OT.PrivateK
  * `purposeFor` picks from its Object Type, with the wrapping-object reasons
  * for a key that is missing, archived or destroyed.
  */
+/** The context whose managed objects are those the client's `use` grant reaches (the same context without access control). */
+function forUse(ctx: OperationContext): OperationContext {
+  return ctx.objectsForUse === undefined || ctx.objects === undefined ? ctx : { ...ctx, objects: { ...ctx.objects, managed: ctx.objectsForUse() } };
+}
+
+/** `ctx` must come from forUse(): the key is used, not read, so the `use` grant decides. */
 function wrappingKey(ctx: OperationContext, id: string, role: string, purposeFor: (objectType: number) => KeyPurpose): UsableKey {
   let obj: StoredObject;
   try {
@@ -284,23 +294,24 @@ export function wrapObject(ctx: OperationContext, obj: StructureItem, stored: St
   }
   const opened: UsableKey[] = [];
   try {
+    const uctx = forUse(ctx);
     let wrapped: Uint8Array = encoded;
     let signature: Uint8Array | undefined;
     const kwd: TtlvItem[] = [item(Tag.WrappingMethod, 'Enumeration', r.method)];
     let encrypt: ((d: Uint8Array) => Uint8Array) | undefined;
     let mac: ((d: Uint8Array) => Uint8Array) | undefined;
     if (r.encryption !== undefined) {
-      const key = wrappingKey(ctx, r.encryption.id, 'Encryption Key Information', () => 'wrap');
+      const key = wrappingKey(uctx, r.encryption.id, 'Encryption Key Information', () => 'wrap');
       opened.push(key);
-      const { params, echo } = wrappingParameters(ctx, key, r.encryption, 'Encryption Key Information');
+      const { params, echo } = wrappingParameters(uctx, key, r.encryption, 'Encryption Key Information');
       const m = wrapMechanism(ctx, key, params);
       encrypt = (d) => m.wrap(d);
       kwd.push(struct(Tag.EncryptionKeyInformation, [item(Tag.UniqueIdentifier, 'TextString', key.id), ...(echo === undefined ? [] : [echo])]));
     }
     if (r.mac !== undefined) {
-      const key = wrappingKey(ctx, r.mac.id, 'MAC/Signature Key Information', (t) => (t === OT.SymmetricKey ? 'mac' : 'sign'));
+      const key = wrappingKey(uctx, r.mac.id, 'MAC/Signature Key Information', (t) => (t === OT.SymmetricKey ? 'mac' : 'sign'));
       opened.push(key);
-      const { params, echo } = wrappingParameters(ctx, key, r.mac, 'MAC/Signature Key Information');
+      const { params, echo } = wrappingParameters(uctx, key, r.mac, 'MAC/Signature Key Information');
       mac = (d) => macOrSign(ctx, key, params, d);
       kwd.push(struct(Tag.MACSignatureKeyInformation, [item(Tag.UniqueIdentifier, 'TextString', key.id), ...(echo === undefined ? [] : [echo])]));
     }
@@ -356,21 +367,22 @@ export function unwrapObject(ctx: OperationContext, obj: StructureItem): Structu
   const opened: UsableKey[] = [];
   let plain: Uint8Array | undefined;
   try {
+    const uctx = forUse(ctx);
     let decrypt: ((d: Uint8Array) => Uint8Array | undefined) | undefined;
     let check: ((d: Uint8Array) => boolean) | undefined;
     if (r.encryption !== undefined) {
-      const key = wrappingKey(ctx, r.encryption.id, 'Encryption Key Information', () => 'unwrap');
+      const key = wrappingKey(uctx, r.encryption.id, 'Encryption Key Information', () => 'unwrap');
       opened.push(key);
-      const m = wrapMechanism(ctx, key, wrappingParameters(ctx, key, r.encryption, 'Encryption Key Information').params);
+      const m = wrapMechanism(ctx, key, wrappingParameters(uctx, key, r.encryption, 'Encryption Key Information').params);
       decrypt = (d) => m.unwrap(d);
     }
     if (r.mac !== undefined) {
-      const key = wrappingKey(ctx, r.mac.id, 'MAC/Signature Key Information', (t) => {
+      const key = wrappingKey(uctx, r.mac.id, 'MAC/Signature Key Information', (t) => {
         if (t === OT.PrivateKey) throw new KmipOperationError(isV1(ctx) ? 'PermissionDenied' : 'InvalidObjectType', `the MAC/Signature Key Information names the Private Key '${r.mac!.id}'; to verify the signature, name its Public Key`);
         return t === OT.SymmetricKey ? 'macVerify' : 'verify';
       });
       opened.push(key);
-      const params = wrappingParameters(ctx, key, r.mac, 'MAC/Signature Key Information').params;
+      const params = wrappingParameters(uctx, key, r.mac, 'MAC/Signature Key Information').params;
       check = (d) => macOrSignatureValid(ctx, key, params, d, r.macSignature!);
     }
     if (r.method === WM.Encrypt) plain = decrypt!(wrapped);
