@@ -225,6 +225,8 @@ function limitField(v: AttributeValue, tag: number): bigint | number | undefined
  * allocation is spent once taken, even if the operation then fails.
  */
 export function allocateUsage(ctx: OperationContext, key: UsableKey, bytes: number): void {
+  // Most keys have no Usage Limits: no transaction for them (useKey read the attribute already).
+  if (!key.object.attributes.some((a) => a.name === 'UsageLimits')) return;
   const objects = managedObjects(ctx);
   objects.transaction(() => {
     const limits = objects.attributes(key.id, ['UsageLimits'])[0]?.value;
