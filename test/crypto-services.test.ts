@@ -508,13 +508,14 @@ describe('access control', () => {
     const missing = await bob.fails(V21, OP.MAC, [uid('no-such-id'), bytes(Tag.Data, data)], RR.PermissionDenied);
     assert.equal(theirs.replace(id, 'X'), missing.replace('no-such-id', 'X'), 'the same words whether the key exists or not');
     assert.match(await carol.fails(V21, OP.MAC, [uid(id), bytes(Tag.Data, data)], RR.PermissionDenied), /no use permission/);
-    // Derive Key is in the create group: its grant's scope must reach the base object.
+    // Derive Key is in the create group (the new object) and uses the base object through the use grant.
     const derive = (h: ReturnType<typeof as>, reason?: number) => {
       const req = [en(Tag.ObjectType, OT.SecretData), uid(id), en(Tag.DerivationMethod, Enum.DerivationMethod.HMAC), struct(Tag.DerivationParameters, [bytes(Tag.DerivationData, data)]), struct(Tag.Attributes, [int(Tag.CryptographicLength, 128)])];
       return reason === undefined ? h.ok(V21, OP.DeriveKey, req) : h.fails(V21, OP.DeriveKey, req, reason);
     };
     await derive(alice);
-    assert.match(await derive(bob, RR.PermissionDenied) as string, /no create permission on object/);
+    assert.match(await derive(bob, RR.PermissionDenied) as string, /client "bob" has no use permission on object/);
+    assert.match(await derive(as(principal('erin', 'create,get')), RR.PermissionDenied) as string, /no use permission \(needed to wrap, unwrap or derive/);
     assert.match(await derive(as(principal('dave', 'get,use:all')), RR.PermissionDenied) as string, /no create permission/);
   });
 });

@@ -102,7 +102,8 @@ export interface OperationContext {
   /**
    * The managed objects as the client's `use` grant reaches them: a key that
    * one operation uses on behalf of another (the wrapping key of a Get or
-   * Register, operations/key-wrapping.ts) is checked against `use`, not the
+   * Register, operations/key-wrapping.ts; the base objects of Derive Key) is
+   * checked against `use`, not the
    * operation's own grant. Throws Permission Denied when the client has no
    * `use` permission. Absent: no access control (in-process use).
    */

@@ -123,7 +123,7 @@ function operationFact(op: number, v: KmipVersion): { name: string; defined: boo
 function useView(managed: ManagedObjects, principal: Principal): () => ManagedObjects {
   return () => {
     const grant = principal.grants.find((g) => g.group === 'use');
-    if (grant === undefined) throw new KmipOperationError('PermissionDenied', `client "${principal.name}" has no use permission (needed to wrap or unwrap with a key)`);
+    if (grant === undefined) throw new KmipOperationError('PermissionDenied', `client "${principal.name}" has no use permission (needed to wrap, unwrap or derive with a key)`);
     return objectsFor(managed, principal, grant);
   };
 }

@@ -31,7 +31,10 @@
 // the key policy's check and default lifetime (key-policy-gate.ts, as
 // 'DeriveKey': the clientsMayCreate rule and algorithm list apply), a Link
 // of type Derivation Base Object to each base object, and each base object a
-// Link of type Derived Key to it, in one transaction.
+// Link of type Derived Key to it, in one transaction. Access: Derive Key is in
+// the `create` permission group (main/access/operation-groups.ts), for the new
+// object; the base objects are read through the client's `use` grant
+// (OperationContext.objectsForUse), so deriving needs both.
 import { createCipheriv, createHash, createHmac, hkdf, pbkdf2 } from 'node:crypto';
 import { promisify } from 'node:util';
 import type { Attribute, AttributeValue } from '../../../shared/kmip/message/index.js';
@@ -44,6 +47,7 @@ import { digest, encodeMaterial, symmetricKey } from '../objects/material.js';
 import { hashName } from './hash.js';
 import { admitNewObject, withDefaultLifetime } from './key-policy-gate.js';
 import { link } from './key-pair-gen.js';
+import { forUse } from './key-wrapping.js';
 import { enumField, initialState, managedObjects, now, protectionAttributes, rejectServerOnly, requestAttributes } from './managed.js';
 import { describeTag, expectType, onlyTags } from './payload.js';
 
@@ -54,6 +58,8 @@ const CA = Enum.CryptographicAlgorithm;
 const DM = Enum.DerivationMethod;
 const HA = Enum.HashingAlgorithm;
 const UM = Enum.CryptographicUsageMask;
+
+const SUPPORTED_METHODS: readonly number[] = [DM.PBKDF2, DM.HKDF, DM.HMAC, DM.HASH, DM.ENCRYPT];
 
 /** The most PBKDF2 iterations one request may ask for (about a second of one core with SHA-1). */
 export const MAX_ITERATIONS = 1_000_000;
@@ -194,6 +200,10 @@ export async function handler(payload: StructureItem, ctx: OperationContext): Pr
   if (ids.length > 2) throw new KmipOperationError('InvalidField', 'Derive Key takes a base object and at most one Secret Data object with the Derivation Data');
   const method = enumField(payload, Tag.DerivationMethod);
   if (method === undefined) throw new KmipOperationError('MissingData', 'Derive Key needs a Derivation Method');
+  if (!SUPPORTED_METHODS.includes(method)) {
+    if ((Object.values(DM) as number[]).includes(method)) throw new KmipOperationError('FeatureNotSupported', `the ${valueName('DerivationMethod', method)} derivation method is not supported (PBKDF2, HKDF, HMAC, HASH, ENCRYPT)`);
+    throw new KmipOperationError('InvalidField', `Derivation Method ${method} is not a defined value`);
+  }
   const dp = parseDerivationParameters(payload, ctx);
   const attrs = requestAttributes(payload, ctx);
   rejectServerOnly(attrs);
@@ -214,14 +224,17 @@ export async function handler(payload: StructureItem, ctx: OperationContext): Pr
   }
   admitNewObject(ctx, 'DeriveKey', objectType, algorithm === undefined ? undefined : { algorithm, length: bits }, attrs);
 
-  const base = useKey(ctx, ids[0]!, 'derive');
+  // The base objects are used, not made: the client's use grant must reach them (as a wrapping key, key-wrapping.ts);
+  // the new object is made under the operation's own create grant.
+  const using = forUse(ctx);
+  const base = useKey(using, ids[0]!, 'derive');
   let extra: UsableKey | undefined;
   let derived: Buffer | undefined;
   try {
     if (base.bytes === undefined) throw new KmipOperationError('InvalidObjectType', `object '${base.id}' has no secret bytes to derive from`);
     let data = dp.data.length > 0 ? concat(dp.data) : undefined;
     if (ids.length === 2) {
-      extra = useKey(ctx, ids[1]!, 'derive');
+      extra = useKey(using, ids[1]!, 'derive');
       if (extra.objectType !== OT.SecretData) throw new KmipOperationError('InvalidField', `the second Unique Identifier must name a Secret Data object with the Derivation Data; '${extra.id}' is not one`);
       if (data !== undefined) throw new KmipOperationError('InvalidField', 'give the Derivation Data either in the Derivation Parameters or as a Secret Data object, not both');
       data = Buffer.from(extra.bytes!);
@@ -252,7 +265,8 @@ export async function handler(payload: StructureItem, ctx: OperationContext): Pr
         : struct(Tag.SecretData, [item(Tag.SecretDataType, 'Enumeration', Enum.SecretDataType.Seed), struct(Tag.KeyBlock, [item(Tag.KeyFormatType, 'Enumeration', format), struct(Tag.KeyValue, [item(Tag.KeyMaterial, 'ByteString', key)])])]);
     const id = objects.transaction(() => {
       const newId = objects.create({ objectType, state: initialState(attrs, ctx), attributes: withDefaultLifetime(ctx, objectType, stored), material: encodeMaterial(material) });
-      for (const b of ids) objects.addAttribute(b, 'Link', link(Enum.LinkType.DerivedKeyLink, newId).value);
+      const bases = managedObjects(using);
+      for (const b of ids) bases.addAttribute(b, 'Link', link(Enum.LinkType.DerivedKeyLink, newId).value);
       return newId;
     });
     return { payload: [item(Tag.UniqueIdentifier, 'TextString', id)], idPlaceholder: id };

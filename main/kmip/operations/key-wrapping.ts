@@ -180,7 +180,7 @@ const KEY_TYPES: readonly number[] = [OT.SymmetricKey, OT.PublicKey, OT.PrivateK
  * for a key that is missing, archived or destroyed.
  */
 /** The context whose managed objects are those the client's `use` grant reaches (the same context without access control). */
-function forUse(ctx: OperationContext): OperationContext {
+export function forUse(ctx: OperationContext): OperationContext {
   return ctx.objectsForUse === undefined || ctx.objects === undefined ? ctx : { ...ctx, objects: { ...ctx.objects, managed: ctx.objectsForUse() } };
 }
 
