@@ -146,3 +146,26 @@ describe('engine controls against a real worker', T, () => {
     assert.equal((ok as { value: EngineStatus }).value.state, 'running');
   });
 });
+
+describe('keyhold serve records its start and its stop by a signal', T, () => {
+  it("'server started' by keyhold serve, 'server stopped' by a signal, once each", T, async () => {
+    const { serve } = await import('../main/server/serve.js');
+    const dir = mkdtempSync(join(tmpdir(), 'keyhold-serve-audit-'));
+    try {
+      let stop!: () => void;
+      const stopSignal = new Promise<void>((r) => (stop = r));
+      let endpoint = '';
+      const served = serve({ dataDir: dir, host: '127.0.0.1', port: 0, log: recordingLogger(), stopSignal, onListening: (a) => ((endpoint = `${a.host}:${a.port}`), stop()) });
+      await served;
+      const rows = queryAudit(dir).filter((r) => r.operation === 'server started' || r.operation === 'server stopped');
+      assert.deepEqual(rows.map((r) => [r.operation, r.reason]), [
+        ['server started', 'cli'],
+        ['server stopped', 'signal'],
+      ]);
+      assert.match(rows[0]!.message!, new RegExp(`listening on ${endpoint.replace(/\./g, '\\.')}; started by keyhold serve$`));
+      assert.match(rows[1]!.message!, /stopped by a signal to the process \(SIGINT or SIGTERM\)$/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
