@@ -35,7 +35,11 @@ export const CHROMIUM_ARGS = [
  * scroll inside its own container, never the page.
  */
 export async function sidewaysOverflow(page: Page): Promise<number> {
-  return page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  // Runs in the page; the test tsconfig has no DOM types, so the page's globals are typed here.
+  return page.evaluate(() => {
+    const w = globalThis as unknown as { innerWidth: number; document: { documentElement: { scrollWidth: number } } };
+    return w.document.documentElement.scrollWidth - w.innerWidth;
+  });
 }
 
 /** Why e2e tests cannot run here, or null when they can (Chromium present, the UI built). */
