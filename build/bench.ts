@@ -15,9 +15,11 @@
 // clock starts, since the first Get of a key clears Fresh, a write, while a
 // key manager's steady state is keys fetched again and again; first Gets are
 // in the mix), locate-name (a random prefilled Name, exactly one match expected),
-// create-key-pair (RSA-2048), encrypt (AES-256-GCM Encrypt of 1 KiB with a
-// server-made IV, one Active key made before the clock starts), mix (80% get,
-// 10% locate-name, 9% create, 1% create-key-pair). A response that is not a success counts as an error.
+// create-key-pair (RSA-2048), sign (RSA-2048 PKCS#1 v1.5 SHA-256 Sign of
+// 1 KiB with one Active key made before the clock starts), encrypt (AES-256-GCM
+// Encrypt of 1 KiB with a server-made IV, one Active key made before the
+// clock starts), mix (80% get, 10% locate-name, 9% create, 1%
+// create-key-pair). A response that is not a success counts as an error.
 //
 // Targets (issue): on 2 cores over 4 persistent connections Get ≥ 10,000
 // ops/s, Create ≥ 2,000 ops/s; Locate by Name p99 ≤ 5 ms with 1,000,000
@@ -32,7 +34,7 @@ import { ALL_GRANTS } from '../main/access/policy.js';
 import { parseArgs, type BenchArgs } from './bench/args.js';
 import { run, type Job, type Target } from './bench/client.js';
 import { prefill } from './bench/prefill.js';
-import { benchName, encryptKeyRequest, MIX, request, responseOk, type BenchOp, type SingleOp } from './bench/requests.js';
+import { benchName, encryptKeyRequest, MIX, request, responseOk, signKeyRequest, type BenchOp, type SingleOp } from './bench/requests.js';
 import { parseResponseMessage } from '../shared/kmip/message/index.js';
 import { Tag } from '../shared/kmip/registry/index.js';
 import { decodeTtlv } from '../shared/kmip/ttlv/index.js';
@@ -43,7 +45,7 @@ const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 
 export const HOT_SET = 10_000;
 
-function jobs(op: BenchOp, ids: readonly string[], encryptKey?: string): () => Job {
+function jobs(op: BenchOp, ids: readonly string[], signKey: string | undefined, encryptKey?: string): () => Job {
   const pick = () => Math.floor(Math.random() * ids.length);
   const hot = Math.min(HOT_SET, ids.length);
   const single: Record<SingleOp, () => Job> = {
@@ -52,6 +54,7 @@ function jobs(op: BenchOp, ids: readonly string[], encryptKey?: string): () => J
     'create-key-pair': () => ({ bytes: request('create-key-pair'), check: (r) => responseOk(r) }),
     get: () => ({ bytes: request('get', ids[op === 'mix' ? pick() : Math.floor(Math.random() * hot)]!), check: (r) => responseOk(r) }),
     'locate-name': () => ({ bytes: request('locate-name', benchName(pick())), check: (r) => responseOk(r, 1) }),
+    sign: () => ({ bytes: request('sign', signKey), check: (r) => responseOk(r) }),
     encrypt: () => ({ bytes: request('encrypt', encryptKey), check: (r) => responseOk(r) }),
   };
   if (op !== 'mix') return single[op];
@@ -104,6 +107,15 @@ async function main(args: BenchArgs): Promise<void> {
       const warm = await run(target, { connections: args.connections, newConnectionPerRequest: false, count: hot, durationSeconds: 600, timeoutMs: args.timeoutMs, next: () => ({ bytes: request('get', filled.ids[i++]!), check: (r) => responseOk(r) }) });
       if (warm.errors > 0) throw new Error(`warming the Get hot set failed: ${warm.errorSamples.join('; ')}`);
     }
+    let signKey: string | undefined;
+    if (args.ops.includes('sign')) {
+      let response: Buffer | undefined;
+      const made = await run(target, { connections: 1, newConnectionPerRequest: false, count: 1, durationSeconds: 600, timeoutMs: args.timeoutMs, next: () => ({ bytes: signKeyRequest(), check: (r) => ((response = r), responseOk(r)) }) });
+      if (made.errors > 0 || response === undefined) throw new Error(`creating the RSA key for sign failed: ${made.errorSamples.join('; ')}`);
+      const payload = parseResponseMessage(decodeTtlv(response)).batchItems[0]?.responsePayload;
+      signKey = payload?.value.find((c) => c.tag === Tag.PrivateKeyUniqueIdentifier)?.value as string | undefined;
+      if (signKey === undefined) throw new Error('creating the RSA key for sign: no Private Key Unique Identifier in the response');
+    }
     let encryptKey: string | undefined;
     if (args.ops.includes('encrypt')) {
       let response: Buffer | undefined;
@@ -120,7 +132,7 @@ async function main(args: BenchArgs): Promise<void> {
           count: args.count,
           durationSeconds: args.duration,
           timeoutMs: args.timeoutMs,
-          next: jobs(op, filled.ids, encryptKey),
+          next: jobs(op, filled.ids, signKey, encryptKey),
         });
         const row = report(op, mode, args.connections, r);
         rows.push(row);

@@ -56,6 +56,11 @@ test('npm run bench --json: create-key-pair in both modes', { timeout: 240_000 }
   await bench(['create-key-pair'], 6);
 });
 
+// An RSA-2048 private-key operation per request: fewer requests.
+test('npm run bench --json: sign (RSA-2048) in both modes', { timeout: 240_000 }, async () => {
+  await bench(['sign'], 20);
+});
+
 // AES-256-GCM Encrypt of 1 KiB with a server-made IV (issue 8's benchmark operation).
 test('npm run bench --json: encrypt (AES-256-GCM) in both modes', { timeout: 240_000 }, async () => {
   await bench(['encrypt'], 50);
@@ -64,7 +69,7 @@ test('npm run bench --json: encrypt (AES-256-GCM) in both modes', { timeout: 240
 test('npm run bench refuses bad options with a usage message', async () => {
   await assert.rejects(run('npm', ['run', '--silent', 'bench', '--', '--ops', 'delete'], { cwd: REPO_ROOT }), (e: { code: number; stderr: string }) => {
     assert.equal(e.code, 2);
-    assert.match(e.stderr, /--ops takes a list of discover-versions, create, get, locate-name, create-key-pair, encrypt, mix \(not delete\)/);
+    assert.match(e.stderr, /--ops takes a list of discover-versions, create, get, locate-name, create-key-pair, sign, encrypt, mix \(not delete\)/);
     return true;
   });
 });

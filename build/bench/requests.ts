@@ -11,7 +11,7 @@ import { encodeTtlv, item, struct, type TtlvItem } from '../../shared/kmip/ttlv/
  * discover-versions is the floor: mutual TLS, framing and the message
  * pipeline with no store access, what any request costs before its own work.
  */
-export const OPS = ['discover-versions', 'create', 'get', 'locate-name', 'create-key-pair', 'encrypt', 'mix'] as const;
+export const OPS = ['discover-versions', 'create', 'get', 'locate-name', 'create-key-pair', 'sign', 'encrypt', 'mix'] as const;
 export type BenchOp = (typeof OPS)[number];
 export type SingleOp = Exclude<BenchOp, 'mix'>;
 
@@ -56,6 +56,18 @@ function patchable(operation: number, payload: TtlvItem[], marker: string): Temp
 
 const UID_MARKER = '00000000-0000-4000-8000-000000000000';
 const NAME_MARKER = benchName(0);
+
+/** What `sign` signs: 1 KiB, with an RSA-2048 Private Key made by signKeyRequest() (PKCS#1 v1.5, SHA-256). */
+export const SIGN_DATA_BYTES = 1024;
+
+/** Create Key Pair of the RSA-2048 pair `sign` uses: Active from the start (an Activation Date in the past), Sign / Verify. */
+export function signKeyRequest(): Buffer {
+  return encode(Enum.Operation.CreateKeyPair, [
+    struct(Tag.CommonAttributes, [en(Tag.CryptographicAlgorithm, Enum.CryptographicAlgorithm.RSA), int(Tag.CryptographicLength, 2048), item(Tag.ActivationDate, 'DateTime', 1n)]),
+    struct(Tag.PrivateKeyAttributes, [int(Tag.CryptographicUsageMask, Enum.CryptographicUsageMask.Sign)]),
+    struct(Tag.PublicKeyAttributes, [int(Tag.CryptographicUsageMask, Enum.CryptographicUsageMask.Verify)]),
+  ]);
+}
 
 /** What `encrypt` encrypts: 1 KiB, AES-256-GCM, with the key encryptKeyRequest() makes and a server-made (Random) IV. */
 export const ENCRYPT_DATA_BYTES = 1024;
@@ -103,6 +115,7 @@ const TEMPLATES: Record<SingleOp, Template> = {
     ],
     UID_MARKER,
   ),
+  sign: patchable(Enum.Operation.Sign, [item(Tag.UniqueIdentifier, 'TextString', UID_MARKER), item(Tag.Data, 'ByteString', new Uint8Array(SIGN_DATA_BYTES).fill(0x5a))], UID_MARKER),
 };
 
 /** Request bytes: a fresh copy for patched templates (the socket may still hold the previous one). */
