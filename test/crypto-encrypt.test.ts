@@ -5,13 +5,14 @@
 // with their exact Result Reasons, multi-part streams (and whose they are),
 // and the `use` permission.
 import assert from 'node:assert/strict';
-import { constants, createHash, generateKeyPairSync, privateDecrypt, type KeyObject } from 'node:crypto';
+import { constants, createHash, generateKeyPairSync, privateDecrypt, publicEncrypt, type KeyObject } from 'node:crypto';
 import { describe, test } from 'node:test';
 import { Enum, Tag } from '../shared/kmip/registry/index.js';
 import { item, struct, type StructureItem, type TtlvItem } from '../shared/kmip/ttlv/index.js';
 import { parseGrants, type Principal } from '../main/access/policy.js';
 import { CryptoStreams } from '../main/kmip/crypto/streams.js';
 import { oaepDecrypt, oaepEncrypt } from '../main/kmip/crypto/rsa-oaep.js';
+import { pkcs1v15Decrypt } from '../main/kmip/crypto/rsa-pkcs1.js';
 import type { OperationContext } from '../main/kmip/context.js';
 import { isRequired, readCases } from './conformance/cases.js';
 import { en, field, int, kmipHarness, storeBackedContext, uid, V14, V21, type Version } from './support/kmip-ops.js';
@@ -173,7 +174,7 @@ describe('known-answer vectors through Encrypt and Decrypt', () => {
       assert.equal(oaepDecrypt(privateKey, c, 'sha256', 'sha1', hex('4c')), undefined);
     });
 
-    test('PKCS#1 v1.5: encryption gives 00 02 PS 00 M; decryption is refused (padding oracle)', async () => {
+    test('PKCS#1 v1.5: encryption gives 00 02 PS 00 M; decryption returns M, and a bad padding a synthetic message, never an error (implicit rejection)', async () => {
       const pub = await registerRsa(publicKey, UM.Encrypt);
       const priv = await registerRsa(privateKey, UM.Decrypt);
       const p = params(en(Tag.PaddingMethod, PM.PKCS1V1_5));
@@ -182,10 +183,47 @@ describe('known-answer vectors through Encrypt and Decrypt', () => {
       assert.equal(em.subarray(0, 2).toString('hex'), '0002');
       assert.ok(!em.subarray(2, 256 - 4).includes(0), 'nonzero padding');
       assert.equal(em.subarray(256 - 4).toString('hex'), '00c0ffee');
-      const m = await fails(V21, OP.Decrypt, [uid(priv), p, bytes(Tag.Data, out(c, Tag.Data))], RR.UnsupportedCryptographicParameters);
-      assert.match(m, /OAEP/);
+      assert.equal(out(await dec(priv, p, bytes(Tag.Data, out(c, Tag.Data))), Tag.Data), 'c0ffee');
+      // Ciphertexts made outside (node's publicEncrypt), of every length up to the limit k - 11.
+      for (const len of [0, 1, 16, 100, 245]) {
+        const m = Buffer.alloc(len, 0x5a);
+        const outside = publicEncrypt({ key: publicKey, padding: constants.RSA_PKCS1_PADDING }, m);
+        assert.equal(out(await dec(priv, p, bytes(Tag.Data, outside.toString('hex'))), Tag.Data), m.toString('hex'), `length ${len}`);
+      }
+      // Wrong paddings (raw RSA of chosen encoded messages): each answers Success with a synthetic
+      // message, the same one every time for the same cipher text, and different cipher texts differ.
+      const raw = (encoded: Buffer) => publicEncrypt({ key: publicKey, padding: constants.RSA_NO_PADDING }, encoded).toString('hex');
+      const good = Buffer.concat([Buffer.from([0, 2]), Buffer.alloc(250, 0x11), Buffer.from([0]), Buffer.from('c0ffee', 'hex')]);
+      const wrong = {
+        'block type 01': Buffer.concat([Buffer.from([0, 1]), good.subarray(2)]),
+        'leading byte 01': Buffer.concat([Buffer.from([1]), good.subarray(1)]),
+        'no zero separator': Buffer.concat([Buffer.from([0, 2]), Buffer.alloc(254, 0x11)]),
+        'padding of 7 bytes': Buffer.concat([Buffer.from([0, 2]), Buffer.alloc(7, 0x11), Buffer.from([0]), Buffer.alloc(246, 0x22)]),
+      };
+      assert.equal(out(await dec(priv, p, bytes(Tag.Data, raw(good))), Tag.Data), 'c0ffee', 'the hand-made good encoding decrypts');
+      const seen = new Set<string>();
+      for (const [what, encoded] of Object.entries(wrong)) {
+        const first = out(await dec(priv, p, bytes(Tag.Data, raw(encoded))), Tag.Data);
+        assert.equal(out(await dec(priv, p, bytes(Tag.Data, raw(encoded))), Tag.Data), first, `${what}: deterministic`);
+        assert.notEqual(first, 'c0ffee', what);
+        assert.ok(first.length / 2 <= 245, `${what}: at most k - 11 bytes`);
+        assert.ok(!seen.has(first), `${what}: its own synthetic message`);
+        seen.add(first);
+      }
+      // The cipher text length is public: a wrong one is refused as such.
+      await fails(V21, OP.Decrypt, [uid(priv), p, bytes(Tag.Data, '00'.repeat(255))], RR.InvalidField);
       await fails(V21, OP.Encrypt, [uid(pub), params()], RR.InvalidMessage);
       await fails(V21, OP.Encrypt, [uid(pub), params(), bytes(Tag.Data, '00')], RR.BadCryptographicParameters);
+    });
+
+    test('implicit rejection: the synthetic message depends on the private key (another key, another message)', () => {
+      const other = generateKeyPairSync('rsa', { modulusLength: 2048 });
+      const c = publicEncrypt({ key: publicKey, padding: constants.RSA_NO_PADDING }, Buffer.concat([Buffer.from([0, 1]), Buffer.alloc(254, 0x33)]));
+      const a = pkcs1v15Decrypt(privateKey, c);
+      assert.deepEqual(pkcs1v15Decrypt(privateKey, c), a);
+      // The same bytes under another key of the same size: whatever they decrypt to, not the same synthetic message.
+      assert.notDeepEqual(pkcs1v15Decrypt(other.privateKey, c), a);
+      assert.throws(() => pkcs1v15Decrypt(privateKey, c.subarray(1)), /256 bytes/);
     });
   });
 });

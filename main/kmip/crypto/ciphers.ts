@@ -10,9 +10,10 @@
 //   ChaCha20-Poly1305 RFC 8439 AEAD, 12-byte nonce, Tag Length 12–16
 //   RSA               OAEP (Hashing Algorithm default SHA-1, Mask Generator
 //                     MGF1 with its own hash, default the OAEP hash; P
-//                     Source = label) and PKCS#1 v1.5 encryption. PKCS#1
-//                     v1.5 decryption is refused: it is the Bleichenbacher /
-//                     Marvin padding oracle, and node 20 has disabled it
+//                     Source = label) and PKCS#1 v1.5. PKCS#1 v1.5
+//                     decryption uses implicit rejection (rsa-pkcs1.ts): a
+//                     bad padding gives a synthetic message, not an error, so
+//                     it is no Bleichenbacher / Marvin padding oracle
 //                     (CVE-2023-46809). Single-part only.
 // Triple DES and the other Block Cipher Modes (CFB, OFB, CCM, key wrap modes
 // …) answer Unsupported Cryptographic Parameters (1.x Invalid Field).
@@ -29,6 +30,7 @@ import { KmipOperationError } from '../errors.js';
 import { HASH_NAMES } from '../operations/hash.js';
 import { badParameters, unsupported, valueName, type CryptoParams } from './parameters.js';
 import { oaepDecrypt, oaepEncrypt } from './rsa-oaep.js';
+import { pkcs1v15Decrypt } from './rsa-pkcs1.js';
 import type { UsableKey } from './use-key.js';
 
 const CA = Enum.CryptographicAlgorithm;
@@ -284,7 +286,9 @@ export function rsaCipher(ctx: OperationContext, key: UsableKey, params: CryptoP
   }
   if (padding === PM.PKCS1V1_5) {
     if (dir === 'decrypt') {
-      throw unsupported(ctx, 'RSA PKCS#1 v1.5 decryption is not offered: it is a padding oracle (Bleichenbacher, Marvin; CVE-2023-46809). Encrypt with OAEP instead');
+      if (data.length !== k) throw new KmipOperationError('InvalidField', `an RSA PKCS#1 v1.5 cipher text for this ${k * 8}-bit key is ${k} bytes, not ${data.length}`);
+      // Implicit rejection: a bad padding yields a synthetic message, never an error (rsa-pkcs1.ts).
+      return pkcs1v15Decrypt(key.key, data);
     }
     if (data.length > k - 11) throw new KmipOperationError('InvalidField', `the data is too long for RSA PKCS#1 v1.5 with this ${k * 8}-bit key: at most ${k - 11} bytes`);
     return publicEncrypt({ key: key.key, padding: constants.RSA_PKCS1_PADDING }, data);
