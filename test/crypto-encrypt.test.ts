@@ -322,6 +322,8 @@ describe('hostile requests', () => {
       [OP.Encrypt, [params(mode(BCM.ECB)), item(Tag.Data, 'TextString', 'x')], RR.InvalidMessage, /Data must be a ByteString/],
       [OP.Encrypt, [params(mode(BCM.ECB)), d16, item(Tag.KeyFormatType, 'Enumeration', 1)], RR.InvalidField, /unexpected field/],
       [OP.Encrypt, [params(mode(BCM.ECB), int(Tag.IVLength, -8)), d16], RR.BadCryptographicParameters, /IV Length -8/],
+      // A server-made IV is bounded: a huge IV Length must not make the server allocate it.
+      [OP.Encrypt, [params(mode(BCM.GCM), bool(Tag.RandomIV, true), int(Tag.IVLength, 1 << 30)), d16], RR.BadCryptographicParameters, /IV Length 1073741824 bits is out of range/],
       [OP.Encrypt, [params(mode(BCM.ECB)), d16, bool(Tag.InitIndicator, true), bytes(Tag.CorrelationValue, '00')], RR.InvalidMessage, /Init Indicator/],
       [OP.Encrypt, [params(mode(BCM.ECB)), d16, bool(Tag.FinalIndicator, true)], RR.InvalidMessage, /Correlation Value/],
       [OP.Encrypt, [params(mode(BCM.ECB), en(Tag.CryptographicAlgorithm, CA.RSA)), d16], RR.BadCryptographicParameters, /RSA/],
@@ -343,6 +345,11 @@ describe('hostile requests', () => {
     const g = await enc(id, params(mode(BCM.GCM), en(Tag.PaddingMethod, PM.None), int(Tag.IVLength, 96)), bytes(Tag.Data, 'abcdef'));
     assert.equal(out(g, Tag.IVCounterNonce).length, 24);
     assert.equal(out(g, Tag.AuthenticatedEncryptionTag).length, 32);
+    // Server-made IVs come from a pooled buffer (random-pool.ts): across pool refills, never one twice.
+    const ivs = new Set<string>();
+    for (let i = 0; i < 400; i++) ivs.add(out(await enc(id, params(mode(BCM.GCM), en(Tag.PaddingMethod, PM.None), int(Tag.IVLength, 96)), bytes(Tag.Data, 'ab')), Tag.IVCounterNonce));
+    assert.equal(ivs.size, 400);
+    assert.ok(![...ivs].includes('00'.repeat(12)));
   });
 });
 

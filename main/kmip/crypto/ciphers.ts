@@ -23,7 +23,7 @@
 // else 16 bytes; 12 for GCM, ChaCha20 and ChaCha20-Poly1305), returned in
 // the Encrypt response. A missing IV otherwise is Invalid Message, as the
 // OASIS CS-BC-M-11..13 cases answer (1.4 §11.1 "error parsing ... payload").
-import { constants, createCipheriv, createHash, createDecipheriv, privateDecrypt, publicEncrypt, randomBytes, type Cipher, type Decipher } from 'node:crypto';
+import { constants, createCipheriv, createHash, createDecipheriv, privateDecrypt, publicEncrypt, type Cipher, type Decipher } from 'node:crypto';
 import { Enum } from '../../../shared/kmip/registry/index.js';
 import type { OperationContext } from '../context.js';
 import { KmipOperationError } from '../errors.js';
@@ -31,6 +31,7 @@ import { HASH_NAMES } from '../operations/hash.js';
 import { badParameters, unsupported, valueName, type CryptoParams } from './parameters.js';
 import { oaepDecrypt, oaepEncrypt } from './rsa-oaep.js';
 import { pkcs1v15Decrypt } from './rsa-pkcs1.js';
+import { pooledRandom } from './random-pool.js';
 import type { UsableKey } from './use-key.js';
 
 const CA = Enum.CryptographicAlgorithm;
@@ -82,12 +83,17 @@ function algorithmOf(ctx: OperationContext, key: UsableKey, params: CryptoParams
   throw badParameters(ctx, `the Cryptographic Parameters ask for ${valueName('CryptographicAlgorithm', asked)} but object '${key.id}' is a ${valueName('CryptographicAlgorithm', keyAlg)} key`);
 }
 
+/** The largest IV Length the server generates (GCM accepts any length; 1024 bits is far beyond any use). */
+const MAX_IV_BITS = 1024;
+
 function ivFor(ctx: OperationContext, dir: Direction, params: CryptoParams, given: Uint8Array | undefined, defaultBytes: number, what: string): { iv: Uint8Array; generated: boolean } {
   if (given !== undefined) return { iv: given, generated: false };
   if (dir === 'encrypt' && params.randomIV === true) {
     const bits = params.ivLength ?? defaultBytes * 8;
     if (bits % 8 !== 0) throw badParameters(ctx, `IV Length ${bits} bits is not a whole number of bytes`);
-    return { iv: new Uint8Array(randomBytes(bits / 8)), generated: true };
+    // No cipher here takes an IV over 128 bytes; a larger IV Length would only make the server allocate.
+    if (bits <= 0 || bits > MAX_IV_BITS) throw badParameters(ctx, `IV Length ${bits} bits is out of range: give 8 to ${MAX_IV_BITS} bits`);
+    return { iv: pooledRandom(bits / 8), generated: true };
   }
   throw missing(
     dir === 'encrypt'
