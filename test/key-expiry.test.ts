@@ -6,7 +6,6 @@
 // audits it, and warns once ahead. A PyKMIP client sees the date and the
 // Deactivated state.
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -23,7 +22,7 @@ import { ensurePki } from '../main/pki/index.js';
 import type { AuditRecord } from '../main/audit/audit-log.js';
 import { call, connect, enrolHere, startServe, stopChild, type ServeProcess } from './support/kmip-tls.js';
 import { byId, request } from './support/kmip-requests.js';
-import { PYTHON, pykmipProblem } from './support/pykmip.js';
+import { driverConnection, runStepDriver } from './support/pykmip.js';
 import { REPO_ROOT } from './support/reference.js';
 import { runCli } from './support/cli.js';
 
@@ -258,20 +257,7 @@ describe('key expiry on a live server', { timeout: 180_000 }, () => {
   });
 
   it('E10 PyKMIP: a created key carries the Deactivation Date in get_attributes and reads DEACTIVATED after the sweep', async () => {
-    const problem = pykmipProblem();
-    assert.equal(problem, undefined, problem);
-    const out = join(root, 'py');
-    const py = async (...extra: string[]) => {
-      const args = [DRIVER, '--port', String(server.address.port), '--ca', join(out, 'ca.crt'), '--cert', join(out, 'py.crt'), '--key', join(out, 'py.key'), ...extra];
-      const r = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-        execFile(PYTHON, args, { timeout: 90_000, killSignal: 'SIGKILL', encoding: 'utf8' }, (err, stdout, stderr) =>
-          resolve({ code: err === null ? 0 : typeof err.code === 'number' ? err.code : null, stdout, stderr }));
-      });
-      const lines = r.stdout.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { step: string; ok: boolean; detail: unknown });
-      for (const l of lines) assert.equal(l.ok, true, `PyKMIP step "${l.step}": ${JSON.stringify(l.detail)}`);
-      assert.equal(r.code, 0, `exit ${r.code}\n${r.stdout}\n${r.stderr.slice(-3000)}`);
-      return new Map(lines.map((l) => [l.step, l.detail]));
-    };
+    const py = async (...extra: string[]) => (await runStepDriver(DRIVER, [...driverConnection(server.address.port, join(root, 'py')), ...extra])).byName;
     const t0 = nowS();
     const created = await py('--phase', 'create');
     const id = created.get('create') as string;

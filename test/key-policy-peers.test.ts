@@ -5,7 +5,6 @@
 // message PyKMIP hands its user. test/key-policy.test.ts has the decisions
 // case by case and the other live cases.
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,7 +18,7 @@ import { silentLogger } from '../main/admin/log.js';
 import { startServer, type RunningServer } from '../main/server/serve.js';
 import { call, enrolAndConnect, enrolHere } from './support/kmip-tls.js';
 import { byId, createAes, request } from './support/kmip-requests.js';
-import { PYTHON, pykmipProblem } from './support/pykmip.js';
+import { driverConnection, runStepDriver } from './support/pykmip.js';
 import { REPO_ROOT } from './support/reference.js';
 import { policySet } from './support/cli.js';
 
@@ -69,20 +68,9 @@ describe('key policy: generating keys, and every rule through PyKMIP', { timeout
 
   /** Runs the PyKMIP driver for a phase as client "py"; every reported step must be ok and every expected one reported. */
   async function pykmip(phase: string, steps: string[], extra: string[] = []): Promise<Map<string, unknown>> {
-    const problem = pykmipProblem();
-    assert.equal(problem, undefined, problem);
-    const out = join(root, 'py');
-    const args = [DRIVER, '--port', String(server.address.port), '--ca', join(out, 'ca.crt'), '--cert', join(out, 'py.crt'), '--key', join(out, 'py.key'), '--phase', phase, ...extra];
-    const r = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-      execFile(PYTHON, args, { timeout: 90_000, killSignal: 'SIGKILL', encoding: 'utf8' }, (err, stdout, stderr) =>
-        resolve({ code: err === null ? 0 : typeof err.code === 'number' ? err.code : null, stdout, stderr }));
-    });
-    const context = `exit ${r.code}\nstdout:\n${r.stdout}\nstderr:\n${r.stderr.slice(-3000)}`;
-    const lines = r.stdout.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { step: string; ok: boolean; detail: unknown });
-    for (const l of lines) assert.equal(l.ok, true, `PyKMIP step "${l.step}": ${JSON.stringify(l.detail)}`);
-    assert.deepEqual(lines.map((l) => l.step).filter((s) => s !== 'created id'), steps, context);
-    assert.equal(r.code, 0, context);
-    return new Map(lines.map((l) => [l.step, l.detail]));
+    const r = await runStepDriver(DRIVER, [...driverConnection(server.address.port, join(root, 'py')), '--phase', phase, ...extra]);
+    assert.deepEqual(r.steps.map((l) => l.step).filter((s) => s !== 'created id'), steps, r.context);
+    return r.byName;
   }
 
   before(async () => {

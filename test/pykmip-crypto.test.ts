@@ -3,7 +3,6 @@
 // derive_key, each compared with node:crypto's own computation of the same
 // thing (issue 8 point 7). KMIP 1.2 (PyKMIP's default) and 2.0.
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { createHmac, generateKeyPairSync, pbkdf2Sync, randomBytes, sign } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -13,7 +12,7 @@ import { parseGrants } from '../main/access/policy.js';
 import { silentLogger } from '../main/admin/log.js';
 import { startServer, type RunningServer } from '../main/server/serve.js';
 import { enrolHere } from './support/kmip-tls.js';
-import { PYTHON, pykmipProblem } from './support/pykmip.js';
+import { driverConnection, runStepDriver } from './support/pykmip.js';
 import { REPO_ROOT } from './support/reference.js';
 
 const DRIVER = join(REPO_ROOT, 'test', 'interop', 'pykmip_crypto.py');
@@ -39,33 +38,25 @@ describe('PyKMIP sign, signature_verify, mac and derive_key', { timeout: 180_000
   const salt = randomBytes(16);
   const signature = sign('sha256', data, rsa.privateKey);
 
-  async function run(extra: string[]): Promise<Map<string, { ok: boolean; detail: string }>> {
-    const problem = pykmipProblem();
-    assert.equal(problem, undefined, problem);
-    const args = [
-      DRIVER, '--port', String(server.address.port), '--ca', join(out, 'ca.crt'), '--cert', join(out, 'py.crt'), '--key', join(out, 'py.key'),
+  async function run(extra: string[]): Promise<Map<string, string>> {
+    const { byName } = await runStepDriver(DRIVER, [
+      ...driverConnection(server.address.port, out),
       '--rsa-private', rsa.privateKey.export({ format: 'der', type: 'pkcs8' }).toString('hex'),
       '--rsa-public', rsa.publicKey.export({ format: 'der', type: 'spki' }).toString('hex'),
       '--signature', signature.toString('hex'), '--hmac-key', hmacKey.toString('hex'), '--password', password.toString('hex'), '--salt', salt.toString('hex'), '--data', data.toString('hex'),
       ...extra,
-    ];
-    const r = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-      execFile(PYTHON, args, { timeout: 90_000, killSignal: 'SIGKILL', encoding: 'utf8' }, (err, stdout, stderr) => resolve({ code: err === null ? 0 : typeof err.code === 'number' ? err.code : null, stdout, stderr }));
-    });
-    const lines = r.stdout.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { step: string; ok: boolean; detail: string });
-    for (const l of lines) assert.equal(l.ok, true, `PyKMIP step "${l.step}": ${l.detail}`);
-    assert.equal(r.code, 0, `exit ${r.code}\n${r.stdout}\n${r.stderr.slice(-3000)}`);
-    return new Map(lines.map((l) => [l.step, l]));
+    ]);
+    return byName as Map<string, string>;
   }
 
   for (const [label, extra] of [['KMIP 1.2', ['--tag', '-12']], ['KMIP 2.0', ['--kmip2', '--tag', '-20']]] as const) {
     it(`${label}: every result equals node:crypto's`, async () => {
       const r = await run([...extra]);
-      assert.equal(r.get('sign')!.detail, signature.toString('hex'), 'PKCS#1 v1.5 is deterministic: the same signature');
-      assert.equal(r.get('verify good')!.detail, 'ValidityIndicator.VALID');
-      assert.equal(r.get('verify other data')!.detail, 'ValidityIndicator.INVALID');
-      assert.equal(r.get('mac')!.detail, createHmac('sha256', hmacKey).update(data).digest('hex'));
-      assert.equal(r.get('get derived')!.detail, pbkdf2Sync(password, salt, 1000, 32, 'sha256').toString('hex'));
+      assert.equal(r.get('sign'), signature.toString('hex'), 'PKCS#1 v1.5 is deterministic: the same signature');
+      assert.equal(r.get('verify good'), 'ValidityIndicator.VALID');
+      assert.equal(r.get('verify other data'), 'ValidityIndicator.INVALID');
+      assert.equal(r.get('mac'), createHmac('sha256', hmacKey).update(data).digest('hex'));
+      assert.equal(r.get('get derived'), pbkdf2Sync(password, salt, 1000, 32, 'sha256').toString('hex'));
     });
   }
 });

@@ -4,7 +4,6 @@
 // checked against node:crypto's own computation (issue 8 point 7). KMIP 1.2
 // (PyKMIP's default) and 2.0.
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { constants, createCipheriv, createDecipheriv, generateKeyPairSync, privateDecrypt, publicEncrypt, randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,7 +13,7 @@ import { parseGrants } from '../main/access/policy.js';
 import { silentLogger } from '../main/admin/log.js';
 import { startServer, type RunningServer } from '../main/server/serve.js';
 import { enrolHere } from './support/kmip-tls.js';
-import { PYTHON, pykmipProblem } from './support/pykmip.js';
+import { driverConnection, runStepDriver } from './support/pykmip.js';
 import { REPO_ROOT } from './support/reference.js';
 
 const DRIVER = join(REPO_ROOT, 'test', 'interop', 'pykmip_encrypt.py');
@@ -40,24 +39,16 @@ describe('PyKMIP encrypt and decrypt', { timeout: 180_000 }, () => {
   const oaep = { padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha256' };
 
   async function run(extra: string[]): Promise<Map<string, string>> {
-    const problem = pykmipProblem();
-    assert.equal(problem, undefined, problem);
-    const args = [
-      DRIVER, '--port', String(server.address.port), '--ca', join(out, 'ca.crt'), '--cert', join(out, 'py.crt'), '--key', join(out, 'py.key'),
+    const { byName } = await runStepDriver(DRIVER, [
+      ...driverConnection(server.address.port, out),
       '--aes-key', aesKey.toString('hex'),
       '--rsa-private', rsa.privateKey.export({ format: 'der', type: 'pkcs8' }).toString('hex'),
       '--rsa-public', rsa.publicKey.export({ format: 'der', type: 'spki' }).toString('hex'),
       '--data', data.toString('hex'), '--iv', iv.toString('hex'),
       '--oaep-ciphertext', publicEncrypt({ key: rsa.publicKey, ...oaep }, data).toString('hex'),
       ...extra,
-    ];
-    const r = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-      execFile(PYTHON, args, { timeout: 90_000, killSignal: 'SIGKILL', encoding: 'utf8' }, (err, stdout, stderr) => resolve({ code: err === null ? 0 : typeof err.code === 'number' ? err.code : null, stdout, stderr }));
-    });
-    const lines = r.stdout.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { step: string; ok: boolean; detail: string });
-    for (const l of lines) assert.equal(l.ok, true, `PyKMIP step "${l.step}": ${l.detail}`);
-    assert.equal(r.code, 0, `exit ${r.code}\n${r.stdout}\n${r.stderr.slice(-3000)}`);
-    return new Map(lines.map((l) => [l.step, l.detail]));
+    ]);
+    return byName as Map<string, string>;
   }
 
   for (const [label, extra] of [['KMIP 1.2', []], ['KMIP 2.0', ['--kmip2']]] as const) {
