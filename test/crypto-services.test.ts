@@ -218,6 +218,13 @@ describe('Sign and Signature Verify', () => {
     bad[bad.length - 1]! ^= 1;
     assert.equal(await verify(bad), VI.Invalid);
     assert.equal(await verify(Buffer.from('not DER')), VI.Invalid);
+    // The same signature on the Digested Data SHA-256("sample") (ecdsa-digest.ts, not node:crypto).
+    const digest = createHash('sha256').update('sample').digest();
+    const verifyDigested = async (sig: Buffer, d = digest) => validity(await ok(V21, OP.SignatureVerify, [uid(id), params(en(Tag.DigitalSignatureAlgorithm, DSA.ECDSAWithSHA256)), bytes(Tag.DigestedData, d), bytes(Tag.SignatureData, sig)]));
+    assert.equal(await verifyDigested(der), VI.Valid);
+    assert.equal(await verifyDigested(bad), VI.Invalid);
+    assert.equal(await verifyDigested(der, createHash('sha256').update('simple').digest()), VI.Invalid);
+    assert.equal(await verifyDigested(Buffer.from('not DER')), VI.Invalid);
   });
 
   for (const [curve, hash] of [['P-256', 'sha256'], ['P-384', 'sha384'], ['P-521', 'sha512']] as const) {
@@ -230,7 +237,16 @@ describe('Sign and Signature Verify', () => {
       assert.ok(nodeVerify(hash, data, ec.publicKey, sig));
       assert.equal(validity(await ok(V21, OP.SignatureVerify, [uid(pk), bytes(Tag.Data, data), bytes(Tag.SignatureData, sig)])), VI.Valid);
       assert.equal(validity(await ok(V21, OP.SignatureVerify, [uid(pk), bytes(Tag.Data, Buffer.from('other')), bytes(Tag.SignatureData, sig)])), VI.Invalid);
-      assert.match(await fails(V21, OP.Sign, [uid(sk), bytes(Tag.DigestedData, createHash(hash).update(data).digest())], RR.FeatureNotSupported), /ECDSA on Digested Data/);
+      // Digested Data: the client hashes, the server signs the digest; OpenSSL verifies it as a signature of the data, and the other way round.
+      const digest = createHash(hash).update(data).digest();
+      const dsig = out(await ok(V21, OP.Sign, [uid(sk), bytes(Tag.DigestedData, digest)]), Tag.SignatureData);
+      assert.equal(dsig[0], 0x30, 'DER SEQUENCE');
+      assert.ok(nodeVerify(hash, data, ec.publicKey, dsig), 'OpenSSL verifies the signature made on the digest');
+      assert.notDeepEqual(out(await ok(V21, OP.Sign, [uid(sk), bytes(Tag.DigestedData, digest)]), Tag.SignatureData), dsig, 'hedged nonces: two signatures differ');
+      const viaDigest = (sg: Buffer, d: Buffer) => ok(V21, OP.SignatureVerify, [uid(pk), bytes(Tag.DigestedData, d), bytes(Tag.SignatureData, sg)]).then(validity);
+      assert.equal(await viaDigest(nodeSign(hash, data, ec.privateKey), digest), VI.Valid, 'an OpenSSL signature verifies on the digest');
+      assert.equal(await viaDigest(dsig, createHash(hash).update('other').digest()), VI.Invalid);
+      assert.match(await fails(V21, OP.Sign, [uid(sk), bytes(Tag.DigestedData, digest.subarray(1))], RR.InvalidField), /Digested Data is \d+ bytes/);
     });
   }
 

@@ -9,16 +9,15 @@
 // be chosen freely and Digested Data works for both. Verification mirrors it
 // with the public exponent; any malformed signature is simply Invalid.
 // ECDSA (P-256, P-384, P-521; DER-encoded ECDSA-Sig-Value as X9.62 and the
-// OASIS CS-AC-M-3-ECC vectors use): node:crypto Sign / Verify over the Data.
-// node:crypto cannot sign a precomputed digest with ECDSA (a null digest
-// still hashes with SHA-256), so ECDSA with Digested Data answers Feature
-// Not Supported rather than sign something else.
+// OASIS CS-AC-M-3-ECC vectors use): node:crypto Sign / Verify over the Data;
+// on Digested Data (which node:crypto cannot sign with ECDSA) ecdsa-digest.ts.
 import { constants, createHash, createSign, createVerify, privateDecrypt, privateEncrypt, publicDecrypt, publicEncrypt, randomBytes, type Hash, type KeyObject, type Sign, type Verify } from 'node:crypto';
 import { Enum } from '../../../shared/kmip/registry/index.js';
 import type { OperationContext } from '../context.js';
 import { KmipOperationError } from '../errors.js';
 import { hashName } from '../operations/hash.js';
 import { equalConstantTime } from './constant-time.js';
+import { ecdsaSignDigest, ecdsaVerifyDigest } from './ecdsa-digest.js';
 import { unsupported, valueName, type CryptoParams } from './parameters.js';
 
 const CA = Enum.CryptographicAlgorithm;
@@ -230,10 +229,18 @@ export function verifyFinal(key: KeyObject, s: SignatureScheme, acc: Accumulator
   throw new Error('verifyFinal on a sign accumulator');
 }
 
-/** Digested Data must be a digest of the scheme's hash; ECDSA cannot sign one here (see the file comment). */
-export function checkDigested(ctx: OperationContext, s: SignatureScheme, digest: Uint8Array): void {
-  if (s.kind === 'ecdsa') throw new KmipOperationError('FeatureNotSupported', 'ECDSA on Digested Data is not supported; send the Data and let the server hash it');
+/** Digested Data must be a digest of the scheme's hash. */
+export function checkDigested(s: SignatureScheme, digest: Uint8Array): void {
   const want = digestLength(s.hash);
   if (digest.length !== want) throw new KmipOperationError('InvalidField', `Digested Data is ${digest.length} bytes; a ${valueName('HashingAlgorithm', s.hash)} digest is ${want}`);
-  void ctx;
+}
+
+/** Signs a digest (Digested Data) with the scheme's key: RSA here, ECDSA in ecdsa-digest.ts. */
+export function signDigest(key: KeyObject, s: SignatureScheme, digest: Uint8Array): Buffer {
+  return s.kind === 'ecdsa' ? ecdsaSignDigest(key, digest) : rsaSignDigest(key, s, digest);
+}
+
+/** Verifies a signature on a digest; anything malformed is false. */
+export function verifyDigest(key: KeyObject, s: SignatureScheme, digest: Uint8Array, signature: Uint8Array): boolean {
+  return s.kind === 'ecdsa' ? ecdsaVerifyDigest(key, digest, signature) : rsaVerifyDigest(key, s, digest, signature);
 }

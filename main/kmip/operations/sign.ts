@@ -10,7 +10,7 @@ import { Enum, Tag } from '../../../shared/kmip/registry/index.js';
 import { item, type StructureItem } from '../../../shared/kmip/ttlv/index.js';
 import type { OperationContext, OperationResult } from '../context.js';
 import { allocateUsage, effectiveParameters, streamPart, useKey } from '../crypto/index.js';
-import { accumulator, checkDigested, rsaSignDigest, signatureScheme, signFinal, type Accumulator, type SignatureScheme } from '../crypto/signing.js';
+import { accumulator, checkDigested, signDigest, signatureScheme, signFinal, type Accumulator, type SignatureScheme } from '../crypto/signing.js';
 import { KmipOperationError } from '../errors.js';
 import { optionalBytes, runParts } from './parts.js';
 import { onlyTags, uniqueIdentifierOrPlaceholder } from './payload.js';
@@ -35,9 +35,9 @@ export function handler(payload: StructureItem, ctx: OperationContext): Operatio
     if (digested !== undefined) {
       if (streamPart(payload).kind !== 'single') throw new KmipOperationError('InvalidField', 'Digested Data is signed in one request; multi-part Sign takes Data');
       const s = scheme();
-      checkDigested(ctx, s, digested);
+      checkDigested(s, digested);
       allocateUsage(ctx, key, digested.length);
-      return { payload: [uid, item(Tag.SignatureData, 'ByteString', new Uint8Array(rsaSignDigest(key.key, s, digested)))] };
+      return { payload: [uid, item(Tag.SignatureData, 'ByteString', new Uint8Array(signDigest(key.key, s, digested)))] };
     }
     if (data === undefined && streamPart(payload).kind === 'single') throw new KmipOperationError('MissingData', 'Sign needs Data or Digested Data');
     const items = runParts<State>(ctx, payload, {

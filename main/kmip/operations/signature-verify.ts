@@ -10,7 +10,7 @@ import { Enum, Tag } from '../../../shared/kmip/registry/index.js';
 import { item, type StructureItem } from '../../../shared/kmip/ttlv/index.js';
 import type { OperationContext, OperationResult } from '../context.js';
 import { effectiveParameters, streamPart, useKey } from '../crypto/index.js';
-import { accumulator, checkDigested, rsaVerifyDigest, signatureScheme, verifyFinal, type Accumulator, type SignatureScheme } from '../crypto/signing.js';
+import { accumulator, checkDigested, verifyDigest, signatureScheme, verifyFinal, type Accumulator, type SignatureScheme } from '../crypto/signing.js';
 import { KmipOperationError } from '../errors.js';
 import { optionalBytes, runParts } from './parts.js';
 import { onlyTags, uniqueIdentifierOrPlaceholder } from './payload.js';
@@ -41,8 +41,8 @@ export function handler(payload: StructureItem, ctx: OperationContext): Operatio
     if (digested !== undefined) {
       if (!single) throw new KmipOperationError('InvalidField', 'Digested Data is verified in one request; multi-part Signature Verify takes Data');
       const s = scheme();
-      checkDigested(ctx, s, digested);
-      return { payload: [uid, validity(rsaVerifyDigest(key.key, s, digested, signature!))] };
+      checkDigested(s, digested);
+      return { payload: [uid, validity(verifyDigest(key.key, s, digested, signature!))] };
     }
     if (data === undefined && single) throw new KmipOperationError('MissingData', 'Signature Verify needs Data or Digested Data');
     const items = runParts<State>(ctx, payload, {
