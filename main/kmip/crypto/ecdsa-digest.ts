@@ -7,7 +7,8 @@
 // and high-S values are accepted and made (OpenSSL's behaviour) so either
 // implementation verifies the other's signatures. Data (server-side hashing)
 // stays on node:crypto (OpenSSL).
-import type { KeyObject } from 'node:crypto';
+import { createPublicKey, type KeyObject } from 'node:crypto';
+import { children, DER, expectAt, readTlv } from '../objects/der.js';
 import { p256, p384, p521 } from '@noble/curves/nist.js';
 
 const CURVES = new Map([
@@ -24,10 +25,24 @@ function curveOf(key: KeyObject) {
 
 const bytesOf = (b64url: string | undefined): Uint8Array => new Uint8Array(Buffer.from(b64url ?? '', 'base64url'));
 
+/**
+ * The private scalar, from the key's SEC 1 DER in a Buffer wiped after use (a
+ * JWK export would leave it in a string nothing can wipe):
+ * ECPrivateKey ::= SEQUENCE { version 1, privateKey OCTET STRING, … }.
+ */
+function privateScalar(key: KeyObject): Uint8Array {
+  const der = key.export({ format: 'der', type: 'sec1' });
+  try {
+    return new Uint8Array(expectAt(children(readTlv(der).content), 1, DER.OCTET_STRING, 'the private key').content);
+  } finally {
+    der.fill(0);
+  }
+}
+
 /** The DER signature of `digest` with an EC private key. */
 export function ecdsaSignDigest(key: KeyObject, digest: Uint8Array): Buffer {
   const curve = curveOf(key);
-  const d = bytesOf(key.export({ format: 'jwk' }).d);
+  const d = privateScalar(key);
   try {
     return Buffer.from(curve.sign(digest, d, { prehash: false, lowS: false, format: 'der', extraEntropy: true }));
   } finally {
@@ -38,7 +53,8 @@ export function ecdsaSignDigest(key: KeyObject, digest: Uint8Array): Buffer {
 /** Whether `signature` (DER) is an ECDSA signature of `digest` under an EC public (or private) key; anything malformed is false. */
 export function ecdsaVerifyDigest(key: KeyObject, digest: Uint8Array, signature: Uint8Array): boolean {
   const curve = curveOf(key);
-  const jwk = key.export({ format: 'jwk' });
+  // The public half only: a private key's JWK would carry d.
+  const jwk = (key.type === 'private' ? createPublicKey(key) : key).export({ format: 'jwk' });
   const point = new Uint8Array([4, ...bytesOf(jwk.x), ...bytesOf(jwk.y)]);
   try {
     return curve.verify(signature, digest, point, { prehash: false, lowS: false, format: 'der' });

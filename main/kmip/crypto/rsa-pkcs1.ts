@@ -11,6 +11,8 @@
 // (JavaScript promises no constant time, but no step here depends on where
 // or whether the padding is wrong).
 import { constants, createHash, createHmac, privateDecrypt, type KeyObject } from 'node:crypto';
+import { KmipOperationError } from '../errors.js';
+import { children, DER, expectAt, readTlv, uintValue } from '../objects/der.js';
 
 /** The draft's IRPRF: HMAC-SHA256(key, I2OSP(i, 2) || label || I2OSP(bits, 2)) for i = 0, 1, …, cut to bits / 8 bytes. */
 function prf(key: Buffer, label: string, bytes: number): Buffer {
@@ -23,6 +25,29 @@ function prf(key: Buffer, label: string, bytes: number): Buffer {
     out.push(createHmac('sha256', key).update(n).update(label).update(bits).digest());
   }
   return Buffer.concat(out).subarray(0, bytes);
+}
+
+/**
+ * SHA-256 of the private exponent d as k big-endian bytes. d is read from the
+ * key's PKCS#1 DER in a Buffer that is wiped after use (a JWK export would
+ * leave d, p and q in strings nothing can wipe).
+ */
+function hashedExponent(key: KeyObject, k: number): Buffer {
+  const der = key.export({ format: 'der', type: 'pkcs1' });
+  try {
+    // RSAPrivateKey ::= SEQUENCE { version, modulus, publicExponent, privateExponent, … }
+    const fields = children(readTlv(der).content);
+    const d = uintValue(expectAt(fields, 3, DER.INTEGER, 'the private exponent').content);
+    const padded = Buffer.alloc(k);
+    padded.set(d, k - d.length);
+    try {
+      return createHash('sha256').update(padded).digest();
+    } finally {
+      padded.fill(0);
+    }
+  } finally {
+    der.fill(0);
+  }
 }
 
 /** 1 when a === b, else 0 (values 0..65535). */
@@ -46,14 +71,15 @@ const LENGTH_TRIES = 128;
 export function pkcs1v15Decrypt(key: KeyObject, ciphertext: Uint8Array): Buffer {
   const k = Math.ceil((key.asymmetricKeyDetails?.modulusLength ?? 0) / 8);
   if (ciphertext.length !== k) throw new RangeError(`ciphertext must be ${k} bytes`);
-  const em = privateDecrypt({ key, padding: constants.RSA_NO_PADDING }, ciphertext);
+  let em: Buffer;
+  try {
+    em = privateDecrypt({ key, padding: constants.RSA_NO_PADDING }, ciphertext);
+  } catch {
+    // Only a cipher text numerically ≥ the modulus gets here: public facts, so it may be said.
+    throw new KmipOperationError('InvalidField', 'the cipher text is not smaller than the RSA modulus, so no RSA encryption made it');
+  }
   // The key derivation key: HMAC-SHA256(SHA-256(d as k bytes), C).
-  const jwk = key.export({ format: 'jwk' });
-  const d = Buffer.from(jwk.d ?? '', 'base64url');
-  const dk = Buffer.concat([Buffer.alloc(Math.max(0, k - d.length)), d]);
-  const kdk = createHmac('sha256', createHash('sha256').update(dk).digest()).update(ciphertext).digest();
-  dk.fill(0);
-  d.fill(0);
+  const kdk = createHmac('sha256', hashedExponent(key, k)).update(ciphertext).digest();
 
   // The synthetic message and its length: the last candidate below the largest possible message length.
   const synthetic = prf(kdk, 'message', k);
