@@ -494,6 +494,12 @@ describe('Derive Key', () => {
     assert.match(await fails(V21, OP.DeriveKey, req([pw], [int(Tag.CryptographicLength, 12)]), RR.InvalidField), /multiple of 8/);
     assert.match(await fails(V21, OP.DeriveKey, req([pw], [int(Tag.CryptographicLength, 128)], DM.PBKDF2, dparams(int(Tag.IterationCount, 1))), RR.MissingData), /Salt/);
     assert.match(await fails(V21, OP.DeriveKey, req([pw], [int(Tag.CryptographicLength, 128)], DM.PBKDF2, dparams(bytes(Tag.Salt, 's'.padEnd(2, '0')), int(Tag.IterationCount, 2_000_000))), RR.InvalidField), /Iteration Count must be 1 to 1000000/);
+    // The bound is on Iteration Count × output blocks (PBKDF2 runs the count once per block): 8192 bytes are 410 SHA-1 blocks.
+    const pbkdf2 = (iterations: number, bits: number) => req([pw], [int(Tag.CryptographicLength, bits)], DM.PBKDF2, dparams(bytes(Tag.Salt, Buffer.from('s')), int(Tag.IterationCount, iterations)));
+    assert.match(await fails(V21, OP.DeriveKey, pbkdf2(2500, 8192 * 8), RR.InvalidField), /at most 1000000: 65536 bits with sha1 are 410 blocks, so the Iteration Count may be at most 2439, not 2500/);
+    assert.match(await fails(V21, OP.DeriveKey, pbkdf2(1_000_000, 168), RR.InvalidField), /2 blocks, so the Iteration Count may be at most 500000/);
+    const pw2 = await registerSecret(Buffer.from('pw'));
+    assert.equal((await deriveSecret([pw2], DM.PBKDF2, dparams(bytes(Tag.Salt, Buffer.from('s')), int(Tag.IterationCount, 2)), 8192 * 8)).length, 8192, 'a long output with few iterations is within the bound');
     assert.match(await fails(V21, OP.DeriveKey, req([pw], [int(Tag.CryptographicLength, 512)], DM.HASH, dparams(params(en(Tag.HashingAlgorithm, HA.SHA_256)))), RR.InvalidField), /exceeds what sha256 gives \(256 bits\)/);
     assert.match(await fails(V21, OP.DeriveKey, req([pw], [int(Tag.CryptographicLength, 128)], DM.HASH, dparams()), RR.BadCryptographicParameters), /needs a Hashing Algorithm/);
     assert.match(await fails(V21, OP.DeriveKey, req([pw], [int(Tag.CryptographicLength, 128)], DM.NIST800_108_C, dparams()), RR.FeatureNotSupported), /not supported/);

@@ -6,6 +6,8 @@
 //           password; Salt and Iteration Count are required; the PRF is the
 //           Cryptographic Parameters' Hashing Algorithm (or an HMAC
 //           Cryptographic Algorithm), default HMAC-SHA1 as PKCS#5 says.
+//           Iteration Count × output blocks is at most MAX_ITERATIONS (the
+//           only iterated method; the others cost one hash or cipher pass).
 //   HKDF    RFC 5869: the base object's bytes are the input key material,
 //           Salt the salt, the Derivation Data the info; hash default SHA-256
 //           (2.1 §7.12), or the Cryptographic Parameters' Hashing Algorithm.
@@ -61,7 +63,13 @@ const UM = Enum.CryptographicUsageMask;
 
 const SUPPORTED_METHODS: readonly number[] = [DM.PBKDF2, DM.HKDF, DM.HMAC, DM.HASH, DM.ENCRYPT];
 
-/** The most PBKDF2 iterations one request may ask for (about a second of one core with SHA-1). */
+/**
+ * The most PBKDF2 work one request may ask for, in PRF iterations: Iteration
+ * Count × output blocks (ceil(length / hash length)), as PBKDF2 runs the full
+ * count once per block. About a second of one core with SHA-1; the bound is
+ * on the product, so a long output cannot multiply it (8192 bytes are 410
+ * SHA-1 blocks).
+ */
 export const MAX_ITERATIONS = 1_000_000;
 
 const pbkdf2Async = promisify(pbkdf2);
@@ -138,6 +146,13 @@ async function derive(ctx: OperationContext, method: number, base: UsableKey, dp
       if (dp.iterations === undefined) throw new KmipOperationError('MissingData', 'PBKDF2 needs an Iteration Count in the Derivation Parameters');
       if (dp.iterations < 1 || dp.iterations > MAX_ITERATIONS) throw new KmipOperationError('InvalidField', `Iteration Count must be 1 to ${MAX_ITERATIONS}, not ${dp.iterations}`);
       const h = hashName(prfHash(ctx, dp.params, HA.SHA_1, 'PBKDF2'));
+      const blocks = Math.ceil(length / createHash(h).digest().length);
+      if (dp.iterations * blocks > MAX_ITERATIONS) {
+        throw new KmipOperationError(
+          'InvalidField',
+          `PBKDF2 work is Iteration Count × output blocks, at most ${MAX_ITERATIONS}: ${length * 8} bits with ${h} are ${blocks} blocks, so the Iteration Count may be at most ${Math.floor(MAX_ITERATIONS / blocks)}, not ${dp.iterations}; lower it or ask for a shorter Cryptographic Length`,
+        );
+      }
       return pbkdf2Async(secret, dp.salt, dp.iterations, length, h);
     }
     case DM.HKDF: {
