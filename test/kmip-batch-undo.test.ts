@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { buildRequestMessage, parseResponseMessage, type ResponseBatchItem } from '../shared/kmip/message/index.js';
 import { Enum, Tag } from '../shared/kmip/registry/index.js';
-import { decodeTtlv, encodeTtlv, item, struct, type TtlvItem } from '../shared/kmip/ttlv/index.js';
+import { decodeTtlv, encodeTtlv, item, struct, type StructureItem, type TtlvItem } from '../shared/kmip/ttlv/index.js';
 import { isClose, processRequest } from '../main/kmip/index.js';
 import { BatchGate } from '../main/kmip/batch-gate.js';
 import { en, field, int, kmipHarness, storeBackedContext, uid, V21 } from './support/kmip-ops.js';
@@ -48,7 +48,7 @@ test('Undo: a batch that succeeds is committed', async () => {
   assert.equal(store.getObject(id!).state, 2);
 });
 
-test('Undo: a failure rolls every earlier item back; they answer Operation Undone with their payloads; later items do not run', async () => {
+test('Undo: a failure rolls every earlier item back; they answer Operation Undone with their identifiers; later items do not run', async () => {
   const { ctx, store } = storeBackedContext('keyhold-undo-', () => NOW);
   const { ok } = kmipHarness(ctx);
   const existing = field(await ok(V21, ...createAes('undo-existing')), Tag.UniqueIdentifier)!.value as string;
@@ -71,6 +71,28 @@ test('Undo: a failure rolls every earlier item back; they answer Operation Undon
   const stop = await batch(ctx, Enum.BatchErrorContinuationOption.Stop, [createAes('stop-new'), [OP.Get, [uid('no-such-object')]]]);
   assert.deepEqual(stop.map((b) => b.resultStatus), [RS.Success, RS.OperationFailed]);
   assert.equal(store.locate({ attributes: [{ name: 'Name', text: 'stop-new' }] }).length, 1);
+});
+
+test('Undo: an undone item returns nothing it produced (only identifiers), so Usage Limits rolled back with it buy no extra cipher texts, signatures or keys', async () => {
+  const { ctx } = storeBackedContext('keyhold-undo-', () => NOW);
+  const { ok, fails } = kmipHarness(ctx);
+  const limits = struct(Tag.UsageLimits, [item(Tag.UsageLimitsTotal, 'LongInteger', 1n), en(Tag.UsageLimitsUnit, Enum.UsageLimitsUnit.Object)]);
+  const [op, payload] = createAes('limited');
+  const attrs = payload[1] as StructureItem;
+  const id = field(await ok(V21, op, [payload[0]!, struct(Tag.Attributes, [...attrs.value, int(Tag.CryptographicUsageMask, Enum.CryptographicUsageMask.Encrypt), limits])]), Tag.UniqueIdentifier)!.value as string;
+  await ok(V21, OP.Activate, [uid(id)]);
+  const encrypt: [number, TtlvItem[]] = [OP.Encrypt, [uid(id), struct(Tag.CryptographicParameters, [en(Tag.BlockCipherMode, Enum.BlockCipherMode.GCM), item(Tag.RandomIV, 'Boolean', true)]), item(Tag.Data, 'ByteString', new Uint8Array(32))]];
+  for (let i = 0; i < 3; i++) {
+    const r = await batch(ctx, Enum.BatchErrorContinuationOption.Undo, [encrypt, [OP.Get, [uid(id)]], [OP.Get, [uid('no-such-object')]]]);
+    assert.deepEqual(r.map((b) => b.resultStatus), [RS.OperationUndone, RS.OperationUndone, RS.OperationFailed], r.map((b) => b.resultMessage).join(" / "));
+    for (const undone of r.slice(0, 2)) {
+      assert.ok(undone.responsePayload, 'an undone item still has its Response Payload (1.4 §7.2: present unless a failure)');
+      assert.deepEqual(undone.responsePayload!.value, [uid(id)], 'nothing but the identifier: no Data, IV/Counter/Nonce, Authenticated Encryption Tag or Symmetric Key');
+    }
+  }
+  // The one use the limit allows is still there, and only one.
+  assert.ok(field(await ok(V21, ...encrypt), Tag.Data));
+  assert.match(await fails(V21, ...encrypt, Enum.ResultReason.PermissionDenied), /0 uses left/);
 });
 
 test('Undo: a request of another connection that arrives while the batch awaits key generation is not rolled back with it', async () => {

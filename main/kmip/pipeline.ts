@@ -184,8 +184,13 @@ function parseFailure(p: Extract<ItemParse, { ok: false }>, version: ProtocolVer
  * is always honoured. Batch Error Continuation: Stop (the default) returns
  * nothing for the items after a failure; Continue runs them all; Undo runs
  * them in one store transaction and, on a failure, rolls it back: the items
- * before the failed one answer Operation Undone (with the payloads they had),
- * those after it are not run (1.4 §6.13, 2.1 §9.13; OASIS BL-M-2-21).
+ * before the failed one answer Operation Undone, those after it are not run
+ * (1.4 §6.13, 2.1 §9.13; OASIS BL-M-2-21). An undone item keeps its Response
+ * Payload (required unless the item failed, 1.4 §7.2 / 2.1 §8.2) but only the
+ * identifiers in it (undonePayload): what an undone operation produced
+ * (cipher text, signature, MAC, key material, random bytes, a Correlation
+ * Value) must not reach the client, since the rollback also gave back what
+ * it cost (a Usage Limits allocation, the Fresh flag).
  */
 async function runBatch(header: RequestHeader, items: ItemParse[], version: ProtocolVersion, ctx: ServerContext): Promise<ResponseBatchItem[]> {
   const refuse = ctx.refuse;
@@ -215,6 +220,14 @@ async function runItems(items: ItemParse[], version: ProtocolVersion, ctx: Serve
   return out;
 }
 
+/** The payload fields an undone item keeps: the identifiers the client sent or the operation named (BL-M-2-21 expects the Unique Identifier). */
+const UNDONE_KEEPS: readonly number[] = [Tag.UniqueIdentifier, Tag.PrivateKeyUniqueIdentifier, Tag.PublicKeyUniqueIdentifier];
+
+function undonePayload(payload: TtlvItem | undefined): ResponseBatchItem['responsePayload'] {
+  if (payload?.type !== 'Structure') return undefined;
+  return struct(Tag.ResponsePayload, payload.value.filter((c) => UNDONE_KEEPS.includes(c.tag)));
+}
+
 async function runUndoable(items: ItemParse[], version: ProtocolVersion, ctx: ServerContext, managed: ManagedObjects): Promise<ResponseBatchItem[]> {
   const tx = managed.beginBatch();
   let out: ResponseBatchItem[];
@@ -227,7 +240,12 @@ async function runUndoable(items: ItemParse[], version: ProtocolVersion, ctx: Se
   const failed = out.some((r) => r.resultStatus !== Enum.ResultStatus.Success);
   if (failed) {
     tx.rollback();
-    return out.map((r, i) => (i < out.length - 1 ? { ...r, resultStatus: Enum.ResultStatus.OperationUndone } : r));
+    return out.map((r, i) => {
+      if (i === out.length - 1) return r;
+      const { responsePayload, ...rest } = r;
+      const kept = undonePayload(responsePayload);
+      return { ...rest, resultStatus: Enum.ResultStatus.OperationUndone, ...(kept === undefined ? {} : { responsePayload: kept }) };
+    });
   }
   try {
     tx.commit();
