@@ -1,8 +1,8 @@
 // Key wrapping over real mutual TLS (issue 8 point 5): an in-process
 // server started on a free loopback port with one enrolled client. A Get
 // wrapped with AES Key Wrap, unwrapped here with node:crypto, gives the
-// bytes of a plain Get; the wrapped object registers back and Get returns it
-// plain; changed wrapped bytes and a deactivated wrapping key fail with
+// bytes of a plain Get; the wrapped object registers back (Sensitive, so Get
+// returns it wrapped only, under a Sensitive key); changed wrapped bytes and a deactivated wrapping key fail with
 // their Result Reasons. Then PyKMIP (test/interop/pykmip_wrap.py) gets a key
 // wrapped with RFC 3394 and RFC 5649 at KMIP 1.2 and 2.0 and unwraps it with
 // python3-cryptography to the same bytes as its plain Get.
@@ -104,10 +104,15 @@ describe('key wrapping over mutual TLS', { timeout: 180_000 }, () => {
     const ttlv = await ok(OP.Get, [uid(dek), spec(kek)]);
     const kv = decodeTtlv(unwrapLocally(kekBytes, field(blockOf(ttlv), Tag.KeyValue)!.value as Uint8Array)) as StructureItem;
     assert.deepEqual(Buffer.from(field(kv, Tag.KeyMaterial)!.value as Uint8Array), plain);
-    // Register the wrapped object as Get returned it: stored and served plain.
-    const back = await ok(OP.Register, [item(Tag.ObjectType, 'Enumeration', Enum.ObjectType.SymmetricKey), struct(Tag.Attributes, [item(Tag.CryptographicUsageMask, 'Integer', UM.Encrypt)]), field(ttlv, Tag.SymmetricKey)!]);
-    const again = await ok(OP.Get, [uid(field(back, Tag.UniqueIdentifier)!.value as string)]);
-    assert.deepEqual(Buffer.from(field(field(blockOf(again), Tag.KeyValue) as StructureItem, Tag.KeyMaterial)!.value as Uint8Array), plain);
+    // Register the wrapped object as Get returned it: stored unwrapped but Sensitive (review 8 #1), so it is
+    // served only wrapped, by a key that is itself Sensitive; unwrapped here it is the same key.
+    const back = field(await ok(OP.Register, [item(Tag.ObjectType, 'Enumeration', Enum.ObjectType.SymmetricKey), struct(Tag.Attributes, [item(Tag.CryptographicUsageMask, 'Integer', UM.Encrypt)]), field(ttlv, Tag.SymmetricKey)!]), Tag.UniqueIdentifier)!.value as string;
+    assert.equal((await ask(OP.Get, [uid(back)])).resultReason, RR.Sensitive);
+    const sensitiveKekBytes = new Uint8Array(randomBytes(32));
+    const sensitiveKek = await register(sensitiveKekBytes, UM.WrapKey, [KW, item(Tag.Sensitive, 'Boolean', true)]);
+    await ok(OP.Activate, [uid(sensitiveKek)]);
+    const again = await ok(OP.Get, [uid(back), spec(sensitiveKek, Enum.EncodingOption.NoEncoding)]);
+    assert.deepEqual(unwrapLocally(sensitiveKekBytes, field(blockOf(again), Tag.KeyValue)!.value as Uint8Array), plain);
   });
 
   test('wrapping uses the key: it needs the client\'s use permission on the wrapping key, not only get', async () => {

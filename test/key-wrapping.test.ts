@@ -138,6 +138,24 @@ describe('AES Key Wrap primitives: RFC 3394 §4 and RFC 5649 §6 known answers',
 const KEK128 = hex('000102030405060708090a0b0c0d0e0f');
 const DEK128 = hex('00112233445566778899aabbccddeeff');
 
+/**
+ * A Sensitive AES Key Wrap with Padding key the test knows the bytes of: what
+ * Register stores from a wrapped key is Sensitive, so the tests read it back
+ * wrapped under this key and unwrap it locally.
+ */
+const TRUSTED_KEK = randomBytes(32);
+const trustedIds = new Map<string, string>();
+async function trustedKek(v: Version): Promise<string> {
+  const k = `${v.major}.${v.minor}`;
+  if (!trustedIds.has(k)) trustedIds.set(k, await registerKey(v, TRUSTED_KEK, UM.WrapKey | UM.UnwrapKey, [ACTIVE, KWP, item(Tag.Sensitive, 'Boolean', true)]));
+  return trustedIds.get(k)!;
+}
+/** The Key Material of a (Sensitive) object: Get wrapped under the trusted KEK, unwrapped here. */
+async function reveal(v: Version, id: string): Promise<Buffer> {
+  const p = await ok(v, OP.Get, [uid(id), kws(WM.Encrypt, { enc: [await trustedKek(v)], encoding: EO.NoEncoding })]);
+  return aesKeyUnwrapPad(TRUSTED_KEK, wrappedValue(p))!;
+}
+
 for (const v of [V21, V14]) {
   const tag = `KMIP ${v.major}.${v.minor}`;
   const v2 = v.major >= 2;
@@ -184,9 +202,7 @@ for (const v of [V21, V14]) {
         const got = await ok(v, OP.Get, [uid(src), kws(WM.Encrypt, { enc: [wrapper, p], ...(encoding === undefined ? {} : { encoding }) })]);
         const obj = got.value.find((c) => c.tag === Tag.SymmetricKey)!;
         const id = idOf(await ok(v, OP.Register, [en(Tag.ObjectType, OT.SymmetricKey), attributes(v, [int(Tag.CryptographicUsageMask, UM.Encrypt)]), obj]));
-        const back = await ok(v, OP.Get, [uid(id)]);
-        assert.deepEqual(plainMaterial(back), dekBytes);
-        assert.equal(field(blockOf(back), Tag.KeyWrappingData), undefined, 'stored and served unwrapped');
+        assert.deepEqual(await reveal(v, id), dekBytes, 'stored unwrapped: wrapped again under another key');
       }
     });
 
@@ -199,7 +215,7 @@ for (const v of [V21, V14]) {
         const got = await ok(v, OP.Get, [uid(priv), kws(WM.Encrypt, { enc: [kekKwp], encoding })]);
         const obj = got.value.find((c) => c.tag === Tag.PrivateKey)!;
         const id = idOf(await ok(v, OP.Register, [en(Tag.ObjectType, OT.PrivateKey), attributes(v, [int(Tag.CryptographicUsageMask, UM.Sign)]), obj]));
-        assert.deepEqual(plainMaterial(await ok(v, OP.Get, [uid(id)])), der);
+        assert.deepEqual(await reveal(v, id), der);
       }
       const secretBytes = randomBytes(11);
       const secret = await registerSecret(v, secretBytes, UM.Encrypt);
@@ -207,7 +223,7 @@ for (const v of [V21, V14]) {
       assert.equal(wrappedValue(got).length, 24, '11 bytes pad to 16, plus the 8-byte integrity block');
       const obj = got.value.find((c) => c.tag === Tag.SecretData)!;
       const id = idOf(await ok(v, OP.Register, [en(Tag.ObjectType, OT.SecretData), attributes(v, [int(Tag.CryptographicUsageMask, UM.Encrypt)]), obj]));
-      assert.deepEqual(plainMaterial(await ok(v, OP.Get, [uid(id)])), secretBytes);
+      assert.deepEqual(await reveal(v, id), secretBytes);
     });
 
     test('the TC-WRAP-1 form (Key Value structure holding the wrapped Key Material, No Encoding) registers too', async () => {
@@ -219,7 +235,7 @@ for (const v of [V21, V14]) {
         struct(Tag.KeyWrappingData, [en(Tag.WrappingMethod, WM.Encrypt), keyInfo(Tag.EncryptionKeyInformation, kek, KW), en(Tag.EncodingOption, EO.NoEncoding)]),
       ]);
       const id = idOf(await ok(v, OP.Register, [en(Tag.ObjectType, OT.SymmetricKey), attributes(v, [int(Tag.CryptographicUsageMask, UM.Encrypt)]), struct(Tag.SymmetricKey, [block])]));
-      assert.deepEqual(plainMaterial(await ok(v, OP.Get, [uid(id)])), DEK128);
+      assert.deepEqual(await reveal(v, id), DEK128);
     });
 
     test('RSA-OAEP: wrapped with the Public Key (SHA-256), node:crypto unwraps it with the private key; Register unwraps with the Private Key', async () => {
@@ -245,7 +261,7 @@ for (const v of [V21, V14]) {
         struct(Tag.KeyWrappingData, [en(Tag.WrappingMethod, WM.Encrypt), keyInfo(Tag.EncryptionKeyInformation, priv, oaep), en(Tag.EncodingOption, EO.NoEncoding)]),
       ]);
       const id = idOf(await ok(v, OP.Register, [en(Tag.ObjectType, OT.SymmetricKey), attributes(v, [int(Tag.CryptographicUsageMask, UM.Encrypt)]), struct(Tag.SymmetricKey, [block])]));
-      assert.deepEqual(plainMaterial(await ok(v, OP.Get, [uid(id)])), mine);
+      assert.deepEqual(await reveal(v, id), mine);
       // The Private Key cannot wrap (Get), the Public Key cannot unwrap (Register).
       await fails(v, OP.Get, [uid(dek), kws(WM.Encrypt, { enc: [priv, oaep], encoding: EO.NoEncoding })], v2 ? RR.InvalidObjectType : RR.PermissionDenied);
       const viaPub = struct(Tag.SymmetricKey, [struct(Tag.KeyBlock, block.value.map((c) => (c.tag === Tag.KeyWrappingData ? struct(Tag.KeyWrappingData, [en(Tag.WrappingMethod, WM.Encrypt), keyInfo(Tag.EncryptionKeyInformation, pub, oaep), en(Tag.EncodingOption, EO.NoEncoding)]) : c)))]);
@@ -263,24 +279,92 @@ for (const v of [V21, V14]) {
       assert.deepEqual(Buffer.from(field(kwdOf(etm), Tag.MACSignature)!.value as Uint8Array), createHmac('sha256', macKeyBytes).update(wrapped).digest());
       const obj = etm.value.find((c) => c.tag === Tag.SymmetricKey) as StructureItem;
       const reg = (o: TtlvItem) => [en(Tag.ObjectType, OT.SymmetricKey), attributes(v, [int(Tag.CryptographicUsageMask, UM.Encrypt)]), o];
-      assert.deepEqual(plainMaterial(await ok(v, OP.Get, [uid(idOf(await ok(v, OP.Register, reg(obj))))])), DEK128);
+      assert.deepEqual(await reveal(v, idOf(await ok(v, OP.Register, reg(obj)))), DEK128);
       const tamperMac = (c: TtlvItem): TtlvItem => (c.tag === Tag.MACSignature ? bytes(Tag.MACSignature, Buffer.from((c.value as Uint8Array).map((b, i) => (i === 0 ? b ^ 1 : b)))) : c);
       const changed = struct(Tag.SymmetricKey, [struct(Tag.KeyBlock, blockOf(etm).value.map((c) => (c.tag === Tag.KeyWrappingData ? struct(Tag.KeyWrappingData, (c as StructureItem).value.map(tamperMac)) : c)))]);
       assert.match(await fails(v, OP.Register, reg(changed), RR.CryptographicFailure), /could not be unwrapped and verified/);
       // MAC/sign then encrypt round-trips too.
       const mte = await ok(v, OP.Get, [uid(dek), kws(WM.MACSignThenEncrypt, { enc: [kek, KW], mac: [macKey] })]);
-      assert.deepEqual(plainMaterial(await ok(v, OP.Get, [uid(idOf(await ok(v, OP.Register, reg(mte.value.find((c) => c.tag === Tag.SymmetricKey)!))))])), DEK128);
+      assert.deepEqual(await reveal(v, idOf(await ok(v, OP.Register, reg(mte.value.find((c) => c.tag === Tag.SymmetricKey)!)))), DEK128);
     });
 
     test('a Sensitive key leaves only encrypted; a non-Extractable key never', async () => {
       const sensitive = await registerKey(v, randomBytes(16), UM.Encrypt, [ACTIVE, item(Tag.Sensitive, 'Boolean', true)]);
       await fails(v, OP.Get, [uid(sensitive)], RR.Sensitive);
-      const w = await ok(v, OP.Get, [uid(sensitive), kws(WM.Encrypt, { enc: [kek, KW] })]);
+      const w = await ok(v, OP.Get, [uid(sensitive), kws(WM.Encrypt, { enc: [await trustedKek(v), KWP] })]);
       assert.equal(wrappedValue(w).length, 40);
       const macKey = await registerKey(v, randomBytes(32), UM.MACGenerate, [ACTIVE], CA.HMAC_SHA256);
       assert.match(await fails(v, OP.Get, [uid(sensitive), kws(WM.MACSign, { mac: [macKey] })], RR.Sensitive), /served only wrapped/);
       const fixed = await registerKey(v, randomBytes(16), UM.Encrypt, [ACTIVE, item(Tag.Extractable, 'Boolean', false)]);
       await fails(v, OP.Get, [uid(fixed), kws(WM.Encrypt, { enc: [kek, KW] })], RR.NotExtractable);
+    });
+
+    test('review 8 #1: what Register unwraps is stored Sensitive, so Get wrapped → Register → plain Get does not give a Sensitive key away', async () => {
+      const secret = randomBytes(16);
+      const sensitive = await registerKey(v, secret, UM.Encrypt, [ACTIVE, item(Tag.Sensitive, 'Boolean', true)]);
+      const out = (await ok(v, OP.Get, [uid(sensitive), kws(WM.Encrypt, { enc: [await trustedKek(v)] })])).value.find((c) => c.tag === Tag.SymmetricKey)!;
+      const copy = idOf(await ok(v, OP.Register, [en(Tag.ObjectType, OT.SymmetricKey), attributes(v, [int(Tag.CryptographicUsageMask, UM.Encrypt)]), out]));
+      assert.match(await fails(v, OP.Get, [uid(copy)], RR.Sensitive), /is Sensitive/);
+      const flags = ctx.objects!.managed!.attributes(copy, ['Sensitive', 'AlwaysSensitive']).map((a) => [a.name, a.value.value]);
+      assert.deepEqual(Object.fromEntries(flags), { Sensitive: true, AlwaysSensitive: true });
+      // Whatever the source: a key that was never Sensitive, wrapped under a plain KEK, is Sensitive once registered wrapped.
+      const plainOut = (await ok(v, OP.Get, [uid(dek), kws(WM.Encrypt, { enc: [kek, KW] })])).value.find((c) => c.tag === Tag.SymmetricKey)!;
+      const plainCopy = idOf(await ok(v, OP.Register, [en(Tag.ObjectType, OT.SymmetricKey), attributes(v, [int(Tag.CryptographicUsageMask, UM.Encrypt)]), plainOut]));
+      await fails(v, OP.Get, [uid(plainCopy)], RR.Sensitive);
+      // Asking for it not to be: refused, saying what to do.
+      assert.match(
+        await fails(v, OP.Register, [en(Tag.ObjectType, OT.SymmetricKey), attributes(v, [int(Tag.CryptographicUsageMask, UM.Encrypt), item(Tag.Sensitive, 'Boolean', false)]), plainOut], RR.InvalidField),
+        /stored Sensitive.*leave out Sensitive or set it True/,
+      );
+    });
+
+    test('review 8 #1: an Unwrap-Key-only RSA Private Key is no decryption oracle (OAEP cipher text registered as Secret Data stays Sensitive)', async () => {
+      const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 });
+      const priv = await registerAsymmetric(v, rsa.privateKey, UM.UnwrapKey);
+      const oaep = params(en(Tag.PaddingMethod, Enum.PaddingMethod.OAEP), en(Tag.HashingAlgorithm, HA.SHA_256));
+      const message = Buffer.from('any cipher text for this public key, not a key');
+      const c = publicEncrypt({ key: rsa.publicKey, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha256' }, message);
+      const block = struct(Tag.KeyBlock, [
+        en(Tag.KeyFormatType, KFT.Opaque),
+        bytes(Tag.KeyValue, c),
+        struct(Tag.KeyWrappingData, [en(Tag.WrappingMethod, WM.Encrypt), keyInfo(Tag.EncryptionKeyInformation, priv, oaep), en(Tag.EncodingOption, EO.NoEncoding)]),
+      ]);
+      const id = idOf(await ok(v, OP.Register, [en(Tag.ObjectType, OT.SecretData), attributes(v, [int(Tag.CryptographicUsageMask, UM.Encrypt)]), struct(Tag.SecretData, [en(Tag.SecretDataType, Enum.SecretDataType.Password), block])]));
+      const msg = await fails(v, OP.Get, [uid(id)], RR.Sensitive);
+      assert.doesNotMatch(msg, /not a key/);
+      // It leaves only wrapped under a key whose value the server keeps (which the client does not know).
+      assert.deepEqual(await reveal(v, id), message, 'only the test, which made that key, can unwrap it');
+    });
+
+    test('review 8 #1: a Sensitive object is wrapped only by a Sensitive or non-Extractable key (an RSA Public Key: its Private Key); no key wraps itself', async () => {
+      const sensitive = await registerKey(v, randomBytes(16), UM.Encrypt | UM.WrapKey, [ACTIVE, KW, item(Tag.Sensitive, 'Boolean', true)]);
+      // A plain KEK (Sensitive false, Extractable true) could be fetched and the Sensitive key unwrapped outside the server.
+      const msg = await fails(v, OP.Get, [uid(sensitive), kws(WM.Encrypt, { enc: [kek, KW] })], RR.Sensitive);
+      assert.match(msg, new RegExp(`key '${kek}' is neither Sensitive nor non-Extractable`));
+      assert.match(msg, /wrap it with a key that is Sensitive or not Extractable/);
+      // Sensitive, or not Extractable: accepted.
+      await ok(v, OP.Get, [uid(sensitive), kws(WM.Encrypt, { enc: [await trustedKek(v)] })]);
+      const fixedKek = await registerKey(v, randomBytes(16), UM.WrapKey, [ACTIVE, KW, item(Tag.Extractable, 'Boolean', false)]);
+      await ok(v, OP.Get, [uid(sensitive), kws(WM.Encrypt, { enc: [fixedKek] })]);
+      // MAC/sign keys do not matter (the value is encrypted by the Encryption key), only the encrypting key.
+      // A key may not wrap itself, Sensitive or not.
+      assert.match(await fails(v, OP.Get, [uid(sensitive), kws(WM.Encrypt, { enc: [sensitive, KW] })], RR.InvalidField), /cannot wrap itself/);
+      assert.match(await fails(v, OP.Get, [uid(kek), kws(WM.Encrypt, { enc: [kek, KW] })], RR.InvalidField), /cannot wrap itself/);
+      // RSA: the Public Key is as trusted as its linked Private Key.
+      const pair = await ok(v, OP.CreateKeyPair, v2
+        ? [struct(Tag.CommonAttributes, [en(Tag.CryptographicAlgorithm, CA.RSA), int(Tag.CryptographicLength, 2048), ACTIVE]), struct(Tag.PrivateKeyAttributes, [int(Tag.CryptographicUsageMask, UM.UnwrapKey), item(Tag.Sensitive, 'Boolean', true)]), struct(Tag.PublicKeyAttributes, [int(Tag.CryptographicUsageMask, UM.WrapKey)])]
+        : [
+            struct(Tag.CommonTemplateAttribute, [struct(Tag.Attribute, [item(Tag.AttributeName, 'TextString', 'Cryptographic Algorithm'), en(Tag.AttributeValue, CA.RSA)]), struct(Tag.Attribute, [item(Tag.AttributeName, 'TextString', 'Cryptographic Length'), int(Tag.AttributeValue, 2048)]), struct(Tag.Attribute, [item(Tag.AttributeName, 'TextString', 'Activation Date'), item(Tag.AttributeValue, 'DateTime', FIXED_NOW - 60n)])]),
+            struct(Tag.PrivateKeyTemplateAttribute, [struct(Tag.Attribute, [item(Tag.AttributeName, 'TextString', 'Cryptographic Usage Mask'), int(Tag.AttributeValue, UM.UnwrapKey)]), struct(Tag.Attribute, [item(Tag.AttributeName, 'TextString', 'Sensitive'), item(Tag.AttributeValue, 'Boolean', true)])]),
+            struct(Tag.PublicKeyTemplateAttribute, [struct(Tag.Attribute, [item(Tag.AttributeName, 'TextString', 'Cryptographic Usage Mask'), int(Tag.AttributeValue, UM.WrapKey)])]),
+          ]);
+      const pub = field(pair, Tag.PublicKeyUniqueIdentifier)!.value as string;
+      const oaep = params(en(Tag.PaddingMethod, Enum.PaddingMethod.OAEP), en(Tag.HashingAlgorithm, HA.SHA_256));
+      await ok(v, OP.Get, [uid(sensitive), kws(WM.Encrypt, { enc: [pub, oaep], encoding: EO.NoEncoding })]);
+      // A registered Public Key whose Private Key is elsewhere (or plain here) is not trusted.
+      const outside = generateKeyPairSync('rsa', { modulusLength: 2048 });
+      const lonePub = await registerAsymmetric(v, outside.publicKey, UM.WrapKey);
+      assert.match(await fails(v, OP.Get, [uid(sensitive), kws(WM.Encrypt, { enc: [lonePub, oaep], encoding: EO.NoEncoding })], RR.Sensitive), /has no linked Private Key held here/);
     });
 
     test('hostile requests: each with its Result Reason and a message that says what to do', async () => {

@@ -40,6 +40,14 @@
 // the client's `use` grant (OperationContext.objectsForUse), the wrapped
 // object against the operation's own (Get, or create for Register).
 //
+// Sensitive objects (2.1 §4.55: served "only wrapped by another key"): the
+// encrypting key must itself keep its value in the server, i.e. be Sensitive
+// or not Extractable (a Public Key: its linked Private Key, which unwraps),
+// else the client could Get that key and unwrap outside (as PKCS#11's
+// CKA_WRAP_WITH_TRUSTED); refused with Result Reason Sensitive. No object is
+// wrapped or MACed with itself (Invalid Field). What Register unwraps is
+// stored Sensitive (register.ts).
+//
 // Register (2.1 Unwrap Mode "Processed"): a wrapped key whose wrapping key is
 // managed here is unwrapped (integrity, MAC / signature checked) and stored
 // plain; one whose wrapping key is not managed here is refused (Wrapping
@@ -236,6 +244,43 @@ function wrappingParameters(ctx: OperationContext, key: UsableKey, info: KeyInfo
   return { params: { ...agrees, ...asked }, echo: info.parameters };
 }
 
+const flagOf = (attrs: readonly { name: unknown; value: { type: string; value: unknown } }[], name: string): boolean | undefined => {
+  const v = attrs.find((a) => a.name === name)?.value;
+  return v?.type === 'Boolean' ? (v.value as boolean) : undefined;
+};
+
+/**
+ * Why `key` may not wrap a Sensitive object (undefined: it may): its value
+ * (for a Public Key, its linked Private Key's) must not be servable in plain,
+ * so it must be Sensitive or not Extractable. `ctx` from forUse().
+ */
+function untrustedBecause(ctx: OperationContext, key: UsableKey): string | undefined {
+  const objects = managedObjects(ctx);
+  const keeps = (id: string): boolean => {
+    const a = objects.attributes(id, ['Sensitive', 'Extractable']);
+    return flagOf(a, 'Sensitive') === true || flagOf(a, 'Extractable') === false;
+  };
+  if (key.objectType === OT.SymmetricKey) return keeps(key.id) ? undefined : `key '${key.id}' is neither Sensitive nor non-Extractable`;
+  if (key.objectType !== OT.PublicKey) return `'${key.id}' is not a Symmetric Key or a Public Key with its Private Key held here`;
+  const linked = objects
+    .attributes(key.id, ['Link'])
+    .flatMap((a) => {
+      if (a.value.type !== 'Structure') return [];
+      const type = a.value.value.find((c) => c.tag === Tag.LinkType);
+      const target = a.value.value.find((c) => c.tag === Tag.LinkedObjectIdentifier);
+      return type?.value === Enum.LinkType.PrivateKeyLink && target?.type === 'TextString' ? [target.value] : [];
+    });
+  if (linked.length === 0) return `the Public Key '${key.id}' has no linked Private Key held here, so the server cannot vouch that the wrapped value stays in it`;
+  for (const id of linked) {
+    try {
+      if (keeps(id)) return undefined;
+    } catch (e) {
+      if (!(e instanceof KmipOperationError)) throw e;
+    }
+  }
+  return `the Private Key of the Public Key '${key.id}' is neither Sensitive nor non-Extractable (or not one this client may use)`;
+}
+
 /** A MAC (symmetric key) or signature (private key) over data. */
 function macOrSign(ctx: OperationContext, key: UsableKey, p: CryptoParams, data: Uint8Array): Uint8Array {
   if (key.objectType === OT.SymmetricKey) {
@@ -292,6 +337,10 @@ export function wrapObject(ctx: OperationContext, obj: StructureItem, stored: St
     const attrs = wanted.size === 0 ? [] : responseAttributes(allAttributes(managedObjects(ctx).get(stored.id)).filter((a) => wanted.has(attributeKey(a.name))), ctx);
     encoded = Buffer.from(encodeTtlv(struct(Tag.KeyValue, [...value.value.filter((c) => c.tag === Tag.KeyMaterial), ...attrs])));
   }
+  for (const info of [r.encryption, r.mac]) {
+    if (info?.id === stored.id) throw new KmipOperationError('InvalidField', `object '${stored.id}' cannot wrap itself; name another key in the ${info === r.encryption ? 'Encryption' : 'MAC/Signature'} Key Information`);
+  }
+  const sensitive = flagOf(stored.attributes, 'Sensitive') === true;
   const opened: UsableKey[] = [];
   try {
     const uctx = forUse(ctx);
@@ -303,6 +352,10 @@ export function wrapObject(ctx: OperationContext, obj: StructureItem, stored: St
     if (r.encryption !== undefined) {
       const key = wrappingKey(uctx, r.encryption.id, 'Encryption Key Information', () => 'wrap');
       opened.push(key);
+      const why = sensitive ? untrustedBecause(uctx, key) : undefined;
+      if (why !== undefined) {
+        throw new KmipOperationError('Sensitive', `object '${stored.id}' is Sensitive, and ${why}: a client that can read the wrapping key could unwrap it outside the server; wrap it with a key that is Sensitive or not Extractable (e.g. Create an AES key with Sensitive True and the Wrap Key bit)`);
+      }
       const { params, echo } = wrappingParameters(uctx, key, r.encryption, 'Encryption Key Information');
       const m = wrapMechanism(ctx, key, params);
       encrypt = (d) => m.wrap(d);

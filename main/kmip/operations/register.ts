@@ -9,7 +9,12 @@
 // (objects/certificate-attributes.ts). The key policy (key-policy-gate.ts)
 // judges the object once its algorithm and length are known. A wrapped Key
 // Block (Key Wrapping Data) is first unwrapped with its managed wrapping key
-// (key-wrapping.ts) and then checked and stored like a plain one.
+// (key-wrapping.ts) and then checked and stored like a plain one, but
+// Sensitive (and so Always Sensitive): the server cannot tell whether the
+// wrapped value came out of a Sensitive object (2.1 §4.55: its value is
+// served "only wrapped"), and an Unwrap Key private key must not turn into a
+// decryption key whose output the client reads back (an explicit Sensitive
+// False is refused). Its value then leaves only as a Sensitive object's does.
 import type { Attribute, AttributeValue } from '../../../shared/kmip/message/index.js';
 import { Enum, Tag } from '../../../shared/kmip/registry/index.js';
 import { encodeTtlv, item, struct, type StructureItem } from '../../../shared/kmip/ttlv/index.js';
@@ -22,7 +27,7 @@ import { displayName, sameValue } from './attribute-rules.js';
 import type { KeyFacts } from '../../policy/key-policy.js';
 import { admitNewObject, withDefaultLifetime } from './key-policy-gate.js';
 import { isWrapped, unwrapObject } from './key-wrapping.js';
-import { enumField, initialState, isV1, managedObjects, now, onlyKnown, protectionAttributes, rejectServerOnly, requestAttributes } from './managed.js';
+import { booleanAttribute, enumField, initialState, isV1, managedObjects, now, onlyKnown, protectionAttributes, rejectServerOnly, requestAttributes } from './managed.js';
 
 export const operation = Enum.Operation.Register;
 
@@ -107,10 +112,16 @@ export function handler(payload: StructureItem, ctx: OperationContext): Operatio
   if (tag === undefined) throw new KmipOperationError('InvalidField', 'this Object Type cannot be registered here (Symmetric Key, Secret Data, Opaque Object, Private Key, Public Key, Certificate)');
   const given = payload.value.find((c) => c.tag === tag);
   if (given?.type !== 'Structure') throw new KmipOperationError('MissingData', 'Register needs the object matching its Object Type');
-  const obj = isWrapped(given) ? unwrapObject(ctx, given) : given;
-  const attrs = requestAttributes(payload, ctx);
+  const wrapped = isWrapped(given);
+  const asked = requestAttributes(payload, ctx);
   // Fresh is the client's to give in Register (2.1 §4.24: "unless the client provides a False value in Register or Import").
-  rejectServerOnly(attrs.filter((a) => a.name !== 'Fresh'));
+  rejectServerOnly(asked.filter((a) => a.name !== 'Fresh'));
+  const sensitive = booleanAttribute(asked, 'Sensitive');
+  if (wrapped && sensitive === false) {
+    throw new KmipOperationError('InvalidField', 'a wrapped key is unwrapped by the server and stored Sensitive (its value is then served only wrapped, like a Sensitive key\'s); leave out Sensitive or set it True');
+  }
+  const attrs: Attribute[] = wrapped && sensitive === undefined ? [...asked, { name: 'Sensitive', value: { type: 'Boolean', value: true } }] : asked;
+  const obj = wrapped ? unwrapObject(ctx, given) : given;
   const stored: Attribute[] = [...attrs];
   let material = obj;
   let keyFacts: KeyFacts | undefined;
