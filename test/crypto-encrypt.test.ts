@@ -10,7 +10,7 @@ import { describe, test } from 'node:test';
 import { Enum, Tag } from '../shared/kmip/registry/index.js';
 import { item, struct, type StructureItem, type TtlvItem } from '../shared/kmip/ttlv/index.js';
 import { parseGrants, type Principal } from '../main/access/policy.js';
-import { CryptoStreams } from '../main/kmip/crypto/streams.js';
+import { cryptoStreams, CryptoStreams } from '../main/kmip/crypto/streams.js';
 import { oaepDecrypt, oaepEncrypt } from '../main/kmip/crypto/rsa-oaep.js';
 import { pkcs1v15Decrypt } from '../main/kmip/crypto/rsa-pkcs1.js';
 import type { OperationContext } from '../main/kmip/context.js';
@@ -342,12 +342,26 @@ describe('hostile requests', () => {
     assert.notEqual(out(a, Tag.IVCounterNonce), out(b, Tag.IVCounterNonce));
     await fails(V21, OP.Decrypt, [uid(id), bytes(Tag.Data, out(a, Tag.Data))], RR.InvalidMessage);
     assert.equal(out(await dec(id, bytes(Tag.Data, out(a, Tag.Data)), bytes(Tag.IVCounterNonce, out(a, Tag.IVCounterNonce))), Tag.Data), 'abcdef');
-    const g = await enc(id, params(mode(BCM.GCM), en(Tag.PaddingMethod, PM.None), int(Tag.IVLength, 96)), bytes(Tag.Data, 'abcdef'));
+    // The key is kept for CBC (finding 4): a GCM request under it is refused; a GCM key makes GCM IVs.
+    await fails(V21, OP.Encrypt, [uid(id), params(mode(BCM.GCM), int(Tag.IVLength, 96)), bytes(Tag.Data, 'abcdef')], RR.BadCryptographicParameters);
+    const gk = await registerKey(SP38A_K128, CA.AES, ED, [ACTIVE, params(mode(BCM.GCM), en(Tag.PaddingMethod, PM.None), bool(Tag.RandomIV, true))]);
+    const g = await enc(gk, params(mode(BCM.GCM), en(Tag.PaddingMethod, PM.None), int(Tag.IVLength, 96)), bytes(Tag.Data, 'abcdef'));
     assert.equal(out(g, Tag.IVCounterNonce).length, 24);
     assert.equal(out(g, Tag.AuthenticatedEncryptionTag).length, 32);
+    assert.equal(out(await enc(gk, bytes(Tag.Data, 'ab')), Tag.IVCounterNonce).length, 24, 'GCM default: 96 bits');
+    assert.equal(out(await enc(gk, params(int(Tag.IVLength, 128)), bytes(Tag.Data, 'ab')), Tag.IVCounterNonce).length, 32);
+    // A server-made GCM IV under 96 bits would repeat under one key (finding 11); a client's own short IV is its business.
+    for (const bits of [8, 64, 88]) {
+      assert.match(await fails(V21, OP.Encrypt, [uid(gk), params(int(Tag.IVLength, bits)), bytes(Tag.Data, 'ab')], RR.BadCryptographicParameters), /IV Length 96 or more/);
+    }
+    await fails(V14, OP.Encrypt, [uid(gk), params(int(Tag.IVLength, 64)), bytes(Tag.Data, 'ab')], RR.InvalidField);
+    await enc(gk, bytes(Tag.IVCounterNonce, '0011223344556677'), bytes(Tag.Data, 'ab'));
+    const ck = await registerKey('00'.repeat(32), CA.ChaCha20Poly1305, ED, [ACTIVE, params(bool(Tag.RandomIV, true))]);
+    assert.equal(out(await enc(ck, bytes(Tag.Data, 'ab')), Tag.IVCounterNonce).length, 24);
+    await fails(V21, OP.Encrypt, [uid(ck), params(int(Tag.IVLength, 64)), bytes(Tag.Data, 'ab')], RR.BadCryptographicParameters);
     // Server-made IVs come from a pooled buffer (random-pool.ts): across pool refills, never one twice.
     const ivs = new Set<string>();
-    for (let i = 0; i < 400; i++) ivs.add(out(await enc(id, params(mode(BCM.GCM), en(Tag.PaddingMethod, PM.None), int(Tag.IVLength, 96)), bytes(Tag.Data, 'ab')), Tag.IVCounterNonce));
+    for (let i = 0; i < 400; i++) ivs.add(out(await enc(gk, params(mode(BCM.GCM), en(Tag.PaddingMethod, PM.None), int(Tag.IVLength, 96)), bytes(Tag.Data, 'ab')), Tag.IVCounterNonce));
     assert.equal(ivs.size, 400);
     assert.ok(![...ivs].includes('00'.repeat(12)));
   });
@@ -370,15 +384,85 @@ describe('multi-part streams', () => {
     assert.equal(out(c, Tag.AuthenticatedEncryptionTag), out(one, Tag.AuthenticatedEncryptionTag));
     assert.equal(field(c, Tag.CorrelationValue), undefined);
     await fails(V21, OP.Encrypt, [uid(id), bytes(Tag.Data, '00'), cv], RR.InvalidCorrelationValue);
-    // Decrypt: tag on the first part; a wrong one fails at the end, and the stream is gone.
+    // Decrypt: tag on the first part; no plaintext leaves before the Final part has checked it (review finding 5).
+    const C = out(one, Tag.Data);
     const tag = bytes(Tag.AuthenticatedEncryptionTag, out(one, Tag.AuthenticatedEncryptionTag));
-    const d1 = await dec(id, gcm, bytes(Tag.Data, out(one, Tag.Data).slice(0, 50)), iv, tag, bool(Tag.InitIndicator, true));
-    const d2 = await dec(id, bytes(Tag.Data, out(one, Tag.Data).slice(50)), field(d1, Tag.CorrelationValue)!, bool(Tag.FinalIndicator, true));
-    assert.equal(out(d1, Tag.Data) + out(d2, Tag.Data), P);
+    const d1 = await dec(id, gcm, bytes(Tag.Data, C.slice(0, 50)), iv, tag, bool(Tag.InitIndicator, true));
+    const dcv = field(d1, Tag.CorrelationValue)!;
+    const d2 = await dec(id, bytes(Tag.Data, C.slice(50, 90)), dcv);
+    assert.equal(out(d1, Tag.Data) + out(d2, Tag.Data), '', 'nothing before the tag is verified');
+    assert.equal(cryptoStreams.heldBytes, 45, 'the 45 bytes so far are held in the stream');
+    const d3 = await dec(id, bytes(Tag.Data, C.slice(90)), dcv, bool(Tag.FinalIndicator, true));
+    assert.equal(out(d3, Tag.Data), P, 'the Final part returns the whole plaintext, as single-part Decrypt does');
+    assert.equal(out(await dec(id, gcm, bytes(Tag.Data, C), iv, tag), Tag.Data), P);
+    assert.equal(cryptoStreams.heldBytes, 0);
+    // A wrong tag: the init and middle parts return nothing, the Final part Cryptographic Failure, and the stream is gone.
     const badTag = bytes(Tag.AuthenticatedEncryptionTag, '00'.repeat(16));
-    const e1 = await dec(id, gcm, bytes(Tag.Data, out(one, Tag.Data)), iv, badTag, bool(Tag.InitIndicator, true));
+    const e1 = await dec(id, gcm, bytes(Tag.Data, C.slice(0, 60)), iv, badTag, bool(Tag.InitIndicator, true));
+    assert.equal(out(e1, Tag.Data), '', 'a wrong tag gives no plaintext at init');
+    const e2 = await dec(id, bytes(Tag.Data, C.slice(60)), field(e1, Tag.CorrelationValue)!);
+    assert.equal(out(e2, Tag.Data), '');
     await fails(V21, OP.Decrypt, [uid(id), bytes(Tag.Data, ''), field(e1, Tag.CorrelationValue)!, bool(Tag.FinalIndicator, true)], RR.CryptographicFailure);
     await fails(V21, OP.Decrypt, [uid(id), bytes(Tag.Data, ''), field(e1, Tag.CorrelationValue)!, bool(Tag.FinalIndicator, true)], RR.InvalidCorrelationValue);
+    assert.equal(cryptoStreams.heldBytes, 0, 'the failed stream\'s held plaintext is released');
+    // Non-AEAD modes stream their output as before.
+    const ctrIv = bytes(Tag.IVCounterNonce, 'f0f1f2f3f4f5f6f7f8f9fafbfcfdfeff');
+    const ctr = params(mode(BCM.CTR));
+    const ctrOne = out(await enc(id, ctr, bytes(Tag.Data, P), ctrIv), Tag.Data);
+    const c1 = await dec(id, ctr, bytes(Tag.Data, ctrOne.slice(0, 40)), ctrIv, bool(Tag.InitIndicator, true));
+    assert.equal(out(c1, Tag.Data), P.slice(0, 40));
+    await dec(id, bytes(Tag.Data, ctrOne.slice(40)), field(c1, Tag.CorrelationValue)!, bool(Tag.FinalIndicator, true));
+  });
+
+  test('ChaCha20-Poly1305 Decrypt in three parts: nothing before the tag, the single-part plaintext at the end; a wrong tag gives nothing', async () => {
+    const id = await registerKey('80818283848586878889' + '8a8b8c8d8e8f909192939495969798999a9b9c9d9e9f', CA.ChaCha20Poly1305);
+    const nonce = bytes(Tag.IVCounterNonce, '070000004041424344454647');
+    const aad = bytes(Tag.AuthenticatedEncryptionAdditionalData, '50515253c0c1c2c3c4c5c6c7');
+    const plain = Buffer.from('Ladies and Gentlemen of the class of \'99: If I could offer you only one tip for the future, sunscreen would be it.').toString('hex');
+    const e = await enc(id, bytes(Tag.Data, plain), nonce, aad);
+    const C = out(e, Tag.Data);
+    const run = async (tagHex: string): Promise<string[]> => {
+      const t = bytes(Tag.AuthenticatedEncryptionTag, tagHex);
+      const a = await dec(id, bytes(Tag.Data, C.slice(0, 30)), nonce, aad, t, bool(Tag.InitIndicator, true));
+      const cv = field(a, Tag.CorrelationValue)!;
+      const b = await dec(id, bytes(Tag.Data, C.slice(30, 100)), cv);
+      return [out(a, Tag.Data), out(b, Tag.Data), out(await dec(id, bytes(Tag.Data, C.slice(100)), cv, bool(Tag.FinalIndicator, true)), Tag.Data)];
+    };
+    assert.deepEqual(await run(out(e, Tag.AuthenticatedEncryptionTag)), ['', '', plain]);
+    const a = await dec(id, bytes(Tag.Data, C.slice(0, 30)), nonce, aad, bytes(Tag.AuthenticatedEncryptionTag, 'ff'.repeat(16)), bool(Tag.InitIndicator, true));
+    assert.equal(out(a, Tag.Data), '');
+    assert.match(await fails(V21, OP.Decrypt, [uid(id), bytes(Tag.Data, C.slice(30)), field(a, Tag.CorrelationValue)!, bool(Tag.FinalIndicator, true)], RR.CryptographicFailure), /authentication failed/);
+    assert.equal(cryptoStreams.heldBytes, 0);
+  });
+
+  test('a multi-part AEAD Decrypt counts what it holds: beyond the budget, Server Limit Exceeded (1.x Permission Denied) and the stream is gone', async () => {
+    const id = await registerKey('feffe9928665731c6d6a8f9467308308');
+    const mib = 1024 * 1024;
+    const tag = bytes(Tag.AuthenticatedEncryptionTag, '00'.repeat(16));
+    // Two streams of this (in-process) client holding 16 MiB each, counted only (nothing allocated): the client's 32 MiB are spent.
+    const owner = { client: undefined, operation: OP.Decrypt, keyId: 'filler' };
+    const oc = { protocolVersion: { major: 2, minor: 1 } } as OperationContext;
+    const fill = [cryptoStreams.open(oc, owner, 'x'), cryptoStreams.open(oc, owner, 'y')];
+    for (const f of fill) cryptoStreams.reserveHeld(oc, f, 16 * mib, 'filler');
+    const before = cryptoStreams.size;
+    try {
+      assert.match(await fails(V21, OP.Decrypt, [uid(id), gcm, iv, tag, bytes(Tag.Data, '00'.repeat(32)), bool(Tag.InitIndicator, true)], RR.ServerLimitExceeded), /this client's open multi-part operations already hold 32 MiB/);
+      await fails(V14, OP.Decrypt, [uid(id), gcm, iv, tag, bytes(Tag.Data, '00'.repeat(32)), bool(Tag.InitIndicator, true)], RR.PermissionDenied);
+      assert.equal(cryptoStreams.size, before, 'the refused stream is not left open');
+      // Room for a stream of 16 bytes, then its next part goes over: the stream is aborted.
+      cryptoStreams.abort(fill.pop()!);
+      const g = cryptoStreams.open(oc, owner, 'z');
+      cryptoStreams.reserveHeld(oc, g, 16 * mib - 16, 'filler');
+      const a = await dec(id, gcm, iv, tag, bytes(Tag.Data, '00'.repeat(16)), bool(Tag.InitIndicator, true));
+      assert.equal(out(a, Tag.Data), '');
+      const cv = field(a, Tag.CorrelationValue)!;
+      assert.match(await fails(V21, OP.Decrypt, [uid(id), bytes(Tag.Data, '00'.repeat(16)), cv], RR.ServerLimitExceeded), /already hold 32 MiB/);
+      await fails(V21, OP.Decrypt, [uid(id), bytes(Tag.Data, ''), cv, bool(Tag.FinalIndicator, true)], RR.InvalidCorrelationValue);
+      cryptoStreams.abort(g);
+    } finally {
+      for (const f of fill) cryptoStreams.abort(f);
+    }
+    assert.equal(cryptoStreams.heldBytes, 0);
   });
 
   test('CBC with PKCS5 padding across parts of odd sizes', async () => {
@@ -403,10 +487,20 @@ describe('multi-part streams', () => {
     assert.equal(await fails(V21, OP.Encrypt, [uid(other), bytes(Tag.Data, '00'), cv], RR.InvalidCorrelationValue), unknown);
     assert.equal(await fails(V21, OP.Decrypt, [uid(id), bytes(Tag.Data, '00'), cv], RR.InvalidCorrelationValue), unknown);
     await fails(V14, OP.Encrypt, [uid(id), bytes(Tag.Data, '00'), bytes(Tag.CorrelationValue, '00'.repeat(16))], RR.ItemNotFound);
-    // Still open for its owner; revoking the key stops it at the next part.
+    // Still open for its owner; revoking the key stops it at the next part, and that part aborts the stream (finding 6).
     await enc(id, bytes(Tag.Data, '00'.repeat(16)), cv);
+    const open = cryptoStreams.size;
     await ok(V21, OP.Revoke, [uid(id), struct(Tag.RevocationReason, [en(Tag.RevocationReasonCode, Enum.RevocationReasonCode.CessationOfOperation)])]);
     await fails(V21, OP.Encrypt, [uid(id), bytes(Tag.Data, '00'.repeat(16)), cv, bool(Tag.FinalIndicator, true)], RR.WrongKeyLifecycleState);
+    assert.equal(cryptoStreams.size, open - 1, 'the failed continuation aborted the stream');
+    // A Decrypt stream on a key destroyed mid-stream: aborted too.
+    const d = await registerKey(SP38A_K128);
+    const da = await dec(d, ecb, bytes(Tag.Data, '00'.repeat(16)), bool(Tag.InitIndicator, true));
+    await ok(V21, OP.Revoke, [uid(d), struct(Tag.RevocationReason, [en(Tag.RevocationReasonCode, Enum.RevocationReasonCode.CessationOfOperation)])]);
+    await ok(V21, OP.Destroy, [uid(d)]);
+    const before = cryptoStreams.size;
+    await fails(V21, OP.Decrypt, [uid(d), bytes(Tag.Data, '00'.repeat(16)), field(da, Tag.CorrelationValue)!], RR.WrongKeyLifecycleState);
+    assert.equal(cryptoStreams.size, before - 1);
   });
 
   test('the stream table: bounded per client and per server, expires after its TTL, drops wipe', () => {
@@ -417,9 +511,8 @@ describe('multi-part streams', () => {
     let dropped = 0;
     const a = s.open(c, owner('a'), 'sa', () => dropped++);
     s.open(c, owner('a'), 'sa2');
-    assert.throws(() => s.open(c, owner('a'), 'x'), (e: { resultReason?: string }) => e.resultReason === 'ServerLimitExceeded');
+    assert.throws(() => s.open(c, owner('a'), 'x'), (e: { resultReason?: string }) => e.resultReason === 'ServerLimitExceeded' && /this client already has 2/.test(String(e)));
     s.open(c, owner('b'), 'sb');
-    assert.throws(() => s.open(c, owner('c'), 'x'), /too many open multi-part operations/);
     assert.equal(s.get<string>(c, a, owner('a')), 'sa');
     assert.throws(() => s.get(c, a, owner('b')), /no open multi-part operation/);
     t = 999;
@@ -429,6 +522,169 @@ describe('multi-part streams', () => {
     t = 2000;
     assert.equal(s.size, 0);
     assert.equal(dropped, 1, 'an expired stream is dropped with its wipe');
+  });
+
+  test('a full server table evicts the least recently used stream of the client holding the most, so clients together cannot lock others out (finding 10)', () => {
+    let t = 0;
+    const s = new CryptoStreams({ now: () => t, max: 4, perClient: 3, ttlMs: 10_000 });
+    const c = { protocolVersion: { major: 2, minor: 1 } } as OperationContext;
+    const owner = (client: string) => ({ client, operation: OP.Encrypt, keyId: 'k' });
+    const dropped: string[] = [];
+    const open = (client: string, name: string): Uint8Array => s.open(c, owner(client), name, () => dropped.push(name));
+    const a1 = open('a', 'a1');
+    t = 1;
+    const a2 = open('a', 'a2');
+    t = 2;
+    open('b', 'b1');
+    t = 3;
+    const a3 = open('a', 'a3');
+    t = 4;
+    s.get(c, a1, owner('a')); // a1 used again: a2 is a's least recently used
+    // The table is full (4); a newcomer gets in, and a (3 streams) loses its least recently used one.
+    t = 5;
+    const c1 = open('c', 'c1');
+    assert.deepEqual(dropped, ['a2']);
+    assert.equal(s.size, 4);
+    assert.throws(() => s.get(c, a2, owner('a')), /no open multi-part operation/);
+    assert.equal(s.get<string>(c, a1, owner('a')), 'a1');
+    assert.equal(s.get<string>(c, a3, owner('a')), 'a3');
+    assert.equal(s.get<string>(c, c1, owner('c')), 'c1');
+    // Many clients at the per-client limit cannot fill it for a newcomer either.
+    for (let i = 0; i < 10; i++) {
+      t++;
+      open(`d${i}`, `d${i}`);
+    }
+    assert.equal(s.size, 4);
+    t++;
+    const e = open('e', 'e');
+    assert.equal(s.get<string>(c, e, owner('e')), 'e');
+  });
+
+  test('abortOwned ends a stream for its owner only; the held-plaintext budget is per stream, per client and per server', () => {
+    const s = new CryptoStreams({ held: { stream: 10, client: 15, server: 20 } });
+    const c = { protocolVersion: { major: 2, minor: 1 } } as OperationContext;
+    const c1 = { protocolVersion: { major: 1, minor: 4 } } as OperationContext;
+    const owner = (client: string, keyId = 'k') => ({ client, operation: OP.Decrypt, keyId });
+    let dropped = 0;
+    const a = s.open(c, owner('a'), 'sa', () => dropped++);
+    s.abortOwned(a, owner('b'));
+    s.abortOwned(a, owner('a', 'other key'));
+    s.abortOwned(a, { ...owner('a'), operation: OP.Encrypt });
+    assert.equal(s.get<string>(c, a, owner('a')), 'sa', 'a stranger, another key or operation does not end it');
+    s.abortOwned(a, owner('a'));
+    assert.equal(dropped, 1);
+    assert.equal(s.size, 0);
+
+    const x = s.open(c, owner('a'), 'x');
+    s.reserveHeld(c, x, 8, 'multi-part AES-128-GCM Decrypt');
+    assert.throws(() => s.reserveHeld(c, x, 3, 'multi-part AES-128-GCM Decrypt'), (e: { resultReason?: string }) => e.resultReason === 'ServerLimitExceeded' && /per multi-part operation/.test(String(e)));
+    assert.throws(() => s.reserveHeld(c1, x, 3, 'm'), (e: { resultReason?: string }) => e.resultReason === 'PermissionDenied');
+    const y = s.open(c, owner('a'), 'y');
+    assert.throws(() => s.reserveHeld(c, y, 8, 'm'), /this client's open multi-part operations already hold/);
+    s.reserveHeld(c, y, 7, 'm');
+    const z = s.open(c, owner('b'), 'z');
+    assert.throws(() => s.reserveHeld(c, z, 6, 'm'), /the server's open multi-part operations already hold/);
+    s.reserveHeld(c, z, 5, 'm');
+    assert.equal(s.heldBytes, 20);
+    s.finish(x);
+    s.abort(y);
+    assert.equal(s.heldBytes, 5, 'finished and aborted streams release what they held');
+  });
+});
+
+describe('a key\'s Cryptographic Parameters attribute binds its algorithm, mode, padding and hashes (review finding 4)', () => {
+  const K = 'feffe9928665731c6d6a8f9467308308';
+  const IV = 'cafebabefacedbaddecaf888';
+  const P = 'd9313225f88406e5a55909c5aff5269a86a7a9531534f7da2e4c303d8a318a72';
+  const gcmAttr = params(mode(BCM.GCM), int(Tag.TagLength, 16));
+  const ctr = (counter: string): TtlvItem[] => [params(mode(BCM.CTR)), bytes(Tag.IVCounterNonce, counter)];
+
+  test('an Encrypt-only key kept for GCM does not run CTR (which would decrypt its GCM cipher texts); GCM as kept, or naming only other fields, still works', async () => {
+    const id = await registerKey(K, CA.AES, UM.Encrypt, [ACTIVE, gcmAttr]);
+    const e = await enc(id, bytes(Tag.Data, P), bytes(Tag.IVCounterNonce, IV));
+    const C = out(e, Tag.Data);
+    await fails(V21, OP.Decrypt, [uid(id), bytes(Tag.Data, C), bytes(Tag.IVCounterNonce, IV), bytes(Tag.AuthenticatedEncryptionTag, out(e, Tag.AuthenticatedEncryptionTag))], RR.IncompatibleCryptographicUsageMask);
+    // The attack: GCM's key stream for IV is CTR from IV || 00000002; Encrypt in CTR over the cipher text gives the plaintext.
+    const m = await fails(V21, OP.Encrypt, [uid(id), ...ctr(IV + '00000002'), bytes(Tag.Data, C)], RR.BadCryptographicParameters);
+    assert.match(m, new RegExp(`object '${id}' is kept for Block Cipher Mode GCM .*asks for CTR: leave Block Cipher Mode out or use a key made for it`));
+    await fails(V14, OP.Encrypt, [uid(id), ...ctr(IV + '00000002'), bytes(Tag.Data, C)], RR.InvalidField);
+    for (const other of [BCM.ECB, BCM.CBC, BCM.XTS]) await fails(V21, OP.Encrypt, [uid(id), params(mode(other)), bytes(Tag.IVCounterNonce, '00'.repeat(16)), bytes(Tag.Data, C)], RR.BadCryptographicParameters);
+    assert.equal(out(await enc(id, params(mode(BCM.GCM)), bytes(Tag.Data, P), bytes(Tag.IVCounterNonce, IV)), Tag.Data), C);
+    assert.equal(out(await enc(id, params(int(Tag.TagLength, 12)), bytes(Tag.Data, P), bytes(Tag.IVCounterNonce, IV)), Tag.Data), C, 'a request naming only the tag length is laid over the attribute');
+    await fails(V21, OP.Encrypt, [uid(id), params(en(Tag.CryptographicAlgorithm, CA.ChaCha20)), bytes(Tag.Data, P), bytes(Tag.IVCounterNonce, IV)], RR.BadCryptographicParameters);
+  });
+
+  test('a Deactivated key kept for GCM does not Decrypt in CTR or ECB (E(0) is the GHASH key, E(IV||1) the tag mask); GCM Decrypt still works', async () => {
+    const id = await registerKey(K, CA.AES, ED, [ACTIVE, gcmAttr]);
+    const e = await enc(id, bytes(Tag.Data, P), bytes(Tag.IVCounterNonce, IV));
+    await ok(V21, OP.Revoke, [uid(id), struct(Tag.RevocationReason, [en(Tag.RevocationReasonCode, Enum.RevocationReasonCode.CessationOfOperation)])]);
+    await fails(V21, OP.Encrypt, [uid(id), bytes(Tag.Data, P), bytes(Tag.IVCounterNonce, IV)], RR.WrongKeyLifecycleState);
+    assert.match(await fails(V21, OP.Decrypt, [uid(id), ...ctr('00'.repeat(16)), bytes(Tag.Data, '00'.repeat(16))], RR.BadCryptographicParameters), /kept for Block Cipher Mode GCM/);
+    await fails(V21, OP.Decrypt, [uid(id), ...ctr(IV + '00000001'), bytes(Tag.Data, '00'.repeat(16))], RR.BadCryptographicParameters);
+    await fails(V21, OP.Decrypt, [uid(id), params(mode(BCM.ECB)), bytes(Tag.Data, '00'.repeat(16))], RR.BadCryptographicParameters);
+    // A multi-part CTR Decrypt is refused at its first part too.
+    await fails(V21, OP.Decrypt, [uid(id), ...ctr('00'.repeat(16)), bytes(Tag.Data, '00'.repeat(16)), bool(Tag.InitIndicator, true)], RR.BadCryptographicParameters);
+    const d = await dec(id, bytes(Tag.Data, out(e, Tag.Data)), bytes(Tag.IVCounterNonce, IV), bytes(Tag.AuthenticatedEncryptionTag, out(e, Tag.AuthenticatedEncryptionTag)));
+    assert.equal(out(d, Tag.Data), P);
+  });
+
+  test('several Cryptographic Parameters instances: a request may use any one of them, and nothing else', async () => {
+    const id = await registerKey(SP38A_K128, CA.AES, ED, [ACTIVE, gcmAttr, params(mode(BCM.CBC), en(Tag.PaddingMethod, PM.PKCS5))]);
+    const cbcIv = bytes(Tag.IVCounterNonce, '000102030405060708090a0b0c0d0e0f');
+    const c = await enc(id, params(mode(BCM.CBC)), bytes(Tag.Data, 'abcdef'), cbcIv);
+    assert.equal(out(c, Tag.Data).length, 32, 'CBC from the second instance, with its PKCS5 padding');
+    await enc(id, bytes(Tag.Data, 'abcdef'), bytes(Tag.IVCounterNonce, IV)); // no parameters: the first instance (GCM)
+    await fails(V21, OP.Encrypt, [uid(id), params(mode(BCM.CBC), en(Tag.PaddingMethod, PM.None)), bytes(Tag.Data, '00'.repeat(16)), cbcIv], RR.BadCryptographicParameters);
+    await fails(V21, OP.Encrypt, [uid(id), ...ctr('00'.repeat(16)), bytes(Tag.Data, '00')], RR.BadCryptographicParameters);
+  });
+
+  test('a ChaCha20-Poly1305 key does not run plain ChaCha20 (its key stream without the tag)', async () => {
+    const id = await registerKey('00'.repeat(32), CA.ChaCha20Poly1305, ED);
+    const nonce = bytes(Tag.IVCounterNonce, '000000000000000000000000');
+    await enc(id, bytes(Tag.Data, 'abcd'), nonce);
+    assert.match(await fails(V21, OP.Encrypt, [uid(id), params(en(Tag.CryptographicAlgorithm, CA.ChaCha20)), bytes(Tag.Data, 'abcd'), nonce], RR.BadCryptographicParameters), /does not run plain ChaCha20/);
+    await fails(V21, OP.Decrypt, [uid(id), params(en(Tag.CryptographicAlgorithm, CA.ChaCha20)), bytes(Tag.Data, 'abcd'), nonce], RR.BadCryptographicParameters);
+    // A ChaCha20 key still serves ChaCha20-Poly1305.
+    const plain = await registerKey('00'.repeat(32), CA.ChaCha20, ED);
+    await enc(plain, params(en(Tag.CryptographicAlgorithm, CA.ChaCha20Poly1305)), bytes(Tag.Data, 'abcd'), nonce);
+  });
+
+  test('RSA: a key kept for OAEP with SHA-256 refuses PKCS#1 v1.5 and another OAEP hash', async () => {
+    const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    const oaep = params(en(Tag.PaddingMethod, PM.OAEP), en(Tag.HashingAlgorithm, HA.SHA_256));
+    const pub = await registerRsa(publicKey, UM.Encrypt, [ACTIVE, oaep]);
+    const priv = await registerRsa(privateKey, UM.Decrypt, [ACTIVE, oaep]);
+    const c = out(await enc(pub, bytes(Tag.Data, 'abcd')), Tag.Data);
+    assert.equal(privateDecrypt({ key: privateKey, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha256' }, hex(c)).toString('hex'), 'abcd');
+    await fails(V21, OP.Encrypt, [uid(pub), params(en(Tag.PaddingMethod, PM.PKCS1V1_5)), bytes(Tag.Data, 'abcd')], RR.BadCryptographicParameters);
+    assert.match(await fails(V21, OP.Decrypt, [uid(priv), params(en(Tag.HashingAlgorithm, HA.SHA_1)), bytes(Tag.Data, c)], RR.BadCryptographicParameters), /kept for Hashing Algorithm SHA_256/);
+    assert.equal(out(await dec(priv, params(en(Tag.PaddingMethod, PM.OAEP)), bytes(Tag.Data, c)), Tag.Data), 'abcd');
+  });
+});
+
+describe('Usage Limits are taken per operation, after the stream is found (review finding 9)', () => {
+  const P = params(mode(BCM.ECB));
+  const block = bytes(Tag.Data, '00'.repeat(16));
+  const limits = (total: bigint, unit: number) => struct(Tag.UsageLimits, [item(Tag.UsageLimitsTotal, 'LongInteger', total), en(Tag.UsageLimitsUnit, unit)]);
+
+  test('Unit Object: a multi-part Encrypt takes one use for all its parts, even empty ones', async () => {
+    const id = await registerKey(SP38A_K128, CA.AES, ED, [ACTIVE, limits(1n, Enum.UsageLimitsUnit.Object)]);
+    const a = await enc(id, P, block, bool(Tag.InitIndicator, true));
+    const cv = field(a, Tag.CorrelationValue)!;
+    await enc(id, block, cv);
+    await enc(id, bytes(Tag.Data, ''), cv);
+    await enc(id, block, cv, bool(Tag.FinalIndicator, true));
+    assert.match(await fails(V21, OP.Encrypt, [uid(id), P, block], RR.PermissionDenied), /0 uses left/);
+  });
+
+  test('Unit Byte: a part with an unknown Correlation Value takes nothing; bad parameters take nothing; each part its bytes', async () => {
+    const id = await registerKey(SP38A_K128, CA.AES, ED, [ACTIVE, limits(48n, Enum.UsageLimitsUnit.Byte)]);
+    for (let i = 0; i < 3; i++) await fails(V21, OP.Encrypt, [uid(id), block, bytes(Tag.CorrelationValue, '00'.repeat(16))], RR.InvalidCorrelationValue);
+    await fails(V21, OP.Encrypt, [uid(id), params(mode(BCM.CBC)), block], RR.InvalidMessage); // no IV
+    const a = await enc(id, P, block, bool(Tag.InitIndicator, true));
+    await enc(id, block, field(a, Tag.CorrelationValue)!, bool(Tag.FinalIndicator, true));
+    await enc(id, P, block);
+    assert.match(await fails(V21, OP.Encrypt, [uid(id), P, block], RR.PermissionDenied), /0 bytes left/);
   });
 });
 

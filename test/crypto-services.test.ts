@@ -13,6 +13,9 @@ import { Enum, Tag } from '../shared/kmip/registry/index.js';
 import { item, struct, type StructureItem, type TtlvItem } from '../shared/kmip/ttlv/index.js';
 import { aesCmac, AesCmac } from '../main/kmip/crypto/cmac.js';
 import { MAX_RNG_BYTES } from '../main/kmip/operations/rng-retrieve.js';
+import { cryptoStreams } from '../main/kmip/crypto/streams.js';
+import { signatureScheme } from '../main/kmip/crypto/signing.js';
+import type { OperationContext } from '../main/kmip/context.js';
 import { en, field, int, kmipHarness, storeBackedContext, uid, V14, V21 } from './support/kmip-ops.js';
 import { FIXED_NOW } from './support/kmip-text-vectors.js';
 import { DEFAULT_KEY_POLICY } from '../main/policy/key-policy.js';
@@ -141,7 +144,7 @@ async function registerAsymmetric(key: KeyObject, usage: number, extra: TtlvItem
   const priv = key.type === 'private';
   const der = priv ? key.export({ format: 'der', type: 'pkcs8' }) : key.export({ format: 'der', type: 'spki' });
   const rsa = key.asymmetricKeyType === 'rsa';
-  const bits = rsa ? key.asymmetricKeyDetails!.modulusLength! : ({ prime256v1: 256, secp384r1: 384, secp521r1: 521 } as Record<string, number>)[key.asymmetricKeyDetails!.namedCurve!]!;
+  const bits = rsa ? key.asymmetricKeyDetails!.modulusLength! : ({ prime256v1: 256, secp384r1: 384, secp521r1: 521, secp256k1: 256 } as Record<string, number>)[key.asymmetricKeyDetails!.namedCurve!]!;
   const block = struct(Tag.KeyBlock, [en(Tag.KeyFormatType, priv ? KFT.PKCS_8 : KFT.X_509), struct(Tag.KeyValue, [bytes(Tag.KeyMaterial, der)]), en(Tag.CryptographicAlgorithm, rsa ? CA.RSA : CA.ECDSA), int(Tag.CryptographicLength, bits)]);
   return idOf(await ok(V21, OP.Register, [en(Tag.ObjectType, priv ? OT.PrivateKey : OT.PublicKey), struct(Tag.Attributes, [int(Tag.CryptographicUsageMask, usage), ...extra]), struct(priv ? Tag.PrivateKey : Tag.PublicKey, [block])]));
 }
@@ -279,7 +282,11 @@ describe('Sign and Signature Verify', () => {
     await fails(V21, OP.Sign, [uid(priv), params(en(Tag.PaddingMethod, PM.OAEP)), bytes(Tag.Data, data)], RR.UnsupportedCryptographicParameters);
     await fails(V14, OP.Sign, [uid(priv), params(en(Tag.PaddingMethod, PM.OAEP)), bytes(Tag.Data, data)], RR.InvalidField);
     await fails(V21, OP.Sign, [uid(priv), params(en(Tag.DigitalSignatureAlgorithm, DSA.ECDSAWithSHA256)), bytes(Tag.Data, data)], RR.UnsupportedCryptographicParameters);
-    await fails(V21, OP.Sign, [uid(priv), params(en(Tag.HashingAlgorithm, HA.MD5)), bytes(Tag.Data, data)], RR.FeatureNotSupported);
+    // A defined hash the server does not implement: the same reason as every other unsupported parameter (1.x Invalid Field), for the PSS MGF1 hash too.
+    await fails(V21, OP.Sign, [uid(priv), params(en(Tag.HashingAlgorithm, HA.MD5)), bytes(Tag.Data, data)], RR.UnsupportedCryptographicParameters);
+    await fails(V14, OP.Sign, [uid(priv), params(en(Tag.HashingAlgorithm, HA.MD5)), bytes(Tag.Data, data)], RR.InvalidField);
+    await fails(V21, OP.Sign, [uid(priv), params(en(Tag.PaddingMethod, PM.PSS), en(Tag.MaskGeneratorHashingAlgorithm, HA.MD5)), bytes(Tag.Data, data)], RR.UnsupportedCryptographicParameters);
+    await fails(V21, OP.SignatureVerify, [uid(pub), params(en(Tag.HashingAlgorithm, HA.MD5)), bytes(Tag.Data, data), bytes(Tag.SignatureData, Buffer.alloc(256))], RR.UnsupportedCryptographicParameters);
     await fails(V21, OP.Sign, [uid(priv), params(en(Tag.HashingAlgorithm, 0x7777)), bytes(Tag.Data, data)], RR.InvalidField);
     await fails(V21, OP.Sign, [uid(priv), item(Tag.Data, 'TextString', 'x')], RR.InvalidMessage);
     await fails(V21, OP.Sign, [uid(priv), bytes(Tag.Data, data), item(Tag.MACData, 'ByteString', new Uint8Array(1))], RR.InvalidField);
@@ -305,6 +312,66 @@ describe('Sign and Signature Verify', () => {
     const deactPriv = await registerAsymmetric(rsa.privateKey, UM.Sign);
     await ok(V21, OP.Revoke, [uid(deactPriv), struct(Tag.RevocationReason, [en(Tag.RevocationReasonCode, Enum.RevocationReasonCode.CessationOfOperation)])]);
     await fails(V21, OP.Sign, [uid(deactPriv), bytes(Tag.Data, data)], RR.WrongKeyLifecycleState);
+  });
+
+  test('a key kept for PSS with SHA-256 does not sign with SHA-1 or PKCS#1 v1.5; Signature Verify is not bound (OASIS CS-AC-M-3 verifies with SHA-1 and expects Invalid)', async () => {
+    const kept = params(en(Tag.PaddingMethod, PM.PSS), en(Tag.HashingAlgorithm, HA.SHA_256));
+    const sk = await registerAsymmetric(rsa.privateKey, UM.Sign, [ACTIVE, kept]);
+    const pk = await registerAsymmetric(rsa.publicKey, UM.Verify, [ACTIVE, kept]);
+    const sig = out(await ok(V21, OP.Sign, [uid(sk), bytes(Tag.Data, data)]), Tag.SignatureData);
+    assert.ok(nodeVerify('sha256', data, { key: rsa.publicKey, padding: constants.RSA_PKCS1_PSS_PADDING }, sig));
+    assert.match(await fails(V21, OP.Sign, [uid(sk), params(en(Tag.HashingAlgorithm, HA.SHA_1)), bytes(Tag.Data, data)], RR.BadCryptographicParameters), /kept for Hashing Algorithm SHA_256/);
+    await fails(V14, OP.Sign, [uid(sk), params(en(Tag.HashingAlgorithm, HA.SHA_1)), bytes(Tag.Data, data)], RR.InvalidField);
+    await fails(V21, OP.Sign, [uid(sk), params(en(Tag.PaddingMethod, PM.PKCS1V1_5)), bytes(Tag.DigestedData, createHash('sha256').update(data).digest())], RR.BadCryptographicParameters);
+    // A field the attribute does not name stays the request's (here the MGF1 hash).
+    await ok(V21, OP.Sign, [uid(sk), params(en(Tag.PaddingMethod, PM.PSS), en(Tag.MaskGeneratorHashingAlgorithm, HA.SHA_1)), bytes(Tag.Data, data)]);
+    assert.equal(validity(await ok(V21, OP.SignatureVerify, [uid(pk), params(en(Tag.HashingAlgorithm, HA.SHA_1)), bytes(Tag.Data, data), bytes(Tag.SignatureData, sig)])), VI.Invalid);
+    assert.equal(validity(await ok(V21, OP.SignatureVerify, [uid(pk), bytes(Tag.Data, data), bytes(Tag.SignatureData, sig)])), VI.Valid);
+  });
+
+  test('a Sign stream whose key is revoked is aborted by the failed part; Usage Limits (Object) take one use per multi-part Sign (findings 6, 9)', async () => {
+    const limits = struct(Tag.UsageLimits, [item(Tag.UsageLimitsTotal, 'LongInteger', 1n), en(Tag.UsageLimitsUnit, Enum.UsageLimitsUnit.Object)]);
+    const sk = await registerAsymmetric(rsa.privateKey, UM.Sign, [ACTIVE, limits]);
+    const cv = out(await ok(V21, OP.Sign, [uid(sk), bool(Tag.InitIndicator, true), bytes(Tag.Data, data.subarray(0, 4))]), Tag.CorrelationValue);
+    await ok(V21, OP.Sign, [uid(sk), bytes(Tag.CorrelationValue, cv), bytes(Tag.Data, data.subarray(4, 9))]);
+    const sig = out(await ok(V21, OP.Sign, [uid(sk), bytes(Tag.CorrelationValue, cv), bytes(Tag.Data, data.subarray(9)), bool(Tag.FinalIndicator, true)]), Tag.SignatureData);
+    assert.ok(nodeVerify('sha256', data, rsa.publicKey, sig));
+    assert.match(await fails(V21, OP.Sign, [uid(sk), bytes(Tag.Data, data)], RR.PermissionDenied), /0 uses left/);
+
+    const sk2 = await registerAsymmetric(rsa.privateKey, UM.Sign);
+    const cv2 = out(await ok(V21, OP.Sign, [uid(sk2), bool(Tag.InitIndicator, true), bytes(Tag.Data, data)]), Tag.CorrelationValue);
+    const mac = await registerSymmetric(Buffer.alloc(32, 7), CA.HMAC_SHA256, UM.MACGenerate);
+    const cv3 = out(await ok(V21, OP.MAC, [uid(mac), bool(Tag.InitIndicator, true), bytes(Tag.Data, data)]), Tag.CorrelationValue);
+    const open = cryptoStreams.size;
+    await ok(V21, OP.Revoke, [uid(sk2), struct(Tag.RevocationReason, [en(Tag.RevocationReasonCode, Enum.RevocationReasonCode.CessationOfOperation)])]);
+    await ok(V21, OP.Revoke, [uid(mac), struct(Tag.RevocationReason, [en(Tag.RevocationReasonCode, Enum.RevocationReasonCode.CessationOfOperation)])]);
+    await fails(V21, OP.Sign, [uid(sk2), bytes(Tag.CorrelationValue, cv2), bytes(Tag.Data, data)], RR.WrongKeyLifecycleState);
+    assert.equal(cryptoStreams.size, open - 1, 'the Sign stream is gone');
+    // A part naming another key does not end this stream (that key's check fails or passes on its own).
+    await fails(V21, OP.MAC, [uid(sk2), bytes(Tag.CorrelationValue, cv3), bytes(Tag.Data, data)], RR.InvalidObjectType);
+    assert.equal(cryptoStreams.size, open - 1);
+    await fails(V21, OP.MAC, [uid(mac), bytes(Tag.CorrelationValue, cv3), bytes(Tag.Data, data), bool(Tag.FinalIndicator, true)], RR.WrongKeyLifecycleState);
+    assert.equal(cryptoStreams.size, open - 2, 'the MAC stream is gone');
+  });
+
+  test('ECDSA on a curve other than P-256/384/521 (secp256k1) is Unsupported Cryptographic Parameters, over Data and Digested Data (finding 7b)', async () => {
+    const k1 = generateKeyPairSync('ec', { namedCurve: 'secp256k1' });
+    const sk = await registerAsymmetric(k1.privateKey, UM.Sign);
+    const pk = await registerAsymmetric(k1.publicKey, UM.Verify);
+    const digest = createHash('sha256').update(data).digest();
+    assert.match(await fails(V21, OP.Sign, [uid(sk), bytes(Tag.DigestedData, digest)], RR.UnsupportedCryptographicParameters), /curve secp256k1 is not supported \(P-256, P-384, P-521\)/);
+    await fails(V21, OP.Sign, [uid(sk), bytes(Tag.Data, data)], RR.UnsupportedCryptographicParameters);
+    await fails(V14, OP.Sign, [uid(sk), bytes(Tag.DigestedData, digest)], RR.InvalidField);
+    await fails(V21, OP.SignatureVerify, [uid(pk), bytes(Tag.DigestedData, digest), bytes(Tag.SignatureData, nodeSign('sha256', data, k1.privateKey))], RR.UnsupportedCryptographicParameters);
+  });
+
+  test('an id-RSASSA-PSS key (node type rsa-pss) is a KMIP error for PKCS#1 v1.5 and PSS, not an OpenSSL throw (finding 7c)', () => {
+    const pss = generateKeyPairSync('rsa-pss', { modulusLength: 2048 });
+    for (const [c, reason] of [[{ protocolVersion: { major: 2, minor: 1 } }, 'UnsupportedCryptographicParameters'], [{ protocolVersion: { major: 1, minor: 4 } }, 'InvalidField']] as const) {
+      for (const p of [{ paddingMethod: PM.PKCS1V1_5 }, { paddingMethod: PM.PSS }, {}]) {
+        assert.throws(() => signatureScheme(c as OperationContext, pss.privateKey, 2048, p), (e: { resultReason?: string; message: string }) => e.resultReason === reason && /RSASSA-PSS-restricted keys/.test(e.message));
+      }
+    }
   });
 
   for (const f of ['1-14', '2-14', '3-14', '8-14', '1-21', '2-21', '3-21', '8-21']) {

@@ -21,7 +21,9 @@
 // IV/Counter/Nonce: the client's, or when it gives none and the parameters
 // say Random IV, one from the server's random source (IV Length if given,
 // else 16 bytes; 12 for GCM, ChaCha20 and ChaCha20-Poly1305), returned in
-// the Encrypt response. A missing IV otherwise is Invalid Message, as the
+// the Encrypt response. A server-made GCM IV is at least 96 bits (shorter
+// random IVs repeat within a key's life, and a repeated GCM IV gives away
+// the authentication key); ChaCha20-Poly1305 nonces are exactly 96 bits. A missing IV otherwise is Invalid Message, as the
 // OASIS CS-BC-M-11..13 cases answer (1.4 §11.1 "error parsing ... payload").
 import { constants, createCipheriv, createHash, createDecipheriv, privateDecrypt, publicEncrypt, type Cipher, type Decipher } from 'node:crypto';
 import { Enum } from '../../../shared/kmip/registry/index.js';
@@ -77,7 +79,7 @@ function algorithmOf(ctx: OperationContext, key: UsableKey, params: CryptoParams
     if (keyAlg === undefined) throw badParameters(ctx, `object '${key.id}' has no Cryptographic Algorithm; give one in the Cryptographic Parameters`);
     return keyAlg;
   }
-  // A ChaCha20 key serves ChaCha20-Poly1305 and the other way round (the same 256-bit key).
+  // A ChaCha20 key serves ChaCha20-Poly1305 and the other way round (the same 256-bit key; symmetricCipher keeps a ChaCha20-Poly1305 key authenticated).
   const chacha = [CA.ChaCha20, CA.ChaCha20Poly1305] as number[];
   if (keyAlg === undefined || (chacha.includes(asked) && chacha.includes(keyAlg))) return asked;
   throw badParameters(ctx, `the Cryptographic Parameters ask for ${valueName('CryptographicAlgorithm', asked)} but object '${key.id}' is a ${valueName('CryptographicAlgorithm', keyAlg)} key`);
@@ -184,6 +186,7 @@ export function symmetricCipher(ctx: OperationContext, key: UsableKey, params: C
       noPadding('GCM');
       const n = tagLengthOf(ctx, params, dir, inputs.tag, 'GCM');
       const { iv, generated } = ivFor(ctx, dir, params, inputs.iv, 12, 'GCM');
+      if (generated && iv.length < 12) throw badParameters(ctx, `a random GCM IV of ${iv.length * 8} bits may repeat under one key; give IV Length 96 or more (or leave it out for 96)`);
       if (iv.length < 1 || iv.length > 128) throw badParameters(ctx, `GCM needs an IV/Counter/Nonce of 1 to 128 bytes (12 recommended), not ${iv.length}`);
       const c = make(`aes-${bits}-gcm`, iv, { authTagLength: n });
       if (inputs.aad !== undefined) (c as unknown as Aead).setAAD(inputs.aad);
@@ -198,6 +201,10 @@ export function symmetricCipher(ctx: OperationContext, key: UsableKey, params: C
     const mode = params.blockCipherMode;
     const aead = alg === CA.ChaCha20Poly1305 || mode === BCM.AEAD;
     if (mode !== undefined && mode !== BCM.AEAD) throw unsupported(ctx, `ChaCha20 takes no Block Cipher Mode other than AEAD (got ${valueName('BlockCipherMode', mode)})`);
+    // A ChaCha20-Poly1305 key runs authenticated only: plain ChaCha20 under it would give its key stream without the tag check.
+    if (!aead && key.algorithm === CA.ChaCha20Poly1305) {
+      throw badParameters(ctx, `object '${key.id}' is a ChaCha20-Poly1305 key; it does not run plain ChaCha20 (use Cryptographic Algorithm ChaCha20-Poly1305 or Block Cipher Mode AEAD)`);
+    }
     noPadding('ChaCha20');
     if (aead) {
       const n = tagLengthOf(ctx, params, dir, inputs.tag, 'ChaCha20-Poly1305');

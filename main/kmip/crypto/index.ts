@@ -5,11 +5,12 @@
 //     The object's type, state, dates and Cryptographic Usage Mask checked for
 //     the purpose, with the spec's Result Reasons; the key opened (bytes /
 //     KeyObject), its algorithm and length, its stored Cryptographic
-//     Parameters. dispose() wipes the bytes. allocateUsage(ctx, key, bytes)
+//     Parameters. dispose() wipes the bytes. allocateUsage(ctx, key, bytes, opens)
 //     takes from its Usage Limits (Encrypt, Sign).
-//   effectiveParameters(payload, key.storedParameters, ctx) → CryptoParams
+//   effectiveParameters(payload, key, ctx) → CryptoParams
 //     parameters.ts: the request's Cryptographic Parameters over the stored
-//     ones; unsupported() / badParameters() for the operations' own checks.
+//     ones, bound to them (a conflicting algorithm / mode / padding / hash is
+//     refused); unsupported() / badParameters() for the operations' own checks.
 //   streamPart(payload), cryptoStreams.open/get/finish/abort   streams.ts
 //     Multi-part operations by Correlation Value, bound to client, operation
 //     and key, bounded and expiring.

@@ -12,6 +12,23 @@
 // gave something. An empty structure (the OASIS ChaCha20 cases send one) adds
 // nothing.
 //
+// The stored attribute also binds the key (like wrappingParameters does for
+// key wrapping, and PKCS#11 CKA_ALLOWED_MECHANISMS): when an instance names
+// a Cryptographic Algorithm, Block Cipher Mode, Padding Method, Hashing
+// Algorithm, Digital Signature Algorithm, Mask Generator or Mask Generator
+// Hashing Algorithm, a request naming a different value is refused (Bad
+// Cryptographic Parameters, 1.x Invalid Field) unless another instance of
+// the attribute agrees with it; the first agreeing instance is the base.
+// Otherwise a key kept for GCM could run in CTR mode (the GCM key stream
+// without the tag, or E_K(0) = the GHASH key), around its state and usage
+// mask. The spec lets a request give parameters when the attribute has them
+// but says nothing of a conflict. Signature Verify is not bound (bind
+// false): checking a signature with a public key gives nothing away, and
+// the mandatory OASIS CS-AC-M-3 (1.4, 2.1) verifies with SHA-1 under a key
+// whose attribute says SHA-256 and expects Validity Invalid, not an error.
+// A field the attribute does not name (IV, tag length, Random IV …) stays
+// the request's to choose.
+//
 // Faults, with the Encrypt error table's reasons (2.1 §6.1.17.1; 1.x has
 // none of them and answers Invalid Field / Invalid Message):
 //   - a field of the wrong TTLV type: Invalid Message (as every payload
@@ -141,16 +158,53 @@ export function parseParameters(children: readonly TtlvItem[], ctx: OperationCon
   return out;
 }
 
+/** The fields a stored Cryptographic Parameters attribute binds: a request may not name other values (see the file comment). */
+const BOUND: readonly (keyof CryptoParams)[] = [
+  'cryptographicAlgorithm', 'blockCipherMode', 'paddingMethod', 'hashingAlgorithm', 'digitalSignatureAlgorithm', 'maskGenerator', 'maskGeneratorHashingAlgorithm',
+];
+
+const ENUM_OF: Partial<Record<keyof CryptoParams, string>> = {
+  cryptographicAlgorithm: 'CryptographicAlgorithm', blockCipherMode: 'BlockCipherMode', paddingMethod: 'PaddingMethod', hashingAlgorithm: 'HashingAlgorithm',
+  digitalSignatureAlgorithm: 'DigitalSignatureAlgorithm', maskGenerator: 'MaskGenerator', maskGeneratorHashingAlgorithm: 'HashingAlgorithm',
+};
+
+/** The first bound field where the request names another value than the stored instance; undefined when they agree. */
+function conflict(stored: CryptoParams, asked: CryptoParams): keyof CryptoParams | undefined {
+  return BOUND.find((k) => asked[k] !== undefined && stored[k] !== undefined && asked[k] !== stored[k]);
+}
+
+/** The key as effectiveParameters reads it (a UsableKey). */
+export interface ParameterSource {
+  readonly id: string;
+  /** Every Cryptographic Parameters instance's children, lowest Attribute Index first. */
+  readonly storedParameterSets: readonly (readonly TtlvItem[])[];
+}
+
 /**
  * The parameters an operation uses: the request payload's Cryptographic
- * Parameters (if any) laid field by field over the key's stored ones
- * (UsableKey.storedParameters). Either may be absent.
+ * Parameters (if any) laid field by field over the key's stored ones: the
+ * lowest-index instance, or when the request names an algorithm, mode,
+ * padding or hash, the first instance that agrees with it (none agreeing:
+ * Bad Cryptographic Parameters, 1.x Invalid Field). `bind` false (Signature
+ * Verify only) lays the request over the lowest-index instance whatever it
+ * names. Either may be absent.
  */
-export function effectiveParameters(payload: StructureItem, stored: readonly TtlvItem[] | undefined, ctx: OperationContext): CryptoParams {
-  const base = stored === undefined ? {} : parseStored(stored, ctx);
+export function effectiveParameters(payload: StructureItem, key: ParameterSource, ctx: OperationContext, bind = true): CryptoParams {
+  const sets = key.storedParameterSets.map((s) => parseStored(s, ctx));
   const it = payload.value.find((c) => c.tag === Tag.CryptographicParameters);
-  if (it === undefined) return base;
+  if (it === undefined) return { ...sets[0] };
   const asked = parseParameters(expectType(it, 'Structure').value, ctx);
+  if (sets.length === 0) return asked;
+  const base = bind ? sets.find((s) => conflict(s, asked) === undefined) : sets[0];
+  if (base === undefined) {
+    const k = conflict(sets[0]!, asked)!;
+    const name = (v: unknown): string => valueName(ENUM_OF[k]!, v as number);
+    throw badParameters(
+      ctx,
+      `object '${key.id}' is kept for ${parameterName(k)} ${name(sets[0]![k])} (its Cryptographic Parameters attribute${sets.length > 1 ? 's' : ''}); the request asks for ${name(asked[k])}: ` +
+        `leave ${parameterName(k)} out or use a key made for it`,
+    );
+  }
   return { ...base, ...asked };
 }
 

@@ -15,7 +15,7 @@ import { constants, createHash, createSign, createVerify, privateDecrypt, privat
 import { Enum } from '../../../shared/kmip/registry/index.js';
 import type { OperationContext } from '../context.js';
 import { KmipOperationError } from '../errors.js';
-import { hashName } from '../operations/hash.js';
+import { HASH_NAMES, hashName, SUPPORTED_HASHES } from '../operations/hash.js';
 import { equalConstantTime } from './constant-time.js';
 import { ecdsaSignDigest, ecdsaVerifyDigest } from './ecdsa-digest.js';
 import { unsupported, valueName, type CryptoParams } from './parameters.js';
@@ -58,12 +58,30 @@ function ecDefaultHash(bits: number | undefined): number {
   return bits === 384 ? HA.SHA_384 : bits === 521 ? HA.SHA_512 : HA.SHA_256;
 }
 
+/** The curves ECDSA signs and verifies on (node:crypto names; ecdsa-digest.ts has the same three). */
+const EC_CURVES: ReadonlyMap<string, string> = new Map([
+  ['prime256v1', 'P-256'],
+  ['secp384r1', 'P-384'],
+  ['secp521r1', 'P-521'],
+]);
+
+/** A hash the scheme uses: one node:crypto has, else Unsupported Cryptographic Parameters (1.x Invalid Field) like every other parameter here. */
+function checkHash(ctx: OperationContext, alg: number, what: string): void {
+  if (!HASH_NAMES.has(alg)) throw unsupported(ctx, `${what} ${valueName('HashingAlgorithm', alg)} is not supported for signatures (${SUPPORTED_HASHES})`);
+}
+
 /** The scheme a key (RSA or EC) and the effective parameters ask for; what this server cannot do is Unsupported Cryptographic Parameters (1.x Invalid Field). */
 export function signatureScheme(ctx: OperationContext, key: KeyObject, keyBits: number | undefined, p: CryptoParams): SignatureScheme {
   const type = key.asymmetricKeyType;
-  const rsa = type === 'rsa' || type === 'rsa-pss';
+  // An id-RSASSA-PSS key (node type rsa-pss) refuses the raw RSA this file signs with, for PKCS#1 v1.5 and PSS alike.
+  if (type === 'rsa-pss') throw unsupported(ctx, 'RSASSA-PSS-restricted keys (id-RSASSA-PSS) are not supported; register the key as a plain RSA key (rsaEncryption) and ask for Padding Method PSS');
+  const rsa = type === 'rsa';
   const ec = type === 'ec';
   if (!rsa && !ec) throw unsupported(ctx, `signing with a ${type ?? 'non-asymmetric'} key is not supported (RSA, ECDSA)`);
+  if (ec) {
+    const curve = key.asymmetricKeyDetails?.namedCurve;
+    if (curve === undefined || !EC_CURVES.has(curve)) throw unsupported(ctx, `ECDSA on curve ${curve ?? '(unnamed)'} is not supported (P-256, P-384, P-521)`);
+  }
   if (p.cryptographicAlgorithm !== undefined && p.cryptographicAlgorithm !== (rsa ? CA.RSA : CA.ECDSA) && !(ec && p.cryptographicAlgorithm === CA.EC)) {
     throw unsupported(ctx, `Cryptographic Algorithm ${valueName('CryptographicAlgorithm', p.cryptographicAlgorithm)} does not fit this ${rsa ? 'RSA' : 'EC'} key`);
   }
@@ -87,12 +105,12 @@ export function signatureScheme(ctx: OperationContext, key: KeyObject, keyBits: 
     } else throw unsupported(ctx, `Padding Method ${valueName('PaddingMethod', p.paddingMethod)} is not a signature padding (PKCS1 v1.5, PSS)`);
   }
   hash ??= ec ? ecDefaultHash(keyBits) : HA.SHA_256;
-  hashName(hash); // supported?
+  checkHash(ctx, hash, 'Hashing Algorithm');
   const s: SignatureScheme = { kind, hash };
   if (kind === 'pss') {
     if (p.maskGenerator !== undefined && p.maskGenerator !== Enum.MaskGenerator.MGF1) throw unsupported(ctx, 'only the MGF1 Mask Generator is supported');
     s.mgf1Hash = p.maskGeneratorHashingAlgorithm ?? hash;
-    hashName(s.mgf1Hash);
+    checkHash(ctx, s.mgf1Hash, 'Mask Generator Hashing Algorithm');
     if (p.saltLength !== undefined) s.saltLength = p.saltLength;
   } else if (p.saltLength !== undefined || p.maskGeneratorHashingAlgorithm !== undefined) {
     // Salt and MGF belong to PSS; given with another scheme they are a client error worth saying.

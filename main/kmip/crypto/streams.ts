@@ -6,9 +6,19 @@
 // The state of an open stream (a node:crypto Cipher, Hmac, Sign …) lives in
 // this worker's memory only: it is not stored, does not survive a restart,
 // and holds key material that never leaves the process. The table is
-// bounded: at most MAX_STREAMS open streams per server and MAX_PER_CLIENT per
-// client (a new one beyond that is refused), each dropped TTL_MS after its
-// last use (swept on every open and lookup, no timer).
+// bounded: at most MAX_PER_CLIENT open streams per client (a new one beyond
+// that is refused) and MAX_STREAMS per server; when the server's table is
+// full, a new stream evicts the least recently used stream of the client
+// holding the most, so clients together (one client with many identities)
+// cannot lock everyone else out. Each stream is dropped TTL_MS after its last
+// use (swept on every open and lookup, no timer). Plaintext a stream holds
+// back (multi-part AEAD Decrypt, operations/cipher-operation.ts) is budgeted
+// here too: MAX_HELD_PER_STREAM per stream, MAX_HELD_PER_CLIENT per client,
+// MAX_HELD_BYTES per server (reserveHeld / releaseHeld).
+//
+// A failed continuation (its key no longer usable, a cipher fault) aborts the
+// stream, but only when the request is the stream's owner's (abortOwned), so
+// nobody ends another client's stream by guessing its value.
 //
 // A stream belongs to the client that opened it, to the operation and to the
 // key: a request from another client, for another operation or naming
@@ -33,6 +43,11 @@ import { expectType } from '../operations/payload.js';
 export const MAX_STREAMS = 1024;
 export const MAX_PER_CLIENT = 64;
 export const TTL_MS = 10 * 60 * 1000;
+/** Plaintext one multi-part AEAD Decrypt may hold until its tag is checked. */
+export const MAX_HELD_PER_STREAM = 16 * 1024 * 1024;
+/** Held plaintext per client and per server (all streams). */
+export const MAX_HELD_PER_CLIENT = 32 * 1024 * 1024;
+export const MAX_HELD_BYTES = 64 * 1024 * 1024;
 
 /** Who may continue a stream: the client, the operation and the key it was opened for. */
 export interface StreamOwner {
@@ -48,8 +63,10 @@ interface Entry {
   owner: StreamOwner;
   state: unknown;
   expires: number;
-  /** Called when the stream is dropped without finishing (expiry, close on failure): wipe what it holds. */
+  /** Called when the stream is dropped without finishing (expiry, close on failure, eviction): wipe what it holds. */
   onDrop: (() => void) | undefined;
+  /** Bytes of plaintext it holds back (reserveHeld). */
+  held: number;
 }
 
 /** Which part of a multi-part operation a request is. */
@@ -89,12 +106,14 @@ export class CryptoStreams {
   readonly #max: number;
   readonly #perClient: number;
   readonly #ttl: number;
+  readonly #heldLimits: { stream: number; client: number; server: number };
 
-  constructor(opts: { now?: () => number; max?: number; perClient?: number; ttlMs?: number } = {}) {
+  constructor(opts: { now?: () => number; max?: number; perClient?: number; ttlMs?: number; held?: { stream: number; client: number; server: number } } = {}) {
     this.#now = opts.now ?? Date.now;
     this.#max = opts.max ?? MAX_STREAMS;
     this.#perClient = opts.perClient ?? MAX_PER_CLIENT;
     this.#ttl = opts.ttlMs ?? TTL_MS;
+    this.#heldLimits = opts.held ?? { stream: MAX_HELD_PER_STREAM, client: MAX_HELD_PER_CLIENT, server: MAX_HELD_BYTES };
   }
 
   /** Open streams (after a sweep). */
@@ -105,22 +124,44 @@ export class CryptoStreams {
 
   /**
    * A new stream; returns its Correlation Value (16 random bytes). Refused
-   * when the server or the client has too many open: 2.x Server Limit
-   * Exceeded, 1.x Permission Denied (the request is not allowed now).
+   * when the client has too many open: 2.x Server Limit Exceeded, 1.x
+   * Permission Denied (the request is not allowed now). When the server's
+   * table is full, the least recently used stream of the client with the
+   * most open streams is dropped to make room.
    */
   open(ctx: OperationContext, owner: StreamOwner, state: unknown, onDrop?: () => void): Uint8Array {
     this.#sweep();
     const mine = [...this.#entries.values()].filter((e) => e.owner.client === owner.client).length;
-    if (this.#entries.size >= this.#max || mine >= this.#perClient) {
+    if (mine >= this.#perClient) {
       onDrop?.();
-      const why = mine >= this.#perClient ? `this client already has ${mine} open multi-part operations` : 'the server has too many open multi-part operations';
-      throw new KmipOperationError(isV1(ctx) ? 'PermissionDenied' : 'ServerLimitExceeded', `${why}; finish some (Final Indicator) or wait ${Math.round(this.#ttl / 60000)} minutes for unfinished ones to expire`);
+      throw new KmipOperationError(
+        isV1(ctx) ? 'PermissionDenied' : 'ServerLimitExceeded',
+        `this client already has ${mine} open multi-part operations; finish some (Final Indicator) or wait ${Math.round(this.#ttl / 60000)} minutes for unfinished ones to expire`,
+      );
     }
+    while (this.#entries.size >= this.#max) this.#evictOne();
     let cv: Uint8Array;
     do cv = new Uint8Array(randomBytes(16));
     while (this.#entries.has(hex(cv)));
-    this.#entries.set(hex(cv), { owner, state, expires: this.#now() + this.#ttl, onDrop });
+    this.#entries.set(hex(cv), { owner, state, expires: this.#now() + this.#ttl, onDrop, held: 0 });
     return cv;
+  }
+
+  /** Drops the least recently used stream of the client holding the most streams. */
+  #evictOne(): void {
+    const count = new Map<string | undefined, number>();
+    for (const e of this.#entries.values()) count.set(e.owner.client, (count.get(e.owner.client) ?? 0) + 1);
+    let victim: [string, Entry] | undefined;
+    for (const [k, e] of this.#entries) {
+      if (victim === undefined) {
+        victim = [k, e];
+        continue;
+      }
+      const n = count.get(e.owner.client)!;
+      const vn = count.get(victim[1].owner.client)!;
+      if (n > vn || (n === vn && e.expires < victim[1].expires)) victim = [k, e];
+    }
+    if (victim !== undefined) this.#drop(victim[0], victim[1]);
   }
 
   /**
@@ -131,17 +172,17 @@ export class CryptoStreams {
   get<S>(ctx: OperationContext, correlation: Uint8Array, owner: StreamOwner): S {
     this.#sweep();
     const e = this.#entries.get(hex(correlation));
-    if (e === undefined || e.owner.client !== owner.client || e.owner.operation !== owner.operation || e.owner.keyId !== owner.keyId) {
+    if (e === undefined || !sameOwner(e.owner, owner)) {
       throw new KmipOperationError(
         isV1(ctx) ? 'ItemNotFound' : 'InvalidCorrelationValue',
-        'no open multi-part operation has this Correlation Value for this client, operation and key (it may have finished or expired after 10 minutes idle); start again with Init Indicator',
+        'no open multi-part operation has this Correlation Value for this client, operation and key (it may have finished, failed, expired after 10 minutes idle or been dropped for a fuller server); start again with Init Indicator',
       );
     }
     e.expires = this.#now() + this.#ttl;
     return e.state as S;
   }
 
-  /** The stream is finished: forget it (its state is the caller's to wipe). */
+  /** The stream is finished: forget it (its state is the caller's to wipe; held plaintext is released). */
   finish(correlation: Uint8Array): void {
     this.#entries.delete(hex(correlation));
   }
@@ -149,25 +190,72 @@ export class CryptoStreams {
   /** The stream failed: forget it and let it wipe what it holds. */
   abort(correlation: Uint8Array): void {
     const e = this.#entries.get(hex(correlation));
-    this.#entries.delete(hex(correlation));
-    e?.onDrop?.();
+    if (e !== undefined) this.#drop(hex(correlation), e);
+  }
+
+  /**
+   * Aborts the stream only if `owner` may continue it (a request whose key
+   * check failed on a continuation part); a stranger's value does nothing.
+   */
+  abortOwned(correlation: Uint8Array, owner: StreamOwner): void {
+    const e = this.#entries.get(hex(correlation));
+    if (e !== undefined && sameOwner(e.owner, owner)) this.#drop(hex(correlation), e);
+  }
+
+  /**
+   * Counts `bytes` more plaintext held back by the open stream `correlation`
+   * against the per-stream, per-client and server budgets. Beyond any of
+   * them: 2.x Server Limit Exceeded, 1.x Permission Denied, and nothing is
+   * counted (the caller aborts the stream).
+   */
+  reserveHeld(ctx: OperationContext, correlation: Uint8Array, bytes: number, what: string): void {
+    const e = this.#entries.get(hex(correlation));
+    if (e === undefined || bytes === 0) return;
+    let client = 0;
+    let server = 0;
+    for (const x of this.#entries.values()) {
+      server += x.held;
+      if (x.owner.client === e.owner.client) client += x.held;
+    }
+    const mib = (n: number): string => `${Math.floor(n / (1024 * 1024))} MiB`;
+    const L = this.#heldLimits;
+    const over =
+      e.held + bytes > L.stream
+        ? `${what} holds its output until the tag is checked at the last part, at most ${mib(L.stream)} per multi-part operation; decrypt larger data in separate operations`
+        : client + bytes > L.client
+          ? `${what} holds its output until the tag is checked; this client's open multi-part operations already hold ${mib(client)} (at most ${mib(L.client)}): finish them first`
+          : server + bytes > L.server
+            ? `${what} holds its output until the tag is checked; the server's open multi-part operations already hold ${mib(server)} (at most ${mib(L.server)}): try again later`
+            : undefined;
+    if (over !== undefined) throw new KmipOperationError(isV1(ctx) ? 'PermissionDenied' : 'ServerLimitExceeded', over);
+    e.held += bytes;
+  }
+
+  /** Plaintext held by all open streams (tests). */
+  get heldBytes(): number {
+    let n = 0;
+    for (const e of this.#entries.values()) n += e.held;
+    return n;
   }
 
   /** Drops every stream (tests; a server stop). */
   clear(): void {
-    for (const e of this.#entries.values()) e.onDrop?.();
-    this.#entries.clear();
+    for (const [k, e] of [...this.#entries]) this.#drop(k, e);
+  }
+
+  #drop(k: string, e: Entry): void {
+    this.#entries.delete(k);
+    e.onDrop?.();
   }
 
   #sweep(): void {
     const t = this.#now();
-    for (const [k, e] of this.#entries) {
-      if (e.expires <= t) {
-        this.#entries.delete(k);
-        e.onDrop?.();
-      }
-    }
+    for (const [k, e] of [...this.#entries]) if (e.expires <= t) this.#drop(k, e);
   }
+}
+
+function sameOwner(a: StreamOwner, b: StreamOwner): boolean {
+  return a.client === b.client && a.operation === b.operation && a.keyId === b.keyId;
 }
 
 /** The worker's streams: one table per process (the engine runs one KMIP server per worker). */

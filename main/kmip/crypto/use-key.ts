@@ -97,6 +97,12 @@ export interface UsableKey {
   readonly key: KeyObject;
   /** Children of the object's Cryptographic Parameters attribute with the lowest index; undefined when it has none. */
   readonly storedParameters: readonly TtlvItem[] | undefined;
+  /**
+   * Children of every Cryptographic Parameters instance, lowest Attribute
+   * Index first (empty when it has none): effectiveParameters binds a
+   * request's algorithm, mode, padding and hashes to one of them.
+   */
+  readonly storedParameterSets: readonly (readonly TtlvItem[])[];
   /** The object as read (the attributes in READ only). */
   readonly object: StoredObject;
   /** Wipes `bytes`. Call when done (a finally). */
@@ -107,14 +113,12 @@ function attr(obj: StoredObject, name: string): AttributeValue | undefined {
   return obj.attributes.find((a) => a.name === name)?.value;
 }
 
-function lowestIndex(obj: StoredObject, name: string): AttributeValue | undefined {
-  let best: { index: number; value: AttributeValue } | undefined;
-  for (const a of obj.attributes) {
-    if (a.name !== name) continue;
-    const index = a.index ?? 0;
-    if (best === undefined || index < best.index) best = { index, value: a.value };
-  }
-  return best?.value;
+/** The values of every instance of a (multi-instance) attribute, lowest Attribute Index first. */
+function byIndex(obj: StoredObject, name: string): AttributeValue[] {
+  return obj.attributes
+    .filter((a) => a.name === name)
+    .sort((a, b) => (a.index ?? 0) - (b.index ?? 0))
+    .map((a) => a.value);
 }
 
 const typeName = (t: number): string => Object.entries(OT).find(([, v]) => v === t)?.[0].replace(/([a-z])([A-Z])/g, '$1 $2') ?? `type ${t}`;
@@ -169,8 +173,8 @@ export function useKey(ctx: OperationContext, id: string, purpose: KeyPurpose): 
   } finally {
     material.fill(0);
   }
-  const paramsAttr = lowestIndex(obj, 'CryptographicParameters');
-  const storedParameters = paramsAttr?.type === 'Structure' ? paramsAttr.value : undefined;
+  const storedParameterSets = byIndex(obj, 'CryptographicParameters').flatMap((v) => (v.type === 'Structure' ? [v.value] : []));
+  const storedParameters = storedParameterSets[0];
   const attrInt = (name: string): number | undefined => {
     const v = attr(obj, name);
     return v?.type === 'Enumeration' || v?.type === 'Integer' ? v.value : undefined;
@@ -179,7 +183,7 @@ export function useKey(ctx: OperationContext, id: string, purpose: KeyPurpose): 
     const cert = checkCertificate(structure);
     const key = createPublicKey(cert.publicKey.export({ format: 'der', type: 'spki' }) as Buffer);
     const info = keyInfo(key);
-    return { id, objectType: obj.objectType, algorithm: info.algorithm, length: info.length, bytes: undefined, key, storedParameters, object: obj, dispose() {} };
+    return { id, objectType: obj.objectType, algorithm: info.algorithm, length: info.length, bytes: undefined, key, storedParameters, storedParameterSets, object: obj, dispose() {} };
   }
   const block = keyBlock(structure);
   const blockInt = (tag: number): number | undefined => {
@@ -189,7 +193,7 @@ export function useKey(ctx: OperationContext, id: string, purpose: KeyPurpose): 
   if (obj.objectType === OT.PrivateKey || obj.objectType === OT.PublicKey) {
     const key = loadKey(structure);
     const info = keyInfo(key);
-    return { id, objectType: obj.objectType, algorithm: info.algorithm, length: info.length, bytes: undefined, key, storedParameters, object: obj, dispose() {} };
+    return { id, objectType: obj.objectType, algorithm: info.algorithm, length: info.length, bytes: undefined, key, storedParameters, storedParameterSets, object: obj, dispose() {} };
   }
   // Symmetric Key, Secret Data: raw bytes. keyBytes returns a view into the decoded structure, which nothing else holds.
   const raw = keyBytes(block);
@@ -202,6 +206,7 @@ export function useKey(ctx: OperationContext, id: string, purpose: KeyPurpose): 
     bytes,
     key: createSecretKey(bytes),
     storedParameters,
+    storedParameterSets,
     object: obj,
     dispose() {
       bytes.fill(0);
@@ -217,14 +222,17 @@ function limitField(v: AttributeValue, tag: number): bigint | number | undefined
 
 /**
  * Takes an allocation from the key's Usage Limits, if it has them: `bytes`
- * when its Usage Limits Unit is Byte, one use when it is Object. The Usage
+ * when its Usage Limits Unit is Byte, one use when it is Object and `opens`
+ * (a single-part request or the first part of a multi-part one; the later
+ * parts of the same operation take no further use, and take their bytes only
+ * once their stream is found). The Usage
  * Limits Count (what is left; the Total when the client gave only that) goes
  * down in the same transaction as the check, so two requests cannot both
  * take the last allocation. Refused: Permission Denied (both versions, as the
  * spec text of Encrypt / Sign and the OASIS CS-BC-M-7 cases say). An
  * allocation is spent once taken, even if the operation then fails.
  */
-export function allocateUsage(ctx: OperationContext, key: UsableKey, bytes: number): void {
+export function allocateUsage(ctx: OperationContext, key: UsableKey, bytes: number, opens: boolean): void {
   // Most keys have no Usage Limits: no transaction for them (useKey read the attribute already).
   if (!key.object.attributes.some((a) => a.name === 'UsageLimits')) return;
   const objects = managedObjects(ctx);
@@ -234,7 +242,8 @@ export function allocateUsage(ctx: OperationContext, key: UsableKey, bytes: numb
     const unit = limitField(limits, Tag.UsageLimitsUnit);
     const total = limitField(limits, Tag.UsageLimitsTotal);
     const left = BigInt(limitField(limits, Tag.UsageLimitsCount) ?? total ?? 0);
-    const want = unit === Enum.UsageLimitsUnit.Object ? 1n : BigInt(bytes);
+    const want = unit === Enum.UsageLimitsUnit.Object ? (opens ? 1n : 0n) : BigInt(bytes);
+    if (want === 0n) return;
     if (want > left) {
       throw new KmipOperationError('PermissionDenied', `object '${key.id}' has ${left} ${unit === Enum.UsageLimitsUnit.Object ? 'uses' : 'bytes'} left in its Usage Limits; this request needs ${want}`);
     }

@@ -7,10 +7,10 @@
 import { Enum, Tag } from '../../../shared/kmip/registry/index.js';
 import { item, type StructureItem } from '../../../shared/kmip/ttlv/index.js';
 import type { OperationContext, OperationResult } from '../context.js';
-import { effectiveParameters, equalConstantTime, streamPart, useKey } from '../crypto/index.js';
+import { effectiveParameters, equalConstantTime, streamPart } from '../crypto/index.js';
 import { startMac, type MacState } from '../crypto/mac.js';
 import { KmipOperationError } from '../errors.js';
-import { optionalBytes, runParts } from './parts.js';
+import { keyForPart, optionalBytes, runParts } from './parts.js';
 import { onlyTags, uniqueIdentifierOrPlaceholder } from './payload.js';
 
 export const operation = Enum.Operation.MACVerify;
@@ -23,7 +23,7 @@ interface State {
 export function handler(payload: StructureItem, ctx: OperationContext): OperationResult {
   onlyTags(payload, [Tag.UniqueIdentifier, Tag.CryptographicParameters, Tag.Data, Tag.MACData, Tag.CorrelationValue, Tag.InitIndicator, Tag.FinalIndicator], 'MAC Verify');
   const id = uniqueIdentifierOrPlaceholder(payload, ctx);
-  const key = useKey(ctx, id, 'macVerify');
+  const key = keyForPart(ctx, payload, operation, id, 'macVerify');
   try {
     if (streamPart(payload).kind === 'single') {
       if (optionalBytes(payload, Tag.Data) === undefined) throw new KmipOperationError('MissingData', 'MAC Verify needs the Data that was MACed');
@@ -32,7 +32,7 @@ export function handler(payload: StructureItem, ctx: OperationContext): Operatio
     const items = runParts<State>(ctx, payload, {
       operation,
       keyId: id,
-      start: () => ({ mac: startMac(ctx, key, effectiveParameters(payload, key.storedParameters, ctx)), expected: undefined }),
+      start: () => ({ mac: startMac(ctx, key, effectiveParameters(payload, key, ctx)), expected: undefined }),
       update: (st, p) => {
         const d = optionalBytes(p, Tag.Data);
         if (d !== undefined) st.mac.update(d);

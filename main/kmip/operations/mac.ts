@@ -5,10 +5,10 @@
 import { Enum, Tag } from '../../../shared/kmip/registry/index.js';
 import { item, type StructureItem } from '../../../shared/kmip/ttlv/index.js';
 import type { OperationContext, OperationResult } from '../context.js';
-import { effectiveParameters, streamPart, useKey } from '../crypto/index.js';
+import { effectiveParameters, streamPart } from '../crypto/index.js';
 import { startMac, type MacState } from '../crypto/mac.js';
 import { KmipOperationError } from '../errors.js';
-import { optionalBytes, runParts } from './parts.js';
+import { keyForPart, optionalBytes, runParts } from './parts.js';
 import { onlyTags, uniqueIdentifierOrPlaceholder } from './payload.js';
 
 export const operation = Enum.Operation.MAC;
@@ -16,13 +16,13 @@ export const operation = Enum.Operation.MAC;
 export function handler(payload: StructureItem, ctx: OperationContext): OperationResult {
   onlyTags(payload, [Tag.UniqueIdentifier, Tag.CryptographicParameters, Tag.Data, Tag.CorrelationValue, Tag.InitIndicator, Tag.FinalIndicator], 'MAC');
   const id = uniqueIdentifierOrPlaceholder(payload, ctx);
-  const key = useKey(ctx, id, 'mac');
+  const key = keyForPart(ctx, payload, operation, id, 'mac');
   try {
     if (optionalBytes(payload, Tag.Data) === undefined && streamPart(payload).kind === 'single') throw new KmipOperationError('MissingData', 'MAC needs Data');
     const items = runParts<MacState>(ctx, payload, {
       operation,
       keyId: id,
-      start: () => startMac(ctx, key, effectiveParameters(payload, key.storedParameters, ctx)),
+      start: () => startMac(ctx, key, effectiveParameters(payload, key, ctx)),
       update: (m, p) => {
         const d = optionalBytes(p, Tag.Data);
         if (d !== undefined) m.update(d);

@@ -4,11 +4,34 @@
 // and finishes at once. The operation supplies how to start a state from the
 // first request, how to take one request's data, and what the last part
 // answers; the driver opens, continues, finishes or drops the stream.
+// keyForPart checks the key of every part (useKey); when a continuation's key
+// no longer passes (revoked, destroyed, mask changed …) the stream is
+// aborted at once instead of idling until its TTL.
 import { Tag } from '../../../shared/kmip/registry/index.js';
 import { item, type StructureItem, type TtlvItem } from '../../../shared/kmip/ttlv/index.js';
 import type { OperationContext } from '../context.js';
-import { cryptoStreams, streamOwner, streamPart } from '../crypto/index.js';
+import { cryptoStreams, streamOwner, streamPart, useKey, type KeyPurpose, type UsableKey } from '../crypto/index.js';
 import { expectType } from './payload.js';
+
+/**
+ * useKey for one part of a possibly multi-part operation: when the key check
+ * fails on a continuation part, the stream (if this client opened it for this
+ * operation and key) is aborted, and the failure answered.
+ */
+export function keyForPart(ctx: OperationContext, payload: StructureItem, operation: number, id: string, purpose: KeyPurpose): UsableKey {
+  try {
+    return useKey(ctx, id, purpose);
+  } catch (e) {
+    let part: ReturnType<typeof streamPart> | undefined;
+    try {
+      part = streamPart(payload);
+    } catch {
+      part = undefined;
+    }
+    if (part?.kind === 'continue') cryptoStreams.abortOwned(part.correlation, streamOwner(ctx, operation, id));
+    throw e;
+  }
+}
 
 export interface PartsSpec<S> {
   operation: number;

@@ -9,10 +9,10 @@
 import { Enum, Tag } from '../../../shared/kmip/registry/index.js';
 import { item, type StructureItem } from '../../../shared/kmip/ttlv/index.js';
 import type { OperationContext, OperationResult } from '../context.js';
-import { effectiveParameters, streamPart, useKey } from '../crypto/index.js';
+import { effectiveParameters, streamPart } from '../crypto/index.js';
 import { accumulator, checkDigested, verifyDigest, signatureScheme, verifyFinal, type Accumulator, type SignatureScheme } from '../crypto/signing.js';
 import { KmipOperationError } from '../errors.js';
-import { optionalBytes, runParts } from './parts.js';
+import { keyForPart, optionalBytes, runParts } from './parts.js';
 import { onlyTags, uniqueIdentifierOrPlaceholder } from './payload.js';
 
 export const operation = Enum.Operation.SignatureVerify;
@@ -28,7 +28,7 @@ const validity = (ok: boolean) => item(Tag.ValidityIndicator, 'Enumeration', ok 
 export function handler(payload: StructureItem, ctx: OperationContext): OperationResult {
   onlyTags(payload, [Tag.UniqueIdentifier, Tag.CryptographicParameters, Tag.Data, Tag.DigestedData, Tag.SignatureData, Tag.CorrelationValue, Tag.InitIndicator, Tag.FinalIndicator], 'Signature Verify');
   const id = uniqueIdentifierOrPlaceholder(payload, ctx);
-  const key = useKey(ctx, id, 'verify');
+  const key = keyForPart(ctx, payload, operation, id, 'verify');
   try {
     const uid = item(Tag.UniqueIdentifier, 'TextString', id);
     const data = optionalBytes(payload, Tag.Data);
@@ -37,7 +37,7 @@ export function handler(payload: StructureItem, ctx: OperationContext): Operatio
     const single = streamPart(payload).kind === 'single';
     const signature = optionalBytes(payload, Tag.SignatureData);
     if (single && signature === undefined) throw new KmipOperationError('MissingData', 'Signature Verify needs the Signature Data');
-    const scheme = (): SignatureScheme => signatureScheme(ctx, key.key, key.length, effectiveParameters(payload, key.storedParameters, ctx));
+    const scheme = (): SignatureScheme => signatureScheme(ctx, key.key, key.length, effectiveParameters(payload, key, ctx, false));
     if (digested !== undefined) {
       if (!single) throw new KmipOperationError('InvalidField', 'Digested Data is verified in one request; multi-part Signature Verify takes Data');
       const s = scheme();
