@@ -53,12 +53,13 @@ describe('password login in a browser against keyhold serve', { timeout: 120_000
   test('the right password opens the dashboard, with live engine state over the WebSocket', async () => {
     await page.getByTestId('login-password').fill(PASSWORD);
     await page.getByTestId('login-submit').click();
-    await page.locator('nav').waitFor({ timeout: 15_000 });
+    // The app's own navigation (a fresh data dir also shows the wizard's step list, a second nav).
+    await page.getByRole('navigation', { name: 'Sections' }).waitFor({ timeout: 15_000 });
     assert.equal(await page.getByTestId('login-form').count(), 0);
     const token = await stored(page);
     assert.match(token ?? '', /^[A-Za-z0-9_-]{43}$/);
     assert.notEqual(token, s.token, 'a session token, not the admin token');
-    await page.click('nav a[href="#/dashboard"]');
+    await page.getByRole('navigation', { name: 'Sections' }).locator('a[href="#/dashboard"]').click();
     await page.locator('[data-testid="engine-state"]', { hasText: 'Running' }).waitFor({ timeout: 15_000 });
     await page.locator('[data-testid="header-state"]', { hasText: 'Running' }).waitFor();
     await s.screenshot('login-dashboard', page);
