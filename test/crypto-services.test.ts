@@ -354,15 +354,20 @@ describe('Sign and Signature Verify', () => {
     assert.equal(cryptoStreams.size, open - 2, 'the MAC stream is gone');
   });
 
-  test('ECDSA on a curve other than P-256/384/521 (secp256k1) is Unsupported Cryptographic Parameters, over Data and Digested Data (finding 7b)', async () => {
+  test('ECDSA on secp256k1 (a curve the server holds, TC-ECC-3) over Data (OpenSSL) and Digested Data (@noble/curves), verified by OpenSSL; a curve it does not hold is Unsupported Cryptographic Parameters (finding 7b)', async () => {
     const k1 = generateKeyPairSync('ec', { namedCurve: 'secp256k1' });
     const sk = await registerAsymmetric(k1.privateKey, UM.Sign);
     const pk = await registerAsymmetric(k1.publicKey, UM.Verify);
     const digest = createHash('sha256').update(data).digest();
-    assert.match(await fails(V21, OP.Sign, [uid(sk), bytes(Tag.DigestedData, digest)], RR.UnsupportedCryptographicParameters), /curve secp256k1 is not supported \(P-256, P-384, P-521\)/);
-    await fails(V21, OP.Sign, [uid(sk), bytes(Tag.Data, data)], RR.UnsupportedCryptographicParameters);
-    await fails(V14, OP.Sign, [uid(sk), bytes(Tag.DigestedData, digest)], RR.InvalidField);
-    await fails(V21, OP.SignatureVerify, [uid(pk), bytes(Tag.DigestedData, digest), bytes(Tag.SignatureData, nodeSign('sha256', data, k1.privateKey))], RR.UnsupportedCryptographicParameters);
+    const onDigest = out(await ok(V21, OP.Sign, [uid(sk), bytes(Tag.DigestedData, digest)]), Tag.SignatureData);
+    const onData = out(await ok(V21, OP.Sign, [uid(sk), bytes(Tag.Data, data)]), Tag.SignatureData);
+    for (const sig of [onDigest, onData]) assert.ok(nodeVerify('sha256', data, k1.publicKey, sig));
+    assert.equal(validity(await ok(V21, OP.SignatureVerify, [uid(pk), bytes(Tag.DigestedData, digest), bytes(Tag.SignatureData, nodeSign('sha256', data, k1.privateKey))])), VI.Valid);
+    // brainpoolP256r1 cannot be registered (objects/transparent.ts), so the scheme is asked directly.
+    const bp = generateKeyPairSync('ec', { namedCurve: 'brainpoolP256r1' });
+    for (const [c, reason] of [[{ protocolVersion: { major: 2, minor: 1 } }, 'UnsupportedCryptographicParameters'], [{ protocolVersion: { major: 1, minor: 4 } }, 'InvalidField']] as const) {
+      assert.throws(() => signatureScheme(c as OperationContext, bp.privateKey, 256, {}), (e: { resultReason?: string; message: string }) => e.resultReason === reason && /curve brainpoolP256r1 is not supported \(P-256, P-384, P-521, secp256k1\)/.test(e.message));
+    }
   });
 
   test('an id-RSASSA-PSS key (node type rsa-pss) is a KMIP error for PKCS#1 v1.5 and PSS, not an OpenSSL throw (finding 7c)', () => {

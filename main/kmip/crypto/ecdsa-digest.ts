@@ -10,16 +10,18 @@
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import { children, DER, expectAt, readTlv } from '../objects/der.js';
 import { p256, p384, p521 } from '@noble/curves/nist.js';
+import { secp256k1 } from '@noble/curves/secp256k1.js';
 
 const CURVES = new Map([
   ['prime256v1', p256],
   ['secp384r1', p384],
   ['secp521r1', p521],
+  ['secp256k1', secp256k1],
 ]);
 
 function curveOf(key: KeyObject) {
   const c = CURVES.get(key.asymmetricKeyDetails?.namedCurve ?? '');
-  if (c === undefined) throw new RangeError(`ECDSA on a digest supports P-256, P-384 and P-521, not ${key.asymmetricKeyDetails?.namedCurve ?? 'this key'}`);
+  if (c === undefined) throw new RangeError(`ECDSA on a digest supports P-256, P-384, P-521 and secp256k1, not ${key.asymmetricKeyDetails?.namedCurve ?? 'this key'}`);
   return c;
 }
 

@@ -58,11 +58,12 @@ function ecDefaultHash(bits: number | undefined): number {
   return bits === 384 ? HA.SHA_384 : bits === 521 ? HA.SHA_512 : HA.SHA_256;
 }
 
-/** The curves ECDSA signs and verifies on (node:crypto names; ecdsa-digest.ts has the same three). */
+/** The curves ECDSA signs and verifies on (node:crypto names; ecdsa-digest.ts has the same four): the keys the server can hold (objects/transparent.ts). */
 const EC_CURVES: ReadonlyMap<string, string> = new Map([
   ['prime256v1', 'P-256'],
   ['secp384r1', 'P-384'],
   ['secp521r1', 'P-521'],
+  ['secp256k1', 'secp256k1'],
 ]);
 
 /** A hash the scheme uses: one node:crypto has, else Unsupported Cryptographic Parameters (1.x Invalid Field) like every other parameter here. */
@@ -80,7 +81,7 @@ export function signatureScheme(ctx: OperationContext, key: KeyObject, keyBits: 
   if (!rsa && !ec) throw unsupported(ctx, `signing with a ${type ?? 'non-asymmetric'} key is not supported (RSA, ECDSA)`);
   if (ec) {
     const curve = key.asymmetricKeyDetails?.namedCurve;
-    if (curve === undefined || !EC_CURVES.has(curve)) throw unsupported(ctx, `ECDSA on curve ${curve ?? '(unnamed)'} is not supported (P-256, P-384, P-521)`);
+    if (curve === undefined || !EC_CURVES.has(curve)) throw unsupported(ctx, `ECDSA on curve ${curve ?? '(unnamed)'} is not supported (P-256, P-384, P-521, secp256k1)`);
   }
   if (p.cryptographicAlgorithm !== undefined && p.cryptographicAlgorithm !== (rsa ? CA.RSA : CA.ECDSA) && !(ec && p.cryptographicAlgorithm === CA.EC)) {
     throw unsupported(ctx, `Cryptographic Algorithm ${valueName('CryptographicAlgorithm', p.cryptographicAlgorithm)} does not fit this ${rsa ? 'RSA' : 'EC'} key`);
