@@ -4,32 +4,15 @@
 // thing (issue 8 point 7). KMIP 1.2 (PyKMIP's default) and 2.0.
 import assert from 'node:assert/strict';
 import { createHmac, generateKeyPairSync, pbkdf2Sync, randomBytes, sign } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
-import { parseGrants } from '../main/access/policy.js';
-import { silentLogger } from '../main/admin/log.js';
-import { startServer, type RunningServer } from '../main/server/serve.js';
-import { enrolHere } from './support/kmip-tls.js';
-import { driverConnection, runStepDriver } from './support/pykmip.js';
+import { describe, it } from 'node:test';
+import { runStepDriver, serverWithPyClient } from './support/pykmip.js';
 import { REPO_ROOT } from './support/reference.js';
 
 const DRIVER = join(REPO_ROOT, 'test', 'interop', 'pykmip_crypto.py');
 
 describe('PyKMIP sign, signature_verify, mac and derive_key', { timeout: 180_000 }, () => {
-  const root = mkdtempSync(join(tmpdir(), 'keyhold-pykmip-crypto-'));
-  const dir = join(root, 'data');
-  const out = join(root, 'py');
-  let server: RunningServer;
-  before(async () => {
-    server = await startServer({ dataDir: dir, host: '127.0.0.1', port: 0, log: silentLogger });
-    await enrolHere(dir, out, 'py', { grants: parseGrants('all') });
-  });
-  after(async () => {
-    await server?.stop();
-    rmSync(root, { recursive: true, force: true });
-  });
+  const peer = serverWithPyClient('keyhold-pykmip-crypto-');
 
   const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 });
   const data = randomBytes(100);
@@ -40,7 +23,7 @@ describe('PyKMIP sign, signature_verify, mac and derive_key', { timeout: 180_000
 
   async function run(extra: string[]): Promise<Map<string, string>> {
     const { byName } = await runStepDriver(DRIVER, [
-      ...driverConnection(server.address.port, out),
+      ...peer.connection(),
       '--rsa-private', rsa.privateKey.export({ format: 'der', type: 'pkcs8' }).toString('hex'),
       '--rsa-public', rsa.publicKey.export({ format: 'der', type: 'spki' }).toString('hex'),
       '--signature', signature.toString('hex'), '--hmac-key', hmacKey.toString('hex'), '--password', password.toString('hex'), '--salt', salt.toString('hex'), '--data', data.toString('hex'),

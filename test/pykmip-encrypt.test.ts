@@ -5,32 +5,15 @@
 // (PyKMIP's default) and 2.0.
 import assert from 'node:assert/strict';
 import { constants, createCipheriv, createDecipheriv, generateKeyPairSync, privateDecrypt, publicEncrypt, randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
-import { parseGrants } from '../main/access/policy.js';
-import { silentLogger } from '../main/admin/log.js';
-import { startServer, type RunningServer } from '../main/server/serve.js';
-import { enrolHere } from './support/kmip-tls.js';
-import { driverConnection, runStepDriver } from './support/pykmip.js';
+import { describe, it } from 'node:test';
+import { runStepDriver, serverWithPyClient } from './support/pykmip.js';
 import { REPO_ROOT } from './support/reference.js';
 
 const DRIVER = join(REPO_ROOT, 'test', 'interop', 'pykmip_encrypt.py');
 
 describe('PyKMIP encrypt and decrypt', { timeout: 180_000 }, () => {
-  const root = mkdtempSync(join(tmpdir(), 'keyhold-pykmip-encrypt-'));
-  const dir = join(root, 'data');
-  const out = join(root, 'py');
-  let server: RunningServer;
-  before(async () => {
-    server = await startServer({ dataDir: dir, host: '127.0.0.1', port: 0, log: silentLogger });
-    await enrolHere(dir, out, 'py', { grants: parseGrants('all') });
-  });
-  after(async () => {
-    await server?.stop();
-    rmSync(root, { recursive: true, force: true });
-  });
+  const peer = serverWithPyClient('keyhold-pykmip-encrypt-');
 
   const aesKey = randomBytes(32);
   const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 });
@@ -40,7 +23,7 @@ describe('PyKMIP encrypt and decrypt', { timeout: 180_000 }, () => {
 
   async function run(extra: string[]): Promise<Map<string, string>> {
     const { byName } = await runStepDriver(DRIVER, [
-      ...driverConnection(server.address.port, out),
+      ...peer.connection(),
       '--aes-key', aesKey.toString('hex'),
       '--rsa-private', rsa.privateKey.export({ format: 'der', type: 'pkcs8' }).toString('hex'),
       '--rsa-public', rsa.publicKey.export({ format: 'der', type: 'spki' }).toString('hex'),

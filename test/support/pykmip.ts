@@ -4,8 +4,14 @@
 // they are never skipped.
 import assert from 'node:assert/strict';
 import { execFile, spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { after, before } from 'node:test';
+import { parseGrants } from '../../main/access/policy.js';
+import { silentLogger } from '../../main/admin/log.js';
+import { startServer, type RunningServer } from '../../main/server/serve.js';
+import { enrolHere } from './kmip-tls.js';
 
 export const PYTHON = '/usr/bin/python3';
 
@@ -46,4 +52,34 @@ export async function runStepDriver(driver: string, args: readonly string[]): Pr
 /** The connection flags of a driver for the client whose bundle is in `dir` as NAME.crt, NAME.key and ca.crt. */
 export function driverConnection(port: number, dir: string, name = 'py'): string[] {
   return ['--port', String(port), '--ca', join(dir, 'ca.crt'), '--cert', join(dir, `${name}.crt`), '--key', join(dir, `${name}.key`)];
+}
+
+/**
+ * For a suite that drives PyKMIP against an in-process server: a fresh data
+ * dir, `startServer` on 127.0.0.1 port 0 and client "py" enrolled with every
+ * permission (its bundle in `out`), before the suite; stopped and removed
+ * after it. Call inside `describe`.
+ */
+export function serverWithPyClient(prefix: string): { readonly dataDir: string; readonly out: string; readonly server: RunningServer; connection(): string[] } {
+  const root = mkdtempSync(join(tmpdir(), prefix));
+  const dataDir = join(root, 'data');
+  const out = join(root, 'py');
+  let server: RunningServer | undefined;
+  before(async () => {
+    server = await startServer({ dataDir, host: '127.0.0.1', port: 0, log: silentLogger });
+    await enrolHere(dataDir, out, 'py', { grants: parseGrants('all') });
+  });
+  after(async () => {
+    await server?.stop();
+    rmSync(root, { recursive: true, force: true });
+  });
+  return {
+    dataDir,
+    out,
+    get server() {
+      if (server === undefined) throw new Error('the server starts in before()');
+      return server;
+    },
+    connection: () => driverConnection(server!.address.port, out),
+  };
 }
