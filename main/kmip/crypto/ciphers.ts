@@ -25,11 +25,11 @@
 // random IVs repeat within a key's life, and a repeated GCM IV gives away
 // the authentication key); ChaCha20-Poly1305 nonces are exactly 96 bits. A missing IV otherwise is Invalid Message, as the
 // OASIS CS-BC-M-11..13 cases answer (1.4 §11.1 "error parsing ... payload").
-import { constants, createCipheriv, createHash, createDecipheriv, privateDecrypt, publicEncrypt, type Cipher, type Decipher } from 'node:crypto';
+import { constants, createCipheriv, createDecipheriv, privateDecrypt, publicEncrypt, type Cipher, type Decipher } from 'node:crypto';
 import { Enum } from '../../../shared/kmip/registry/index.js';
 import type { OperationContext } from '../context.js';
 import { KmipOperationError } from '../errors.js';
-import { HASH_NAMES } from '../operations/hash.js';
+import { digestBytes, HASH_NAMES } from '../operations/hash.js';
 import { badParameters, unsupported, valueName, type CryptoParams } from './parameters.js';
 import { oaepDecrypt, oaepEncrypt } from './rsa-oaep.js';
 import { pkcs1v15Decrypt } from './rsa-pkcs1.js';
@@ -282,7 +282,7 @@ export function rsaCipher(ctx: OperationContext, key: UsableKey, params: CryptoP
       try {
         return hash === mgfHash ? publicEncrypt({ key: key.key, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: hash, oaepLabel: label }, data) : oaepEncrypt(key.key, data, hash, mgfHash, label);
       } catch {
-        throw new KmipOperationError('InvalidField', `the data is too long for RSA-OAEP with this ${k * 8}-bit key and ${hash.toUpperCase()}: at most ${Math.max(0, k - 2 * hashBytes(hash) - 2)} bytes`);
+        throw new KmipOperationError('InvalidField', `the data is too long for RSA-OAEP with this ${k * 8}-bit key and ${hash.toUpperCase()}: at most ${Math.max(0, k - 2 * digestBytes(hash) - 2)} bytes`);
       }
     }
     let out: Buffer | undefined;
@@ -309,9 +309,7 @@ export function rsaCipher(ctx: OperationContext, key: UsableKey, params: CryptoP
   throw unsupported(ctx, `RSA Encrypt / Decrypt supports Padding Method OAEP or PKCS1 v1.5, not ${valueName('PaddingMethod', padding)}`);
 }
 
-function hashBytes(hash: string): number {
-  return createHash(hash).digest().length;
-}
+
 
 /** Whether the key is asymmetric (RSA): single-part only. */
 export function isAsymmetric(key: UsableKey): boolean {

@@ -7,6 +7,7 @@
 // cannot learn from the time an answer takes which check failed (Manger's
 // attack); the caller answers every failure the same way.
 import { constants, createHash, privateDecrypt, publicEncrypt, randomBytes, type KeyObject } from 'node:crypto';
+import { digestBytes } from '../operations/hash.js';
 
 function mgf1(seed: Uint8Array, length: number, hash: string): Buffer {
   const out = Buffer.alloc(length);
@@ -20,9 +21,7 @@ function mgf1(seed: Uint8Array, length: number, hash: string): Buffer {
   return out;
 }
 
-function hashLength(hash: string): number {
-  return createHash(hash).digest().length;
-}
+const hashLength = digestBytes;
 
 /** The longest message OAEP can carry with a k-byte modulus. */
 export function oaepCapacity(modulusBytes: number, hash: string): number {

@@ -15,7 +15,7 @@ import { constants, createHash, createSign, createVerify, privateDecrypt, privat
 import { Enum } from '../../../shared/kmip/registry/index.js';
 import type { OperationContext } from '../context.js';
 import { KmipOperationError } from '../errors.js';
-import { HASH_NAMES, hashName, SUPPORTED_HASHES } from '../operations/hash.js';
+import { digestBytes, HASH_NAMES, hashName, SUPPORTED_HASHES } from '../operations/hash.js';
 import { equalConstantTime } from './constant-time.js';
 import { ecdsaSignDigest, ecdsaVerifyDigest } from './ecdsa-digest.js';
 import { unsupported, valueName, type CryptoParams } from './parameters.js';
@@ -121,7 +121,7 @@ export function signatureScheme(ctx: OperationContext, key: KeyObject, keyBits: 
   return s;
 }
 
-export const digestLength = (hash: number): number => createHash(hashName(hash)).digest().length;
+export const digestLength = (hash: number): number => digestBytes(hashName(hash));
 
 // DigestInfo prefixes (RFC 8017 §9.2 note 1; SHA-3 from NIST's OIDs 2.16.840.1.101.3.4.2.8–10).
 const DIGEST_INFO: ReadonlyMap<number, string> = new Map([

@@ -33,8 +33,8 @@ import { KmipOperationError } from '../errors.js';
 import { allocateUsage, cryptoStreams, effectiveParameters, streamOwner, streamPart } from '../crypto/index.js';
 import { finishSymmetric, isAsymmetric, rsaCipher, symmetricCipher, updateSymmetric, type Direction, type SymmetricRun } from '../crypto/ciphers.js';
 import { onlyKnown } from './managed.js';
-import { keyForPart } from './parts.js';
-import { expectType, uniqueIdentifierOrPlaceholder } from './payload.js';
+import { keyForPart, optionalBytes } from './parts.js';
+import { uniqueIdentifierOrPlaceholder } from './payload.js';
 
 const REQUEST_FIELDS: Record<Direction, readonly number[]> = {
   encrypt: [Tag.UniqueIdentifier, Tag.CryptographicParameters, Tag.Data, Tag.IVCounterNonce, Tag.CorrelationValue, Tag.InitIndicator, Tag.FinalIndicator, Tag.AuthenticatedEncryptionAdditionalData],
@@ -56,11 +56,6 @@ function wipe(parts: Buffer[]): void {
   parts.length = 0;
 }
 
-function bytesField(payload: StructureItem, tag: number): Uint8Array | undefined {
-  const it = payload.value.find((c) => c.tag === tag);
-  return it === undefined ? undefined : expectType(it, 'ByteString').value;
-}
-
 const bytesItem = (tag: number, v: Uint8Array): TtlvItem => item(tag, 'ByteString', v instanceof Buffer ? new Uint8Array(v.buffer, v.byteOffset, v.byteLength) : v);
 const NOTHING = new Uint8Array(0);
 
@@ -70,7 +65,7 @@ export function cipherOperation(payload: StructureItem, ctx: OperationContext, d
   onlyKnown(payload, REQUEST_FIELDS[dir], op);
   const part = streamPart(payload);
   const id = uniqueIdentifierOrPlaceholder(payload, ctx);
-  const data = bytesField(payload, Tag.Data);
+  const data = optionalBytes(payload, Tag.Data);
   if (data === undefined && part.kind === 'single') throw new KmipOperationError('InvalidMessage', `${op} needs Data (or Init Indicator to start a multi-part ${op})`);
   const key = keyForPart(ctx, payload, operation, id, dir);
   try {
@@ -120,9 +115,9 @@ export function cipherOperation(payload: StructureItem, ctx: OperationContext, d
       return { payload: [uidItem, bytesItem(Tag.Data, rsaCipher(ctx, key, params, dir, chunk))] };
     }
     const run = symmetricCipher(ctx, key, params, dir, {
-      iv: bytesField(payload, Tag.IVCounterNonce),
-      aad: bytesField(payload, Tag.AuthenticatedEncryptionAdditionalData),
-      tag: dir === 'decrypt' ? bytesField(payload, Tag.AuthenticatedEncryptionTag) : undefined,
+      iv: optionalBytes(payload, Tag.IVCounterNonce),
+      aad: optionalBytes(payload, Tag.AuthenticatedEncryptionAdditionalData),
+      tag: dir === 'decrypt' ? optionalBytes(payload, Tag.AuthenticatedEncryptionTag) : undefined,
     });
     if (dir === 'encrypt') allocateUsage(ctx, key, chunk.length, true);
     const out = updateSymmetric(run, chunk);

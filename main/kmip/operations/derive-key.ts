@@ -46,7 +46,7 @@ import type { OperationContext, OperationResult } from '../context.js';
 import { badParameters, parseParameters, unsupported, useKey, valueName, type CryptoParams, type UsableKey } from '../crypto/index.js';
 import { KmipOperationError } from '../errors.js';
 import { digest, encodeMaterial, symmetricKey } from '../objects/material.js';
-import { hashName } from './hash.js';
+import { digestBytes, hashName } from './hash.js';
 import { admitNewObject, withDefaultLifetime } from './key-policy-gate.js';
 import { link } from './key-pair-gen.js';
 import { forUse } from './key-wrapping.js';
@@ -146,7 +146,7 @@ async function derive(ctx: OperationContext, method: number, base: UsableKey, dp
       if (dp.iterations === undefined) throw new KmipOperationError('MissingData', 'PBKDF2 needs an Iteration Count in the Derivation Parameters');
       if (dp.iterations < 1 || dp.iterations > MAX_ITERATIONS) throw new KmipOperationError('InvalidField', `Iteration Count must be 1 to ${MAX_ITERATIONS}, not ${dp.iterations}`);
       const h = hashName(prfHash(ctx, dp.params, HA.SHA_1, 'PBKDF2'));
-      const blocks = Math.ceil(length / createHash(h).digest().length);
+      const blocks = Math.ceil(length / digestBytes(h));
       if (dp.iterations * blocks > MAX_ITERATIONS) {
         throw new KmipOperationError(
           'InvalidField',
@@ -157,7 +157,7 @@ async function derive(ctx: OperationContext, method: number, base: UsableKey, dp
     }
     case DM.HKDF: {
       const h = hashName(prfHash(ctx, dp.params, HA.SHA_256, 'HKDF'));
-      const most = 255 * createHash(h).digest().length;
+      const most = 255 * digestBytes(h);
       if (length > most) throw tooLong(length, most, `HKDF with ${h}`);
       return Buffer.from(await hkdfAsync(h, secret, dp.salt ?? new Uint8Array(0), data ?? new Uint8Array(0), length));
     }

@@ -32,6 +32,26 @@ export const HASH_NAMES: ReadonlyMap<number, string> = new Map([
   [HA.SHA3_512, 'sha3-512'],
 ]);
 
+/** Output bytes of each node:crypto hash above: a table, not a hash of nothing per request. */
+const DIGEST_BYTES: ReadonlyMap<string, number> = new Map([
+  ['sha1', 20],
+  ['sha224', 28],
+  ['sha256', 32],
+  ['sha384', 48],
+  ['sha512', 64],
+  ['sha512-224', 28],
+  ['sha512-256', 32],
+  ['sha3-224', 28],
+  ['sha3-256', 32],
+  ['sha3-384', 48],
+  ['sha3-512', 64],
+]);
+
+/** The digest length in bytes of a node:crypto hash name. */
+export function digestBytes(name: string): number {
+  return DIGEST_BYTES.get(name) ?? createHash(name).digest().length;
+}
+
 export const SUPPORTED_HASHES = 'SHA-1, SHA-224, SHA-256, SHA-384, SHA-512, SHA-512/224, SHA-512/256, SHA3-224/256/384/512';
 
 /** The node:crypto name of a Hashing Algorithm, or Feature Not Supported / Invalid Field. */

@@ -65,7 +65,7 @@ import { accumulator, signatureScheme, signFinal, verifyFinal } from '../crypto/
 import { KmipOperationError } from '../errors.js';
 import { keyBlock } from '../objects/material.js';
 import { isArchived } from './archive.js';
-import { allAttributes, isV1, managedObjects, parsed, responseAttributes } from './managed.js';
+import { allAttributes, booleanAttribute, isV1, managedObjects, parsed, responseAttributes } from './managed.js';
 import { describeTag, expectType } from './payload.js';
 
 const WM = Enum.WrappingMethod;
@@ -182,17 +182,18 @@ export function hidesKey(r: WrappingRequest): boolean {
 
 const KEY_TYPES: readonly number[] = [OT.SymmetricKey, OT.PublicKey, OT.PrivateKey, OT.SplitKey, OT.PGPKey];
 
-/**
- * The wrapping (or MAC / signing) key `id`, opened for the purpose that
- * `purposeFor` picks from its Object Type, with the wrapping-object reasons
- * for a key that is missing, archived or destroyed.
- */
 /** The context whose managed objects are those the client's `use` grant reaches (the same context without access control). */
 export function forUse(ctx: OperationContext): OperationContext {
   return ctx.objectsForUse === undefined || ctx.objects === undefined ? ctx : { ...ctx, objects: { ...ctx.objects, managed: ctx.objectsForUse() } };
 }
 
-/** `ctx` must come from forUse(): the key is used, not read, so the `use` grant decides. */
+/**
+ * The wrapping (or MAC / signing) key `id`, opened for the purpose that
+ * `purposeFor` picks from its Object Type, with the wrapping-object reasons
+ * for a key that is missing, archived or destroyed.
+ *
+ * `ctx` must come from forUse(): the key is used, not read, so the `use` grant decides.
+ */
 function wrappingKey(ctx: OperationContext, id: string, role: string, purposeFor: (objectType: number) => KeyPurpose): UsableKey {
   let obj: StoredObject;
   try {
@@ -221,10 +222,8 @@ function sameParam(a: unknown, b: unknown): boolean {
  * the structure to name in the answer's Key Information.
  */
 function wrappingParameters(ctx: OperationContext, key: UsableKey, info: KeyInformation, role: string): { params: CryptoParams; echo: StructureItem | undefined } {
-  const instances = managedObjects(ctx)
-    .attributes(key.id, ['CryptographicParameters'])
-    .sort((a, b) => (a.index ?? 0) - (b.index ?? 0))
-    .flatMap((a) => (a.value.type === 'Structure' ? [a.value.value] : []));
+  // useKey read them (by index) through the same context.
+  const instances = key.storedParameterSets;
   const stored = instances.flatMap((children) => {
     try {
       return [parseParameters(children, ctx)];
@@ -244,11 +243,6 @@ function wrappingParameters(ctx: OperationContext, key: UsableKey, info: KeyInfo
   return { params: { ...agrees, ...asked }, echo: info.parameters };
 }
 
-const flagOf = (attrs: readonly { name: unknown; value: { type: string; value: unknown } }[], name: string): boolean | undefined => {
-  const v = attrs.find((a) => a.name === name)?.value;
-  return v?.type === 'Boolean' ? (v.value as boolean) : undefined;
-};
-
 /**
  * Why `key` may not wrap a Sensitive object (undefined: it may): its value
  * (for a Public Key, its linked Private Key's) must not be servable in plain,
@@ -258,7 +252,7 @@ function untrustedBecause(ctx: OperationContext, key: UsableKey): string | undef
   const objects = managedObjects(ctx);
   const keeps = (id: string): boolean => {
     const a = objects.attributes(id, ['Sensitive', 'Extractable']);
-    return flagOf(a, 'Sensitive') === true || flagOf(a, 'Extractable') === false;
+    return booleanAttribute(a, 'Sensitive') === true || booleanAttribute(a, 'Extractable') === false;
   };
   if (key.objectType === OT.SymmetricKey) return keeps(key.id) ? undefined : `key '${key.id}' is neither Sensitive nor non-Extractable`;
   if (key.objectType !== OT.PublicKey) return `'${key.id}' is not a Symmetric Key or a Public Key with its Private Key held here`;
@@ -340,7 +334,7 @@ export function wrapObject(ctx: OperationContext, obj: StructureItem, stored: St
   for (const info of [r.encryption, r.mac]) {
     if (info?.id === stored.id) throw new KmipOperationError('InvalidField', `object '${stored.id}' cannot wrap itself; name another key in the ${info === r.encryption ? 'Encryption' : 'MAC/Signature'} Key Information`);
   }
-  const sensitive = flagOf(stored.attributes, 'Sensitive') === true;
+  const sensitive = booleanAttribute(stored.attributes, 'Sensitive') === true;
   const opened: UsableKey[] = [];
   try {
     const uctx = forUse(ctx);
