@@ -28,11 +28,13 @@ export const MIN_PASSWORD_LENGTH = 12;
 /** The KMIP Password is a Text String; nothing legitimate is longer. */
 const MAX_PASSWORD_LENGTH = 1024;
 
-function scryptAsync(password: BinaryLike, salt: Buffer, len: number, o: ScryptOptions): Promise<Buffer> {
+/** scrypt on the thread pool (the caller's event loop keeps answering meanwhile). */
+export function scryptAsync(password: BinaryLike, salt: Buffer, len: number, o: ScryptOptions): Promise<Buffer> {
   return new Promise((resolve, reject) => scrypt(password, salt, len, o, (e, key) => (e ? reject(e) : resolve(key))));
 }
 
-const options = (logN: number, r: number, p: number): ScryptOptions => ({ N: 2 ** logN, r, p, maxmem: 256 * 2 ** logN * r + 1024 * 1024 });
+/** scrypt options for cost 2^logN: maxmem is what that cost needs (128·N·r) with room to spare. */
+export const scryptOptions = (logN: number, r: number, p: number): ScryptOptions => ({ N: 2 ** logN, r, p, maxmem: 256 * 2 ** logN * r + 1024 * 1024 });
 
 /** Why this password may not be set, or undefined. */
 export function passwordProblem(password: string): string | undefined {
@@ -46,7 +48,7 @@ export async function hashPassword(password: string): Promise<string> {
   const problem = passwordProblem(password);
   if (problem !== undefined) throw new Error(problem);
   const salt = randomBytes(16);
-  const hash = await scryptAsync(password.normalize('NFC'), salt, KEY_LEN, options(LOG_N, R, P));
+  const hash = await scryptAsync(password.normalize('NFC'), salt, KEY_LEN, scryptOptions(LOG_N, R, P));
   return `scrypt$${LOG_N}$${R}$${P}$${salt.toString('base64')}$${hash.toString('base64')}`;
 }
 
@@ -63,7 +65,7 @@ export async function verifyPassword(password: string, record: string): Promise<
   const m = RECORD.exec(record);
   if (m === null || password.length > MAX_PASSWORD_LENGTH) return false;
   const expected = Buffer.from(m[5]!, 'base64');
-  const got = await scryptAsync(password.normalize('NFC'), Buffer.from(m[4]!, 'base64'), expected.length, options(Number(m[1]), Number(m[2]), Number(m[3])));
+  const got = await scryptAsync(password.normalize('NFC'), Buffer.from(m[4]!, 'base64'), expected.length, scryptOptions(Number(m[1]), Number(m[2]), Number(m[3])));
   return got.length === expected.length && timingSafeEqual(got, expected);
 }
 

@@ -7,7 +7,8 @@
 
 import { constants, fstatSync, openSync, readSync, closeSync, statSync } from 'node:fs';
 import fs from 'node:fs/promises';
-import { randomBytes, scrypt as scryptCb, timingSafeEqual } from 'node:crypto';
+import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { scryptAsync, scryptOptions } from '../access/credentials.js';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../pki/store-files.js';
 
@@ -53,13 +54,13 @@ export function adminPasswordProblem(password: string): string | undefined {
   return undefined;
 }
 
-function derive(password: string, salt: Buffer, N: number, r: number, p: number): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    // Async: the thread pool works while the admin server and its sockets keep answering.
-    scryptCb(Buffer.from(password.normalize('NFC'), 'utf8'), salt, 32, { N, r, p, maxmem: 256 * N * r + 1024 * 1024 }, (err, out) =>
-      err ? reject(new AdminPasswordError(`scrypt failed (${(err as NodeJS.ErrnoException).code ?? 'error'})`)) : resolve(out),
-    );
-  });
+async function derive(password: string, salt: Buffer, N: number, r: number, p: number): Promise<Buffer> {
+  // Async: the thread pool works while the admin server and its sockets keep answering.
+  try {
+    return await scryptAsync(Buffer.from(password.normalize('NFC'), 'utf8'), salt, 32, scryptOptions(Math.log2(N), r, p));
+  } catch (err) {
+    throw new AdminPasswordError(`scrypt failed (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+  }
 }
 
 /** Hashes `password` and writes DIR/admin-password.json (0600, atomically). `params` lowers the cost for tests only. */
