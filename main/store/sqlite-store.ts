@@ -13,6 +13,7 @@ import { discardNextKey, finishRotationFiles, loadKeyFiles, type MasterKeys } fr
 import { buildLocateQuery, registerLocateFunctions } from './locate-query.js';
 import { CommitDurable, WalSyncer, type Durable, type DurabilityStats, type FsyncFile } from './durability.js';
 import { migrate } from './migrations/index.js';
+import { ReadCache, type ReadCacheStats } from './read-cache.js';
 import { isDestroyedState, ObjectState, type BatchTransaction, type DestroyOptions, type KeyStore, type ListRetainedOptions, type LocateFilter, type NewObject, type RetainedObject, type StoredObject } from './types.js';
 
 export const DB_FILE = 'keyhold.db';
@@ -304,6 +305,22 @@ export class SqliteKeyStore implements KeyStore, Durable {
    * costs a spare fsync.
    */
   private totalChanges = -1;
+
+  /** Objects and material read lately (read-cache.ts). */
+  private readonly hot = new ReadCache();
+
+  /** The read cache's entries and hit counts (read-cache.ts). */
+  get readCacheStats(): ReadCacheStats {
+    return this.hot.stats;
+  }
+
+  /** Whether a read may use the read cache: outside a transaction only, after dropping what any change since made stale. */
+  private cacheable(): boolean {
+    if (!this.db.open || this.db.inTransaction) return false;
+    this.hot.sync(this.s.totalChanges.get() as number);
+    return true;
+  }
+
   private noteCommit(): void {
     let n: number;
     try {
@@ -435,6 +452,15 @@ export class SqliteKeyStore implements KeyStore, Durable {
   }
 
   getObject(id: string, names?: readonly AttributeName[]): StoredObject {
+    const cacheKey = this.cacheable() ? `${id}\n${names === undefined ? '*' : names.map((n) => attributeKey(n)).join('\n')}` : undefined;
+    const hit = cacheKey === undefined ? undefined : this.hot.object(cacheKey);
+    if (hit !== undefined) return hit;
+    const o = this.readObject(id, names);
+    if (cacheKey !== undefined) this.hot.putObject(cacheKey, o);
+    return o;
+  }
+
+  private readObject(id: string, names?: readonly AttributeName[]): StoredObject {
     return this.tx(() => {
       const row = this.s.objectByUid.get(id) as ObjectRowWithMaterial | undefined;
       if (row === undefined) throw new StoreError('NOT_FOUND', `no object with identifier ${id}`);
@@ -455,6 +481,15 @@ export class SqliteKeyStore implements KeyStore, Durable {
   }
 
   getMaterial(id: string): Uint8Array | null {
+    const cached = this.cacheable();
+    const hit = cached ? this.hot.material(id) : undefined;
+    if (hit !== undefined) return hit;
+    const m = this.readMaterial(id);
+    if (cached) this.hot.putMaterial(id, m);
+    return m;
+  }
+
+  private readMaterial(id: string): Uint8Array | null {
     return this.tx(() => {
       const m = this.s.materialByUid.get(id) as { key_version: number | null; nonce: Buffer | null; ciphertext: Buffer | null } | undefined;
       if (m === undefined) throw new StoreError('NOT_FOUND', `no object with identifier ${id}`);
@@ -789,6 +824,7 @@ export class SqliteKeyStore implements KeyStore, Durable {
   }
 
   close(): void {
+    this.hot.clear();
     if (!this.db.open) return;
     // Keep planner statistics current for the next open (cheap; SQLite decides what to analyse).
     try {
