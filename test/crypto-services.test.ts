@@ -537,6 +537,25 @@ describe('Derive Key', () => {
     assert.equal(g!.resultStatus, Enum.ResultStatus.Success, g!.resultMessage);
   });
 
+  test('review 8: a key derived from a Sensitive base is Sensitive unless the request says otherwise, and never a trusted wrapping key', async () => {
+    const secret = await registerSecret(Buffer.from('base'), UM.DeriveKey, [ACTIVE, item(Tag.Sensitive, 'Boolean', true)]);
+    const req = (extra: TtlvItem[]) => deriveReq(OT.SymmetricKey, [secret], DM.HASH, dparams(params(en(Tag.HashingAlgorithm, HA.SHA_256))), [en(Tag.CryptographicAlgorithm, CA.AES), int(Tag.CryptographicLength, 256), ACTIVE, ...extra]);
+    const m = ctx.objects!.managed!;
+    const flags = (id: string) => Object.fromEntries(m.attributes(id, ['Sensitive', 'AlwaysSensitive']).map((a) => [a.name, a.value.value]));
+    const inherited = idOf(await ok(V21, OP.DeriveKey, req([])));
+    assert.deepEqual(flags(inherited), { Sensitive: true, AlwaysSensitive: true });
+    assert.equal(m.get(inherited).origin, 'derived');
+    await fails(V21, OP.Get, [uid(inherited)], RR.Sensitive);
+    // Asked for plain: a derived value says nothing of its base (a one-way function of it), so the request stands.
+    const plain = idOf(await ok(V21, OP.DeriveKey, req([item(Tag.Sensitive, 'Boolean', false)])));
+    assert.deepEqual(flags(plain), { Sensitive: false, AlwaysSensitive: false });
+    assert.deepEqual(await material(plain), createHash('sha256').update('base').digest());
+    // From a plain base: plain, as before.
+    const open = await registerSecret(Buffer.from('open'));
+    const fromOpen = idOf(await ok(V21, OP.DeriveKey, deriveReq(OT.SecretData, [open], DM.HASH, dparams(params(en(Tag.HashingAlgorithm, HA.SHA_256))), [int(Tag.CryptographicLength, 128)])));
+    assert.deepEqual(flags(fromOpen), { Sensitive: false, AlwaysSensitive: false });
+  });
+
   test('the key policy applies to derived keys as to created ones; default lifetime too', async () => {
     const pw = await registerSecret(Buffer.from('pw'));
     const req = (alg: number, bits: number) => deriveReq(OT.SymmetricKey, [pw], DM.HKDF, dparams(), [en(Tag.CryptographicAlgorithm, alg), int(Tag.CryptographicLength, bits)]);

@@ -2,7 +2,8 @@
 // server started on a free loopback port with one enrolled client. A Get
 // wrapped with AES Key Wrap, unwrapped here with node:crypto, gives the
 // bytes of a plain Get; the wrapped object registers back (Sensitive, so Get
-// returns it wrapped only, under a Sensitive key); changed wrapped bytes and a deactivated wrapping key fail with
+// returns it wrapped only, under a key the server generated Sensitive, not one
+// the client registered); changed wrapped bytes and a deactivated wrapping key fail with
 // their Result Reasons. Then PyKMIP (test/interop/pykmip_wrap.py) gets a key
 // wrapped with RFC 3394 and RFC 5649 at KMIP 1.2 and 2.0 and unwraps it with
 // python3-cryptography to the same bytes as its plain Get.
@@ -105,14 +106,24 @@ describe('key wrapping over mutual TLS', { timeout: 180_000 }, () => {
     const kv = decodeTtlv(unwrapLocally(kekBytes, field(blockOf(ttlv), Tag.KeyValue)!.value as Uint8Array)) as StructureItem;
     assert.deepEqual(Buffer.from(field(kv, Tag.KeyMaterial)!.value as Uint8Array), plain);
     // Register the wrapped object as Get returned it: stored unwrapped but Sensitive (review 8 #1), so it is
-    // served only wrapped, by a key that is itself Sensitive; unwrapped here it is the same key.
+    // served only wrapped, and only under a key whose value never left the server.
     const back = field(await ok(OP.Register, [item(Tag.ObjectType, 'Enumeration', Enum.ObjectType.SymmetricKey), struct(Tag.Attributes, [item(Tag.CryptographicUsageMask, 'Integer', UM.Encrypt)]), field(ttlv, Tag.SymmetricKey)!]), Tag.UniqueIdentifier)!.value as string;
     assert.equal((await ask(OP.Get, [uid(back)])).resultReason, RR.Sensitive);
+    // A KEK this client registered, even with Sensitive True: it knows the bytes, so it could unwrap outside. Refused.
     const sensitiveKekBytes = new Uint8Array(randomBytes(32));
-    const sensitiveKek = await register(sensitiveKekBytes, UM.WrapKey, [KW, item(Tag.Sensitive, 'Boolean', true)]);
-    await ok(OP.Activate, [uid(sensitiveKek)]);
-    const again = await ok(OP.Get, [uid(back), spec(sensitiveKek, Enum.EncodingOption.NoEncoding)]);
-    assert.deepEqual(unwrapLocally(sensitiveKekBytes, field(blockOf(again), Tag.KeyValue)!.value as Uint8Array), plain);
+    const registeredKek = await register(sensitiveKekBytes, UM.WrapKey, [KW, item(Tag.Sensitive, 'Boolean', true)]);
+    await ok(OP.Activate, [uid(registeredKek)]);
+    const refused = await ask(OP.Get, [uid(back), spec(registeredKek, Enum.EncodingOption.NoEncoding)]);
+    assert.equal(refused.resultReason, RR.Sensitive);
+    assert.match(refused.resultMessage ?? '', /was registered by a client/);
+    // A KEK the server generated with Sensitive True: accepted (only the server can unwrap it: 32 bytes wrap to 40).
+    const made = field(await ok(OP.Create, [item(Tag.ObjectType, 'Enumeration', Enum.ObjectType.SymmetricKey), struct(Tag.Attributes, [
+      item(Tag.CryptographicAlgorithm, 'Enumeration', Enum.CryptographicAlgorithm.AES), item(Tag.CryptographicLength, 'Integer', 256),
+      item(Tag.CryptographicUsageMask, 'Integer', UM.WrapKey), KW, item(Tag.Sensitive, 'Boolean', true),
+    ])]), Tag.UniqueIdentifier)!.value as string;
+    await ok(OP.Activate, [uid(made)]);
+    const again = await ok(OP.Get, [uid(back), spec(made, Enum.EncodingOption.NoEncoding)]);
+    assert.equal((field(blockOf(again), Tag.KeyValue)!.value as Uint8Array).length, 40);
   });
 
   test('wrapping uses the key: it needs the client\'s use permission on the wrapping key, not only get', async () => {

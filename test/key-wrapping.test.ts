@@ -13,11 +13,13 @@ import { describe, test } from 'node:test';
 import { Enum, Tag } from '../shared/kmip/registry/index.js';
 import { decodeTtlv, item, struct, type StructureItem, type TtlvItem } from '../shared/kmip/ttlv/index.js';
 import { aesKeyUnwrap, aesKeyUnwrapPad, aesKeyWrap, aesKeyWrapPad } from '../main/kmip/crypto/key-wrap.js';
+import { decodeMaterial, keyBlock, keyBytes } from '../main/kmip/objects/material.js';
+import type { SqliteKeyStore } from '../main/store/index.js';
 import { en, field, int, kmipHarness, storeBackedContext, uid, V14, V21, type Version } from './support/kmip-ops.js';
 import { FIXED_NOW } from './support/kmip-text-vectors.js';
 
 const NOW = new Date(Number(FIXED_NOW) * 1000);
-const { ctx } = storeBackedContext('keyhold-key-wrapping-', () => NOW);
+const { ctx, store } = storeBackedContext('keyhold-key-wrapping-', () => NOW);
 const { ok, fails, replay } = kmipHarness(ctx);
 
 const OP = Enum.Operation;
@@ -41,7 +43,7 @@ const idOf = (p: StructureItem): string => field(p, Tag.UniqueIdentifier)!.value
 /** Attributes in the version's shape (1.x Template-Attribute, 2.x Attributes), from 2.x-style items. */
 function attributes(v: Version, items: TtlvItem[]): TtlvItem {
   if (v.major >= 2) return struct(Tag.Attributes, items);
-  const names: Record<number, string> = { [Tag.CryptographicUsageMask]: 'Cryptographic Usage Mask', [Tag.ActivationDate]: 'Activation Date', [Tag.CryptographicParameters]: 'Cryptographic Parameters', [Tag.Sensitive]: 'Sensitive', [Tag.Extractable]: 'Extractable' };
+  const names: Record<number, string> = { [Tag.CryptographicAlgorithm]: 'Cryptographic Algorithm', [Tag.CryptographicLength]: 'Cryptographic Length', [Tag.CryptographicUsageMask]: 'Cryptographic Usage Mask', [Tag.ActivationDate]: 'Activation Date', [Tag.CryptographicParameters]: 'Cryptographic Parameters', [Tag.Sensitive]: 'Sensitive', [Tag.Extractable]: 'Extractable' };
   return struct(
     Tag.TemplateAttribute,
     items.map((i) => struct(Tag.Attribute, [item(Tag.AttributeName, 'TextString', names[i.tag]!), { ...i, tag: Tag.AttributeValue } as TtlvItem])),
@@ -139,21 +141,29 @@ const KEK128 = hex('000102030405060708090a0b0c0d0e0f');
 const DEK128 = hex('00112233445566778899aabbccddeeff');
 
 /**
- * A Sensitive AES Key Wrap with Padding key the test knows the bytes of: what
- * Register stores from a wrapped key is Sensitive, so the tests read it back
- * wrapped under this key and unwrap it locally.
+ * A Sensitive AES Key Wrap with Padding key made by the server, which the
+ * test reads from the store (no client could): what Register stores from a
+ * wrapped key is Sensitive, so the tests read it back wrapped under this key
+ * and unwrap it locally. It must be generated here: a key a client
+ * registered is never trusted to wrap a Sensitive object.
  */
-const TRUSTED_KEK = randomBytes(32);
-const trustedIds = new Map<string, string>();
+const trusted = new Map<string, { id: string; bytes: Buffer }>();
 async function trustedKek(v: Version): Promise<string> {
+  return (await trustedPair(v)).id;
+}
+async function trustedPair(v: Version): Promise<{ id: string; bytes: Buffer }> {
   const k = `${v.major}.${v.minor}`;
-  if (!trustedIds.has(k)) trustedIds.set(k, await registerKey(v, TRUSTED_KEK, UM.WrapKey | UM.UnwrapKey, [ACTIVE, KWP, item(Tag.Sensitive, 'Boolean', true)]));
-  return trustedIds.get(k)!;
+  if (!trusted.has(k)) {
+    const id = idOf(await ok(v, OP.Create, [en(Tag.ObjectType, OT.SymmetricKey), attributes(v, [en(Tag.CryptographicAlgorithm, CA.AES), int(Tag.CryptographicLength, 256), int(Tag.CryptographicUsageMask, UM.WrapKey | UM.UnwrapKey), ACTIVE, KWP, item(Tag.Sensitive, 'Boolean', true)])]));
+    trusted.set(k, { id, bytes: Buffer.from(keyBytes(keyBlock(decodeMaterial(ctx.objects!.managed!.material(id)!)))) });
+  }
+  return trusted.get(k)!;
 }
 /** The Key Material of a (Sensitive) object: Get wrapped under the trusted KEK, unwrapped here. */
 async function reveal(v: Version, id: string): Promise<Buffer> {
-  const p = await ok(v, OP.Get, [uid(id), kws(WM.Encrypt, { enc: [await trustedKek(v)], encoding: EO.NoEncoding })]);
-  return aesKeyUnwrapPad(TRUSTED_KEK, wrappedValue(p))!;
+  const kek = await trustedPair(v);
+  const p = await ok(v, OP.Get, [uid(id), kws(WM.Encrypt, { enc: [kek.id], encoding: EO.NoEncoding })]);
+  return aesKeyUnwrapPad(kek.bytes, wrappedValue(p))!;
 }
 
 for (const v of [V21, V14]) {
@@ -336,16 +346,37 @@ for (const v of [V21, V14]) {
       assert.deepEqual(await reveal(v, id), message, 'only the test, which made that key, can unwrap it');
     });
 
-    test('review 8 #1: a Sensitive object is wrapped only by a Sensitive or non-Extractable key (an RSA Public Key: its Private Key); no key wraps itself', async () => {
+    test('review 8 #1: a Sensitive object is wrapped only by a key whose value never left the server (an RSA Public Key: its Private Key); no key wraps itself', async () => {
       const sensitive = await registerKey(v, randomBytes(16), UM.Encrypt | UM.WrapKey, [ACTIVE, KW, item(Tag.Sensitive, 'Boolean', true)]);
       // A plain KEK (Sensitive false, Extractable true) could be fetched and the Sensitive key unwrapped outside the server.
       const msg = await fails(v, OP.Get, [uid(sensitive), kws(WM.Encrypt, { enc: [kek, KW] })], RR.Sensitive);
-      assert.match(msg, new RegExp(`key '${kek}' is neither Sensitive nor non-Extractable`));
-      assert.match(msg, /wrap it with a key that is Sensitive or not Extractable/);
-      // Sensitive, or not Extractable: accepted.
+      assert.match(msg, new RegExp(`key '${kek}' was registered by a client`));
+      assert.match(msg, /wrap it with a key this server generated that has always been Sensitive or never Extractable/);
+      // Generated here and always Sensitive: accepted.
       await ok(v, OP.Get, [uid(sensitive), kws(WM.Encrypt, { enc: [await trustedKek(v)] })]);
-      const fixedKek = await registerKey(v, randomBytes(16), UM.WrapKey, [ACTIVE, KW, item(Tag.Extractable, 'Boolean', false)]);
-      await ok(v, OP.Get, [uid(sensitive), kws(WM.Encrypt, { enc: [fixedKek] })]);
+      const create = (extra: TtlvItem[]) =>
+        ok(v, OP.Create, [en(Tag.ObjectType, OT.SymmetricKey), attributes(v, [en(Tag.CryptographicAlgorithm, CA.AES), int(Tag.CryptographicLength, 128), int(Tag.CryptographicUsageMask, UM.WrapKey), ACTIVE, KW, ...extra])]).then(idOf);
+      // Generated here and never Extractable: accepted.
+      await ok(v, OP.Get, [uid(sensitive), kws(WM.Encrypt, { enc: [await create([item(Tag.Extractable, 'Boolean', false)])] })]);
+      // Review of the review: the flags alone are not enough. A client that registered the KEK knows it, Sensitive or not Extractable.
+      const registeredSensitive = await registerKey(v, randomBytes(16), UM.WrapKey, [ACTIVE, KW, item(Tag.Sensitive, 'Boolean', true)]);
+      assert.match(await fails(v, OP.Get, [uid(sensitive), kws(WM.Encrypt, { enc: [registeredSensitive] })], RR.Sensitive), new RegExp(`key '${registeredSensitive}' was registered by a client`));
+      const registeredFixed = await registerKey(v, randomBytes(16), UM.WrapKey, [ACTIVE, KW, item(Tag.Extractable, 'Boolean', false)]);
+      await fails(v, OP.Get, [uid(sensitive), kws(WM.Encrypt, { enc: [registeredFixed] })], RR.Sensitive);
+      // Generated, served plain, then made Sensitive: Always Sensitive stays False, and so does the trust.
+      const once = await create([]);
+      await ok(v, OP.Get, [uid(once)]);
+      ctx.objects!.managed!.set(once, 'Sensitive', { type: 'Boolean', value: true });
+      assert.match(await fails(v, OP.Get, [uid(sensitive), kws(WM.Encrypt, { enc: [once] })], RR.Sensitive), /has not always been Sensitive or never Extractable/);
+      // Generated Sensitive, then turned plain (its owner may): no longer trusted, even when made Sensitive again.
+      const flipped = await create([item(Tag.Sensitive, 'Boolean', true)]);
+      await ok(v, OP.Get, [uid(sensitive), kws(WM.Encrypt, { enc: [flipped] })]);
+      await ok(v, v2 ? OP.SetAttribute : OP.ModifyAttribute, [uid(flipped), v2 ? struct(Tag.NewAttribute, [item(Tag.Sensitive, 'Boolean', false)]) : struct(Tag.Attribute, [item(Tag.AttributeName, 'TextString', 'Sensitive'), item(Tag.AttributeValue, 'Boolean', false)])]);
+      await fails(v, OP.Get, [uid(sensitive), kws(WM.Encrypt, { enc: [flipped] })], RR.Sensitive);
+      // An object stored before origins were recorded is not trusted either.
+      const legacy = await create([item(Tag.Sensitive, 'Boolean', true)]);
+      (store as SqliteKeyStore).connection.prepare('UPDATE objects SET origin = NULL WHERE uid = ?').run(legacy);
+      assert.match(await fails(v, OP.Get, [uid(sensitive), kws(WM.Encrypt, { enc: [legacy] })], RR.Sensitive), /was stored before Keyhold recorded where keys come from/);
       // MAC/sign keys do not matter (the value is encrypted by the Encryption key), only the encrypting key.
       // A key may not wrap itself, Sensitive or not.
       assert.match(await fails(v, OP.Get, [uid(sensitive), kws(WM.Encrypt, { enc: [sensitive, KW] })], RR.InvalidField), /cannot wrap itself/);
@@ -361,6 +392,12 @@ for (const v of [V21, V14]) {
       const pub = field(pair, Tag.PublicKeyUniqueIdentifier)!.value as string;
       const oaep = params(en(Tag.PaddingMethod, Enum.PaddingMethod.OAEP), en(Tag.HashingAlgorithm, HA.SHA_256));
       await ok(v, OP.Get, [uid(sensitive), kws(WM.Encrypt, { enc: [pub, oaep], encoding: EO.NoEncoding })]);
+      // A registered pair: the client knows the Private Key, so its Public Key is not trusted.
+      const mine = generateKeyPairSync('rsa', { modulusLength: 2048 });
+      const minePriv = await registerAsymmetric(v, mine.privateKey, UM.UnwrapKey, [ACTIVE, item(Tag.Sensitive, 'Boolean', true)]);
+      const minePub = await registerAsymmetric(v, mine.publicKey, UM.WrapKey);
+      ctx.objects!.managed!.addAttribute(minePub, 'Link', struct(Tag.Link, [en(Tag.LinkType, Enum.LinkType.PrivateKeyLink), item(Tag.LinkedObjectIdentifier, 'TextString', minePriv)]) as never);
+      assert.match(await fails(v, OP.Get, [uid(sensitive), kws(WM.Encrypt, { enc: [minePub, oaep], encoding: EO.NoEncoding })], RR.Sensitive), /the Private Key of the Public Key .* was registered by a client/);
       // A registered Public Key whose Private Key is elsewhere (or plain here) is not trusted.
       const outside = generateKeyPairSync('rsa', { modulusLength: 2048 });
       const lonePub = await registerAsymmetric(v, outside.publicKey, UM.WrapKey);

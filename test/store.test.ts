@@ -108,6 +108,7 @@ describe('open and migrations', () => {
       CREATE INDEX attributes_date ON attributes (name, date_value, object_seq) WHERE date_value IS NOT NULL;
       DROP TABLE object_shares;
       DROP TABLE retained_material;
+      ALTER TABLE objects DROP COLUMN origin;
       DELETE FROM schema_version WHERE version >= 2;
     `);
     s.close();
@@ -119,6 +120,9 @@ describe('open and migrations', () => {
     assert.deepEqual(s2.getObject(id).sharedWith, []);
     assert.equal(s2.share([id], ['group:ops']), 1);
     assert.deepEqual(s2.getObject(id).sharedWith, ['group:ops']);
+    // Migration 5: an object from before it has no recorded origin; new ones do.
+    assert.equal(s2.getObject(id).origin, null);
+    assert.equal(s2.getObject(s2.createObject({ objectType: SymmetricKey, state: ObjectState.Active, origin: 'imported' })).origin, 'imported');
     assert.equal(s2.connection.pragma('integrity_check', { simple: true }), 'ok');
     s2.close();
   });

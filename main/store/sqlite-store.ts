@@ -14,7 +14,7 @@ import { buildLocateQuery, registerLocateFunctions } from './locate-query.js';
 import { CommitDurable, WalSyncer, type Durable, type DurabilityStats, type FsyncFile } from './durability.js';
 import { migrate } from './migrations/index.js';
 import { ReadCache, type ReadCacheStats } from './read-cache.js';
-import { isDestroyedState, ObjectState, type BatchTransaction, type DestroyOptions, type KeyStore, type ListRetainedOptions, type LocateFilter, type NewObject, type RetainedObject, type StoredObject } from './types.js';
+import { isDestroyedState, ObjectState, type BatchTransaction, type DestroyOptions, type KeyStore, type ListRetainedOptions, type LocateFilter, type NewObject, type ObjectOrigin, type RetainedObject, type StoredObject } from './types.js';
 
 export const DB_FILE = 'keyhold.db';
 const MATERIAL = 'material';
@@ -62,6 +62,7 @@ interface ObjectRowWithMaterial extends ObjectRow {
   has_material: number;
   /** Grantees joined by newlines, or null. */
   shared_with: string | null;
+  origin: ObjectOrigin | null;
 }
 
 interface RetainedRow {
@@ -230,9 +231,9 @@ export class SqliteKeyStore implements KeyStore, Durable {
     this.runTx = db.transaction((fn: () => unknown) => fn());
     const p = (sql: string) => db.prepare(sql);
     this.s = {
-      insertObject: p('INSERT INTO objects (uid, object_type, state, owner, created_at, modified_at) VALUES (?, ?, ?, ?, ?, ?)'),
+      insertObject: p('INSERT INTO objects (uid, object_type, state, owner, created_at, modified_at, origin) VALUES (?, ?, ?, ?, ?, ?, ?)'),
       objectByUid: p(
-        'SELECT seq, uid, object_type, state, owner, created_at, modified_at, EXISTS (SELECT 1 FROM object_material WHERE object_seq = objects.seq) AS has_material, ' +
+        'SELECT seq, uid, object_type, state, owner, created_at, modified_at, origin, EXISTS (SELECT 1 FROM object_material WHERE object_seq = objects.seq) AS has_material, ' +
           "(SELECT group_concat(grantee, char(10)) FROM object_shares WHERE object_seq = objects.seq) AS shared_with FROM objects WHERE uid = ?",
       ),
       materialByUid: p('SELECT m.key_version, m.nonce, m.ciphertext FROM objects o LEFT JOIN object_material m ON m.object_seq = o.seq WHERE o.uid = ?'),
@@ -438,7 +439,7 @@ export class SqliteKeyStore implements KeyStore, Durable {
       const t = this.now();
       let seq: number;
       try {
-        seq = Number(this.s.insertObject.run(id, obj.objectType, obj.state, obj.owner ?? null, t, t).lastInsertRowid);
+        seq = Number(this.s.insertObject.run(id, obj.objectType, obj.state, obj.owner ?? null, t, t, obj.origin ?? null).lastInsertRowid);
       } catch (e) {
         const err = toStoreError(e);
         if (err instanceof StoreError && err.code === 'CONFLICT') throw new StoreError('CONFLICT', `an object with identifier ${id} already exists`);
@@ -476,6 +477,7 @@ export class SqliteKeyStore implements KeyStore, Durable {
         attributes: (rows as AttributeRow[]).map((r) => this.rowToAttribute(r)),
         hasMaterial: row.has_material === 1,
         sharedWith: row.shared_with === null ? [] : row.shared_with.split('\n').sort(),
+        origin: row.origin,
       };
     }, 'deferred');
   }

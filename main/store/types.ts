@@ -38,7 +38,15 @@ export interface NewObject {
   attributes?: Attribute[];
   /** The object's secret content (e.g. an encoded Key Block), encrypted at rest. Absent: no material. */
   material?: Uint8Array;
+  /** Where its value came from (migration 5); absent: not recorded. */
+  origin?: ObjectOrigin;
 }
+
+/**
+ * 'generated': made by this server (Create, Create Key Pair, Re-key, Re-key
+ * Key Pair); 'imported': given by a client (Register); 'derived': Derive Key.
+ */
+export type ObjectOrigin = 'generated' | 'imported' | 'derived';
 
 export interface StoredObject {
   id: string;
@@ -55,6 +63,8 @@ export interface StoredObject {
   hasMaterial: boolean;
   /** Whom the operator shared the object with: "client:NAME" and "group:NAME", sorted. */
   sharedWith: readonly string[];
+  /** Where its value came from; null: stored before Keyhold recorded it (or not said). Absent on objects not read from a store. */
+  origin?: ObjectOrigin | null;
 }
 
 /** One Locate criterion on an attribute; an object matches when some instance of `name` matches. */

@@ -99,6 +99,7 @@ export function handler(payload: StructureItem, ctx: OperationContext): Operatio
     ...protectionAttributes(attrs),
   );
   const id = objects.create({
+    origin: 'generated',
     objectType,
     state: initialState(attrs, ctx),
     attributes: withDefaultLifetime(ctx, objectType, stored),

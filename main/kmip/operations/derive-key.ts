@@ -50,7 +50,7 @@ import { digestBytes, hashName } from './hash.js';
 import { admitNewObject, withDefaultLifetime } from './key-policy-gate.js';
 import { link } from './key-pair-gen.js';
 import { forUse } from './key-wrapping.js';
-import { enumField, initialState, managedObjects, now, protectionAttributes, rejectServerOnly, requestAttributes } from './managed.js';
+import { booleanAttribute, enumField, initialState, managedObjects, now, protectionAttributes, rejectServerOnly, requestAttributes } from './managed.js';
 import { describeTag, expectType, onlyTags } from './payload.js';
 
 export const operation = Enum.Operation.DeriveKey;
@@ -259,6 +259,12 @@ export async function handler(payload: StructureItem, ctx: OperationContext): Pr
     const key = derived;
     const t = now(ctx);
     const stored: Attribute[] = [...attrs];
+    // Derived from a Sensitive object, the new one is Sensitive too unless the request says otherwise: it would otherwise be served plain by default.
+    const inherited: Attribute[] =
+      booleanAttribute(attrs, 'Sensitive') === undefined && ids.some((b) => booleanAttribute(managedObjects(using).attributes(b, ['Sensitive']), 'Sensitive') === true)
+        ? [{ name: 'Sensitive', value: { type: 'Boolean', value: true } }]
+        : [];
+    stored.push(...inherited);
     const format = objectType === OT.SymmetricKey ? Enum.KeyFormatType.Raw : Enum.KeyFormatType.Opaque;
     if (attrValue(attrs, 'CryptographicUsageMask') === undefined) {
       const usage = objectType === OT.SecretData ? UM.DeriveKey : algorithm === CA.AES ? UM.Encrypt | UM.Decrypt : UM.MACGenerate | UM.MACVerify;
@@ -271,7 +277,7 @@ export async function handler(payload: StructureItem, ctx: OperationContext): Pr
       { name: 'OriginalCreationDate', value: t },
       { name: 'Fresh', value: { type: 'Boolean', value: true } },
       ...(objectType === OT.SymmetricKey ? [{ name: 'KeyFormatType', value: { type: 'Enumeration', value: format } } as Attribute] : []),
-      ...protectionAttributes(attrs),
+      ...protectionAttributes([...attrs, ...inherited]),
       ...ids.map((id) => link(Enum.LinkType.DerivationBaseObjectLink, id)),
     );
     const material =
@@ -279,7 +285,7 @@ export async function handler(payload: StructureItem, ctx: OperationContext): Pr
         ? symmetricKey(key, algorithm!, bits)
         : struct(Tag.SecretData, [item(Tag.SecretDataType, 'Enumeration', Enum.SecretDataType.Seed), struct(Tag.KeyBlock, [item(Tag.KeyFormatType, 'Enumeration', format), struct(Tag.KeyValue, [item(Tag.KeyMaterial, 'ByteString', key)])])]);
     const id = objects.transaction(() => {
-      const newId = objects.create({ objectType, state: initialState(attrs, ctx), attributes: withDefaultLifetime(ctx, objectType, stored), material: encodeMaterial(material) });
+      const newId = objects.create({ origin: 'derived', objectType, state: initialState(attrs, ctx), attributes: withDefaultLifetime(ctx, objectType, stored), material: encodeMaterial(material) });
       const bases = managedObjects(using);
       for (const b of ids) bases.addAttribute(b, 'Link', link(Enum.LinkType.DerivedKeyLink, newId).value);
       return newId;

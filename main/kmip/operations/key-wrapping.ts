@@ -41,12 +41,16 @@
 // object against the operation's own (Get, or create for Register).
 //
 // Sensitive objects (2.1 §4.55: served "only wrapped by another key"): the
-// encrypting key must itself keep its value in the server, i.e. be Sensitive
-// or not Extractable (a Public Key: its linked Private Key, which unwraps),
-// else the client could Get that key and unwrap outside (as PKCS#11's
-// CKA_WRAP_WITH_TRUSTED); refused with Result Reason Sensitive. No object is
-// wrapped or MACed with itself (Invalid Field). What Register unwraps is
-// stored Sensitive (register.ts).
+// encrypting key (a Public Key: its linked Private Key, which unwraps) must be
+// one whose value has never been outside the server, else whoever knows it
+// unwraps the Sensitive object outside (PKCS#11's CKA_WRAP_WITH_TRUSTED):
+// generated here (store origin, migration 5), and Always Sensitive or Never
+// Extractable, so never served in plain since. A key a client registered is
+// never trusted, whatever its flags: the client knew its value (and Register
+// with Sensitive True is Always Sensitive, as the spec words it); nor is a
+// derived key, nor one stored before Keyhold recorded origins. Refused with
+// Result Reason Sensitive. No object is wrapped or MACed with itself (Invalid
+// Field). What Register unwraps is stored Sensitive (register.ts).
 //
 // Register (2.1 Unwrap Mode "Processed"): a wrapped key whose wrapping key is
 // managed here is unwrapped (integrity, MAC / signature checked) and stored
@@ -245,16 +249,24 @@ function wrappingParameters(ctx: OperationContext, key: UsableKey, info: KeyInfo
 
 /**
  * Why `key` may not wrap a Sensitive object (undefined: it may): its value
- * (for a Public Key, its linked Private Key's) must not be servable in plain,
- * so it must be Sensitive or not Extractable. `ctx` from forUse().
+ * (for a Public Key, its linked Private Key's) must never have been outside
+ * the server (the top of this file). `ctx` from forUse().
  */
 function untrustedBecause(ctx: OperationContext, key: UsableKey): string | undefined {
   const objects = managedObjects(ctx);
-  const keeps = (id: string): boolean => {
-    const a = objects.attributes(id, ['Sensitive', 'Extractable']);
-    return booleanAttribute(a, 'Sensitive') === true || booleanAttribute(a, 'Extractable') === false;
+  /** Why the value of `id` may be known outside (undefined: it is not). */
+  const known = (id: string): string | undefined => {
+    const o = objects.get(id, ['AlwaysSensitive', 'NeverExtractable']);
+    if (o.origin !== 'generated') {
+      return o.origin === 'imported' ? 'was registered by a client' : o.origin === 'derived' ? 'was derived from other objects' : 'was stored before Keyhold recorded where keys come from';
+    }
+    if (booleanAttribute(o.attributes, 'AlwaysSensitive') === true || booleanAttribute(o.attributes, 'NeverExtractable') === true) return undefined;
+    return 'has not always been Sensitive or never Extractable';
   };
-  if (key.objectType === OT.SymmetricKey) return keeps(key.id) ? undefined : `key '${key.id}' is neither Sensitive nor non-Extractable`;
+  if (key.objectType === OT.SymmetricKey) {
+    const why = known(key.id);
+    return why === undefined ? undefined : `key '${key.id}' ${why}`;
+  }
   if (key.objectType !== OT.PublicKey) return `'${key.id}' is not a Symmetric Key or a Public Key with its Private Key held here`;
   const linked = objects
     .attributes(key.id, ['Link'])
@@ -265,14 +277,16 @@ function untrustedBecause(ctx: OperationContext, key: UsableKey): string | undef
       return type?.value === Enum.LinkType.PrivateKeyLink && target?.type === 'TextString' ? [target.value] : [];
     });
   if (linked.length === 0) return `the Public Key '${key.id}' has no linked Private Key held here, so the server cannot vouch that the wrapped value stays in it`;
+  let why: string | undefined;
   for (const id of linked) {
     try {
-      if (keeps(id)) return undefined;
+      why = known(id);
+      if (why === undefined) return undefined;
     } catch (e) {
       if (!(e instanceof KmipOperationError)) throw e;
     }
   }
-  return `the Private Key of the Public Key '${key.id}' is neither Sensitive nor non-Extractable (or not one this client may use)`;
+  return `the Private Key of the Public Key '${key.id}' ${why ?? 'is not one this client may use'}`;
 }
 
 /** A MAC (symmetric key) or signature (private key) over data. */
@@ -348,7 +362,7 @@ export function wrapObject(ctx: OperationContext, obj: StructureItem, stored: St
       opened.push(key);
       const why = sensitive ? untrustedBecause(uctx, key) : undefined;
       if (why !== undefined) {
-        throw new KmipOperationError('Sensitive', `object '${stored.id}' is Sensitive, and ${why}: a client that can read the wrapping key could unwrap it outside the server; wrap it with a key that is Sensitive or not Extractable (e.g. Create an AES key with Sensitive True and the Wrap Key bit)`);
+        throw new KmipOperationError('Sensitive', `object '${stored.id}' is Sensitive, and ${why}: whoever knows the wrapping key could unwrap it outside the server; wrap it with a key this server generated that has always been Sensitive or never Extractable (e.g. Create an AES key with Sensitive True and the Wrap Key bit)`);
       }
       const { params, echo } = wrappingParameters(uctx, key, r.encryption, 'Encryption Key Information');
       const m = wrapMechanism(ctx, key, params);

@@ -80,8 +80,9 @@ export async function handler(payload: StructureItem, ctx: OperationContext): Pr
     const priv = keyHalf(Tag.PrivateKey, pair.privateKey, info, withDefaultLifetime(ctx, Enum.ObjectType.PrivateKey, privAttrs), UM.Sign, t);
     const pub = keyHalf(Tag.PublicKey, pair.publicKey, info, withDefaultLifetime(ctx, Enum.ObjectType.PublicKey, pubAttrs), UM.Verify, t);
     // Links in the order the reference server shows them (TC-133): the other half of the pair first, then the predecessor.
-    const privId = objects.create({ objectType: Enum.ObjectType.PrivateKey, state: initialState(privAttrs, ctx), attributes: priv.stored, material: priv.material });
+    const privId = objects.create({ origin: 'generated', objectType: Enum.ObjectType.PrivateKey, state: initialState(privAttrs, ctx), attributes: priv.stored, material: priv.material });
     const pubId = objects.create({
+      origin: 'generated',
       objectType: Enum.ObjectType.PublicKey,
       state: initialState(pubAttrs, ctx),
       attributes: [...pub.stored, link(Enum.LinkType.PrivateKeyLink, privId), replacedLink(oldPubId)],

@@ -35,6 +35,7 @@ export function handler(payload: StructureItem, ctx: OperationContext): Operatio
     admitNewObject(ctx, 'ReKey', Enum.ObjectType.SymmetricKey, { algorithm: alg.value, length: len.value }, attrs);
     const key = generateSymmetricKey(alg.value, len.value);
     const id = objects.create({
+      origin: 'generated',
       objectType: Enum.ObjectType.SymmetricKey,
       state: initialState(attrs, ctx),
       attributes: [

@@ -163,6 +163,6 @@ export function handler(payload: StructureItem, ctx: OperationContext): Operatio
   const t = now(ctx);
   stored.push({ name: 'InitialDate', value: t }, { name: 'LastChangeDate', value: t }, { name: 'OriginalCreationDate', value: t }, ...protectionAttributes(attrs));
   admitNewObject(ctx, 'Register', objectType, keyFacts, stored);
-  const id = objects.create({ objectType, state: initialState(attrs, ctx), attributes: withDefaultLifetime(ctx, objectType, stored), material: encodeMaterial(material) });
+  const id = objects.create({ origin: 'imported', objectType, state: initialState(attrs, ctx), attributes: withDefaultLifetime(ctx, objectType, stored), material: encodeMaterial(material) });
   return { payload: [item(Tag.UniqueIdentifier, 'TextString', id)], idPlaceholder: id };
 }

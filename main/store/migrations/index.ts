@@ -10,6 +10,7 @@ import * as m001 from './001_initial.js';
 import * as m002 from './002_selective_indexes.js';
 import * as m003 from './003_object_shares.js';
 import * as m004 from './004_retained_material.js';
+import * as m005 from './005_object_origin.js';
 
 interface Migration {
   version: number;
@@ -17,7 +18,7 @@ interface Migration {
   up(db: Database.Database): void;
 }
 
-export const MIGRATIONS: readonly Migration[] = [m001, m002, m003, m004];
+export const MIGRATIONS: readonly Migration[] = [m001, m002, m003, m004, m005];
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
 
 function currentVersion(db: Database.Database): number {
