@@ -40,6 +40,7 @@ import { Tag } from '../shared/kmip/registry/index.js';
 import { decodeTtlv } from '../shared/kmip/ttlv/index.js';
 import { startServer } from './bench/server.js';
 import { formatTable, machine, report, type OpReport } from './bench/stats.js';
+import { cpuBetween, sampleCpu } from './bench/cpu.js';
 
 const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -126,6 +127,8 @@ async function main(args: BenchArgs): Promise<void> {
     }
     for (const op of args.ops) {
       for (const mode of args.modes) {
+        const before = sampleCpu(server.pid);
+        const clientBefore = process.cpuUsage();
         const r = await run(target, {
           connections: args.connections,
           newConnectionPerRequest: mode === 'new-connection',
@@ -134,7 +137,10 @@ async function main(args: BenchArgs): Promise<void> {
           timeoutMs: args.timeoutMs,
           next: jobs(op, filled.ids, signKey, encryptKey),
         });
-        const row = report(op, mode, args.connections, r);
+        const after = sampleCpu(server.pid);
+        const client = process.cpuUsage(clientBefore);
+        const spent = before === undefined || after === undefined ? undefined : cpuBetween(before, after);
+        const row = report(op, mode, args.connections, r, spent === undefined ? undefined : { server: spent.total, engineThread: spent.busiest, client: client.user + client.system });
         rows.push(row);
         say(`${op} ${mode}: ${row.opsPerSecond} ops/s, p50 ${row.p50} ms, p99 ${row.p99} ms, ${row.errors} errors${r.errorSamples.length ? ` (${r.errorSamples.join('; ')})` : ''}`);
       }

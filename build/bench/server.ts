@@ -6,6 +6,7 @@ import { join } from 'node:path';
 
 export interface ServerProcess {
   port: number;
+  pid: number;
   /** SIGTERM, then wait for the graceful exit (SIGKILL after 15 s). */
   stop(): Promise<void>;
   /** What the server logged (its stderr), for error reports. */
@@ -43,6 +44,7 @@ export function startServer(repoRoot: string, dataDir: string, nodeArgs: readonl
       child.stdout!.resume();
       resolve({
         port: Number(m[1]),
+        pid: child.pid!,
         log: () => stderr,
         async stop() {
           if (child.exitCode !== null || child.signalCode !== null) return;
