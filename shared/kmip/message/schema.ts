@@ -41,13 +41,19 @@ export function versionKey(v: ProtocolVersion): string {
   return `${v.major}.${v.minor}`;
 }
 
-const KNOWN_VERSIONS: ReadonlySet<string> = new Set(KMIP_VERSIONS);
+/** major → minor → version: found without building a string (this is asked once per field of every message). */
+const KNOWN_VERSIONS = new Map<number, Map<number, KmipVersion>>();
+for (const k of KMIP_VERSIONS) {
+  const [major, minor] = k.split('.').map(Number) as [number, number];
+  let minors = KNOWN_VERSIONS.get(major);
+  if (minors === undefined) KNOWN_VERSIONS.set(major, (minors = new Map()));
+  minors.set(minor, k);
+}
 
 /** The KMIP version, when it is one the registry knows (1.0 … 2.1). */
 export function kmipVersion(v: ProtocolVersion | undefined): KmipVersion | undefined {
   if (v === undefined) return undefined;
-  const k = versionKey(v);
-  return KNOWN_VERSIONS.has(k) ? (k as KmipVersion) : undefined;
+  return KNOWN_VERSIONS.get(v.major)?.get(v.minor);
 }
 
 export function nameOf(tag: number): string {
