@@ -209,6 +209,14 @@ function jobMetaKey(key: string): string {
   return key;
 }
 
+/** A read cache key part per list of attribute names; callers pass a few constant lists, so each is joined once. */
+const namesKeys = new WeakMap<readonly AttributeName[], string>();
+function namesKey(names: readonly AttributeName[]): string {
+  let k = namesKeys.get(names);
+  if (k === undefined) namesKeys.set(names, (k = names.map((n) => attributeKey(n)).join('\n')));
+  return k;
+}
+
 function checkGrantee(g: string): string {
   if (!/^(client|group):[^\n]{1,200}$/.test(g)) throw new StoreError('INVALID', `a share goes to "client:NAME" or "group:NAME", not ${JSON.stringify(g.slice(0, 80))}`);
   return g;
@@ -453,7 +461,7 @@ export class SqliteKeyStore implements KeyStore, Durable {
   }
 
   getObject(id: string, names?: readonly AttributeName[]): StoredObject {
-    const cacheKey = this.cacheable() ? `${id}\n${names === undefined ? '*' : names.map((n) => attributeKey(n)).join('\n')}` : undefined;
+    const cacheKey = this.cacheable() ? `${id}\n${names === undefined ? '*' : namesKey(names)}` : undefined;
     const hit = cacheKey === undefined ? undefined : this.hot.object(cacheKey);
     if (hit !== undefined) return hit;
     const o = this.readObject(id, names);

@@ -132,6 +132,10 @@ const STATE_NAMES: Record<number, string> = {
   [ObjectState.DestroyedCompromised]: 'Destroyed Compromised',
 };
 
+/** The states in which a key applies protection, and those in which it processes. */
+const PROTECTING: readonly number[] = [ObjectState.Active];
+const PROCESSING: readonly number[] = [ObjectState.Active, ObjectState.Deactivated, ObjectState.Compromised];
+
 /** A version-dependent reason: 1.x has none of the specific 2.x ones. */
 function fault(ctx: OperationContext, v1: 'PermissionDenied', v2: 'InvalidObjectType' | 'IncompatibleCryptographicUsageMask', message: string): KmipOperationError {
   return new KmipOperationError(isV1(ctx) ? v1 : v2, message);
@@ -149,8 +153,7 @@ export function useKey(ctx: OperationContext, id: string, purpose: KeyPurpose): 
   if (!rule.types.includes(obj.objectType)) {
     throw fault(ctx, 'PermissionDenied', 'InvalidObjectType', `object '${id}' is a ${typeName(obj.objectType)}; ${rule.doing} needs a ${rule.types.map(typeName).join(' or ')}`);
   }
-  const usableIn: readonly number[] = rule.protect ? [ObjectState.Active] : [ObjectState.Active, ObjectState.Deactivated, ObjectState.Compromised];
-  if (!usableIn.includes(obj.state)) {
+  if (!(rule.protect ? PROTECTING : PROCESSING).includes(obj.state)) {
     throw wrongState(ctx, `object '${id}' is ${STATE_NAMES[obj.state] ?? `in state ${obj.state}`}; ${rule.doing} needs ${rule.protect ? 'an Active key' : 'an Active, Deactivated or Compromised key'}`);
   }
   const nowS = BigInt(Math.floor(ctx.clock().getTime() / 1000));
@@ -175,10 +178,6 @@ export function useKey(ctx: OperationContext, id: string, purpose: KeyPurpose): 
   }
   const storedParameterSets = byIndex(obj, 'CryptographicParameters').flatMap((v) => (v.type === 'Structure' ? [v.value] : []));
   const storedParameters = storedParameterSets[0];
-  const attrInt = (name: string): number | undefined => {
-    const v = attr(obj, name);
-    return v?.type === 'Enumeration' || v?.type === 'Integer' ? v.value : undefined;
-  };
   if (obj.objectType === OT.Certificate) {
     const cert = checkCertificate(structure);
     const key = cert.publicKey;
@@ -186,10 +185,6 @@ export function useKey(ctx: OperationContext, id: string, purpose: KeyPurpose): 
     return { id, objectType: obj.objectType, algorithm: info.algorithm, length: info.length, bytes: undefined, key, storedParameters, storedParameterSets, object: obj, dispose() {} };
   }
   const block = keyBlock(structure);
-  const blockInt = (tag: number): number | undefined => {
-    const c = block.value.find((x) => x.tag === tag);
-    return c?.type === 'Enumeration' || c?.type === 'Integer' ? c.value : undefined;
-  };
   if (obj.objectType === OT.PrivateKey || obj.objectType === OT.PublicKey) {
     const key = loadKey(structure);
     const info = keyInfo(key);
@@ -198,23 +193,37 @@ export function useKey(ctx: OperationContext, id: string, purpose: KeyPurpose): 
   // Symmetric Key, Secret Data: raw bytes. keyBytes returns a view into the decoded structure, which nothing else holds.
   const raw = keyBytes(block);
   const bytes = Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength);
-  return {
-    id,
-    objectType: obj.objectType,
-    algorithm: blockInt(Tag.CryptographicAlgorithm) ?? attrInt('CryptographicAlgorithm'),
-    length: blockInt(Tag.CryptographicLength) ?? attrInt('CryptographicLength') ?? bytes.length * 8,
-    bytes,
-    // Only made when asked for: the symmetric operations use the bytes (a KeyObject per request cost about a third of an AES-GCM Encrypt of 1 KiB, and kept a copy dispose() cannot wipe).
-    get key() {
-      return createSecretKey(bytes);
-    },
-    storedParameters,
-    storedParameterSets,
-    object: obj,
-    dispose() {
-      bytes.fill(0);
-    },
-  };
+  const algorithm = intValue(block.value.find((x) => x.tag === Tag.CryptographicAlgorithm)) ?? intValue(attr(obj, 'CryptographicAlgorithm'));
+  const length = intValue(block.value.find((x) => x.tag === Tag.CryptographicLength)) ?? intValue(attr(obj, 'CryptographicLength')) ?? bytes.length * 8;
+  return new SecretKey(id, obj.objectType, algorithm, length, bytes, storedParameters, storedParameterSets, obj);
+}
+
+/** An Integer or Enumeration value (an item or an attribute value), else undefined. */
+function intValue(v: { type: string; value: unknown } | undefined): number | undefined {
+  return v?.type === 'Enumeration' || v?.type === 'Integer' ? (v.value as number) : undefined;
+}
+
+/** A Symmetric Key or Secret Data ready to use (a class, not an object literal with a getter: this is made on every cryptographic request). */
+class SecretKey implements UsableKey {
+  constructor(
+    readonly id: string,
+    readonly objectType: number,
+    readonly algorithm: number | undefined,
+    readonly length: number,
+    readonly bytes: Buffer,
+    readonly storedParameters: readonly TtlvItem[] | undefined,
+    readonly storedParameterSets: readonly (readonly TtlvItem[])[],
+    readonly object: StoredObject,
+  ) {}
+
+  /** Only made when asked for: the symmetric operations use the bytes (a KeyObject per request cost about a third of an AES-GCM Encrypt of 1 KiB, and kept a copy dispose() cannot wipe). */
+  get key(): KeyObject {
+    return createSecretKey(this.bytes);
+  }
+
+  dispose(): void {
+    this.bytes.fill(0);
+  }
 }
 
 function limitField(v: AttributeValue, tag: number): bigint | number | undefined {

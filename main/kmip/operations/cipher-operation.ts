@@ -153,7 +153,7 @@ export function cipherOperation(payload: StructureItem, ctx: OperationContext, d
       throw e;
     }
     return {
-      payload: [uidItem, bytesItem(Tag.Data, Buffer.concat([out, last.out])), ...ivItems, ...(last.tag === undefined ? [] : [bytesItem(Tag.AuthenticatedEncryptionTag, last.tag)])],
+      payload: [uidItem, bytesItem(Tag.Data, last.out.length === 0 ? out : Buffer.concat([out, last.out])), ...ivItems, ...(last.tag === undefined ? [] : [bytesItem(Tag.AuthenticatedEncryptionTag, last.tag)])],
     };
   } finally {
     key.dispose();
