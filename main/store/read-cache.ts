@@ -48,15 +48,8 @@ export class ReadCache {
 
   /** A copy of the cached object (arrays copied; attributes frozen, so a caller that edits one fails loudly instead of changing the cache). */
   object(key: string): StoredObject | undefined {
-    const o = this.#objects.get(key);
-    if (o === undefined) {
-      this.#misses++;
-      return undefined;
-    }
-    this.#hits++;
-    this.#objects.delete(key);
-    this.#objects.set(key, o);
-    return copy(o);
+    const o = this.#use(this.#objects, key);
+    return o === undefined ? undefined : copy(o);
   }
 
   /** Keeps a copy of `o` (the caller keeps `o`). */
@@ -70,15 +63,8 @@ export class ReadCache {
 
   /** undefined: not cached; null: cached as "no material". Otherwise the caller's own copy. */
   material(id: string): Uint8Array | null | undefined {
-    const m = this.#material.get(id);
-    if (m === undefined) {
-      this.#misses++;
-      return undefined;
-    }
-    this.#hits++;
-    this.#material.delete(id);
-    this.#material.set(id, m);
-    return m === null ? null : Uint8Array.prototype.slice.call(m);
+    const m = this.#use(this.#material, id);
+    return m === undefined || m === null ? m : Uint8Array.prototype.slice.call(m);
   }
 
   /** Keeps a copy of `m` (the caller keeps, and wipes, `m`). */
@@ -97,6 +83,19 @@ export class ReadCache {
     for (const m of this.#material.values()) m?.fill(0);
     this.#material.clear();
     this.#objects.clear();
+  }
+
+  /** The entry under `key`, now the most recently used; counts the hit or the miss. */
+  #use<V>(map: Map<string, V>, key: string): V | undefined {
+    const v = map.get(key);
+    if (v === undefined) {
+      this.#misses++;
+      return undefined;
+    }
+    this.#hits++;
+    map.delete(key);
+    map.set(key, v);
+    return v;
   }
 
   #dropMaterial(id: string): void {
