@@ -95,6 +95,17 @@ describe('store read cache', () => {
     assert.equal(store.getObject(id, READ).hasMaterial, false);
   });
 
+  it('drops cached material at the commit that destroys it, without waiting for the next read; keeps no material over 16 KiB', () => {
+    store.getMaterial(id);
+    assert.equal(store.readCacheStats.material, 1);
+    store.destroy(id);
+    assert.equal(store.readCacheStats.material, 0);
+    const big = store.createObject({ objectType: 7, state: ObjectState.Active, material: randomBytes(20 * 1024) });
+    store.getMaterial(big);
+    store.getMaterial(big);
+    assert.equal(store.readCacheStats.material, 0);
+  });
+
   it('sees a change made through the raw connection (counted by total_changes())', () => {
     assert.equal(store.getObject(id, READ).state, ObjectState.Active);
     store.connection.prepare('UPDATE objects SET state = ? WHERE uid = ?').run(ObjectState.Compromised, id);

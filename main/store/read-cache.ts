@@ -17,10 +17,15 @@
 //
 // Material: the copies held here are wiped when they leave (a change, an
 // eviction, close()); callers get their own copy each time, which they wipe
-// as before. Bounded: the least recently used entry goes first.
+// as before. The store also empties the cache after every commit or rollback
+// that changed rows, so a destroyed key's material does not wait for the next
+// read. Bounded: the least recently used entry goes first, and material over
+// 16 KiB is not kept.
 import type { StoredObject } from './types.js';
 
 export const READ_CACHE_ENTRIES = 1024;
+/** Material larger than this is not kept (key material is at most a few KiB; Secret Data and Opaque Objects can be megabytes). */
+export const READ_CACHE_MAX_MATERIAL = 16 * 1024;
 
 export interface ReadCacheStats {
   objects: number;
@@ -67,9 +72,10 @@ export class ReadCache {
     return m === undefined || m === null ? m : Uint8Array.prototype.slice.call(m);
   }
 
-  /** Keeps a copy of `m` (the caller keeps, and wipes, `m`). */
+  /** Keeps a copy of `m` (the caller keeps, and wipes, `m`), unless it is larger than READ_CACHE_MAX_MATERIAL. */
   putMaterial(id: string, m: Uint8Array | null): void {
     this.#dropMaterial(id);
+    if (m !== null && m.length > READ_CACHE_MAX_MATERIAL) return;
     this.#material.set(id, m === null ? null : Uint8Array.prototype.slice.call(m));
     if (this.#material.size > this.limit) this.#dropMaterial(this.#material.keys().next().value!);
   }

@@ -343,6 +343,8 @@ export class SqliteKeyStore implements KeyStore, Durable {
       this.totalChanges = n;
       this.durable.committed();
     }
+    // Not waiting for the next read: a destroyed key's material leaves the read cache now.
+    this.hot.sync(n);
   }
 
   private object(id: string): { seq: number; state: number } {
@@ -436,6 +438,7 @@ export class SqliteKeyStore implements KeyStore, Durable {
         open = false;
         // SQLite may already have rolled back on its own after an error (then inTransaction is false).
         if (this.db.inTransaction) this.db.exec('ROLLBACK');
+        this.hot.sync(this.s.totalChanges.get() as number);
       },
     };
   }
@@ -461,7 +464,9 @@ export class SqliteKeyStore implements KeyStore, Durable {
   }
 
   getObject(id: string, names?: readonly AttributeName[]): StoredObject {
-    const cacheKey = this.cacheable() ? `${id}\n${names === undefined ? '*' : namesKey(names)}` : undefined;
+    // Length-prefixed: an identifier or an attribute name can hold any character, so no separator alone is safe.
+    const nk = names === undefined ? '*' : namesKey(names);
+    const cacheKey = this.cacheable() ? `${nk.length}:${nk}${id}` : undefined;
     const hit = cacheKey === undefined ? undefined : this.hot.object(cacheKey);
     if (hit !== undefined) return hit;
     const o = this.readObject(id, names);
