@@ -537,7 +537,7 @@ describe('Derive Key', () => {
     assert.equal(g!.resultStatus, Enum.ResultStatus.Success, g!.resultMessage);
   });
 
-  test('review 8: a key derived from a Sensitive base is Sensitive unless the request says otherwise, and never a trusted wrapping key', async () => {
+  test('review 8: a key derived from a Sensitive (non-Extractable) base is Sensitive (non-Extractable) too, and never a trusted wrapping key', async () => {
     const secret = await registerSecret(Buffer.from('base'), UM.DeriveKey, [ACTIVE, item(Tag.Sensitive, 'Boolean', true)]);
     const req = (extra: TtlvItem[]) => deriveReq(OT.SymmetricKey, [secret], DM.HASH, dparams(params(en(Tag.HashingAlgorithm, HA.SHA_256))), [en(Tag.CryptographicAlgorithm, CA.AES), int(Tag.CryptographicLength, 256), ACTIVE, ...extra]);
     const m = ctx.objects!.managed!;
@@ -546,10 +546,13 @@ describe('Derive Key', () => {
     assert.deepEqual(flags(inherited), { Sensitive: true, AlwaysSensitive: true });
     assert.equal(m.get(inherited).origin, 'derived');
     await fails(V21, OP.Get, [uid(inherited)], RR.Sensitive);
-    // Asked for plain: a derived value says nothing of its base (a one-way function of it), so the request stands.
-    const plain = idOf(await ok(V21, OP.DeriveKey, req([item(Tag.Sensitive, 'Boolean', false)])));
-    assert.deepEqual(flags(plain), { Sensitive: false, AlwaysSensitive: false });
-    assert.deepEqual(await material(plain), createHash('sha256').update('base').digest());
+    // Asked for plain: refused (a HASH of a Sensitive password, served plain, would let the client test guesses offline).
+    assert.match(await fails(V21, OP.DeriveKey, req([item(Tag.Sensitive, 'Boolean', false)]), RR.PermissionDenied), /derived from it is Sensitive too/);
+    // Not Extractable is inherited the same way.
+    const fixed = await registerSecret(Buffer.from('fixed'), UM.DeriveKey, [ACTIVE, item(Tag.Extractable, 'Boolean', false)]);
+    const fromFixed = idOf(await ok(V21, OP.DeriveKey, deriveReq(OT.SymmetricKey, [fixed], DM.HASH, dparams(params(en(Tag.HashingAlgorithm, HA.SHA_256))), [en(Tag.CryptographicAlgorithm, CA.AES), int(Tag.CryptographicLength, 256), ACTIVE])));
+    assert.equal(m.attributes(fromFixed, ['Extractable'])[0]?.value.value, false);
+    await fails(V21, OP.DeriveKey, deriveReq(OT.SymmetricKey, [fixed], DM.HASH, dparams(params(en(Tag.HashingAlgorithm, HA.SHA_256))), [en(Tag.CryptographicAlgorithm, CA.AES), int(Tag.CryptographicLength, 256), item(Tag.Extractable, 'Boolean', true)]), RR.PermissionDenied);
     // From a plain base: plain, as before.
     const open = await registerSecret(Buffer.from('open'));
     const fromOpen = idOf(await ok(V21, OP.DeriveKey, deriveReq(OT.SecretData, [open], DM.HASH, dparams(params(en(Tag.HashingAlgorithm, HA.SHA_256))), [int(Tag.CryptographicLength, 128)])));

@@ -368,11 +368,21 @@ for (const v of [V21, V14]) {
       await ok(v, OP.Get, [uid(once)]);
       ctx.objects!.managed!.set(once, 'Sensitive', { type: 'Boolean', value: true });
       assert.match(await fails(v, OP.Get, [uid(sensitive), kws(WM.Encrypt, { enc: [once] })], RR.Sensitive), /has not always been Sensitive or never Extractable/);
-      // Generated Sensitive, then turned plain (its owner may): no longer trusted, even when made Sensitive again.
-      const flipped = await create([item(Tag.Sensitive, 'Boolean', true)]);
-      await ok(v, OP.Get, [uid(sensitive), kws(WM.Encrypt, { enc: [flipped] })]);
-      await ok(v, v2 ? OP.SetAttribute : OP.ModifyAttribute, [uid(flipped), v2 ? struct(Tag.NewAttribute, [item(Tag.Sensitive, 'Boolean', false)]) : struct(Tag.Attribute, [item(Tag.AttributeName, 'TextString', 'Sensitive'), item(Tag.AttributeValue, 'Boolean', false)])]);
-      await fails(v, OP.Get, [uid(sensitive), kws(WM.Encrypt, { enc: [flipped] })], RR.Sensitive);
+      // Generated Sensitive: it cannot be turned plain (nor its Sensitive deleted), so it stays trusted.
+      const fixedSensitive = await create([item(Tag.Sensitive, 'Boolean', true)]);
+      await ok(v, OP.Get, [uid(sensitive), kws(WM.Encrypt, { enc: [fixedSensitive] })]);
+      await fails(v, v2 ? OP.SetAttribute : OP.ModifyAttribute, [uid(fixedSensitive), v2 ? struct(Tag.NewAttribute, [item(Tag.Sensitive, 'Boolean', false)]) : struct(Tag.Attribute, [item(Tag.AttributeName, 'TextString', 'Sensitive'), item(Tag.AttributeValue, 'Boolean', false)])], RR.PermissionDenied);
+      // Review of the review: Re-key of a trusted key gives a trusted key (its Always Sensitive was dropped before).
+      const rekeyed = idOf(await ok(v, OP.ReKey, [uid(fixedSensitive)]));
+      assert.equal(ctx.objects!.managed!.attributes(rekeyed, ['AlwaysSensitive'])[0]?.value.value, true);
+      await ok(v, OP.Get, [uid(sensitive), kws(WM.Encrypt, { enc: [rekeyed] })]);
+      // Review of the review: a trusted key that may also Decrypt would undo what it wrapped (AES Key Wrap block by block with ECB).
+      const decrypting = await create([item(Tag.Sensitive, 'Boolean', true)]);
+      ctx.objects!.managed!.set(decrypting, 'CryptographicUsageMask', { type: 'Integer', value: UM.WrapKey | UM.Decrypt });
+      assert.match(await fails(v, OP.Get, [uid(sensitive), kws(WM.Encrypt, { enc: [decrypting] })], RR.Sensitive), /may also Decrypt/);
+      // ...and the mask of a Sensitive key cannot gain Decrypt afterwards.
+      const maskOp = v2 ? struct(Tag.NewAttribute, [int(Tag.CryptographicUsageMask, UM.WrapKey | UM.Decrypt)]) : struct(Tag.Attribute, [item(Tag.AttributeName, 'TextString', 'Cryptographic Usage Mask'), int(Tag.AttributeValue, UM.WrapKey | UM.Decrypt)]);
+      assert.match(await fails(v, v2 ? OP.SetAttribute : OP.ModifyAttribute, [uid(fixedSensitive), maskOp], RR.PermissionDenied), /Cryptographic Usage Mask is fixed/);
       // An object stored before origins were recorded is not trusted either.
       const legacy = await create([item(Tag.Sensitive, 'Boolean', true)]);
       (store as SqliteKeyStore).connection.prepare('UPDATE objects SET origin = NULL WHERE uid = ?').run(legacy);
@@ -398,6 +408,15 @@ for (const v of [V21, V14]) {
       const minePub = await registerAsymmetric(v, mine.publicKey, UM.WrapKey);
       ctx.objects!.managed!.addAttribute(minePub, 'Link', struct(Tag.Link, [en(Tag.LinkType, Enum.LinkType.PrivateKeyLink), item(Tag.LinkedObjectIdentifier, 'TextString', minePriv)]) as never);
       assert.match(await fails(v, OP.Get, [uid(sensitive), kws(WM.Encrypt, { enc: [minePub, oaep], encoding: EO.NoEncoding })], RR.Sensitive), /the Private Key of the Public Key .* was registered by a client/);
+      // Review of the review: MAC/sign then encrypt would send a MAC of the plain Sensitive value in clear.
+      const macKey = await registerKey(v, randomBytes(32), UM.MACGenerate, [ACTIVE], CA.HMAC_SHA256);
+      assert.match(await fails(v, OP.Get, [uid(sensitive), kws(WM.MACSignThenEncrypt, { enc: [await trustedKek(v)], mac: [macKey] })], RR.Sensitive), /MAC\/sign then encrypt would send a MAC/);
+      await ok(v, OP.Get, [uid(sensitive), kws(WM.EncryptThenMACSign, { enc: [await trustedKek(v)], mac: [macKey] })]);
+      // Review of the review: a Link from the client's own Public Key to the server's trusted Private Key proves nothing.
+      const priv = field(pair, Tag.PrivateKeyUniqueIdentifier)!.value as string;
+      const impostor = await registerAsymmetric(v, mine.publicKey, UM.WrapKey);
+      ctx.objects!.managed!.addAttribute(impostor, 'Link', struct(Tag.Link, [en(Tag.LinkType, Enum.LinkType.PrivateKeyLink), item(Tag.LinkedObjectIdentifier, 'TextString', priv)]) as never);
+      assert.match(await fails(v, OP.Get, [uid(sensitive), kws(WM.Encrypt, { enc: [impostor, oaep], encoding: EO.NoEncoding })], RR.Sensitive), new RegExp(`'${priv}' is not its private half`));
       // A registered Public Key whose Private Key is elsewhere (or plain here) is not trusted.
       const outside = generateKeyPairSync('rsa', { modulusLength: 2048 });
       const lonePub = await registerAsymmetric(v, outside.publicKey, UM.WrapKey);

@@ -53,15 +53,23 @@ test('Get of a Sensitive object → Sensitive; of a non-Extractable one → Not 
   await fails(V12, OP.Get, [uid(x)], RR.PermissionDenied);
 });
 
-test('Always Sensitive turns false once Sensitive is set false, Never Extractable once Extractable is set true; neither turns back', async () => {
+test('Sensitive only turns on, Extractable only turns off (set, modify or delete), and the usage mask of such an object is fixed', async () => {
   const id = await create(bool(Tag.Sensitive, true), bool(Tag.Extractable, false));
-  await ok(V21, OP.SetAttribute, [uid(id), struct(Tag.NewAttribute, [bool(Tag.Sensitive, false)])]);
-  await ok(V21, OP.SetAttribute, [uid(id), struct(Tag.NewAttribute, [bool(Tag.Extractable, true)])]);
+  assert.match(await fails(V21, OP.SetAttribute, [uid(id), struct(Tag.NewAttribute, [bool(Tag.Sensitive, false)])], RR.PermissionDenied), /Sensitive cannot be turned off or deleted/);
+  assert.match(await fails(V21, OP.SetAttribute, [uid(id), struct(Tag.NewAttribute, [bool(Tag.Extractable, true)])], RR.PermissionDenied), /Extractable cannot be turned on or deleted/);
+  await fails(V21, OP.DeleteAttribute, [uid(id), struct(Tag.CurrentAttribute, [bool(Tag.Sensitive, true)])], RR.PermissionDenied);
+  await fails(V21, OP.DeleteAttribute, [uid(id), item(Tag.AttributeReference, 'Enumeration', Tag.Extractable)], RR.PermissionDenied);
+  await fails(V14, OP.ModifyAttribute, [uid(id), struct(Tag.Attribute, [item(Tag.AttributeName, 'TextString', 'Sensitive'), bool(Tag.AttributeValue, false)])], RR.PermissionDenied);
+  assert.match(await fails(V21, OP.SetAttribute, [uid(id), struct(Tag.NewAttribute, [item(Tag.CryptographicUsageMask, 'Integer', 0x04)])], RR.PermissionDenied), /Cryptographic Usage Mask is fixed/);
+  await fails(V21, OP.DeleteAttribute, [uid(id), item(Tag.AttributeReference, 'Enumeration', Tag.CryptographicUsageMask)], RR.PermissionDenied);
   let a = await attrs21(id);
-  assert.deepEqual([valueOf(a, Tag.AlwaysSensitive), valueOf(a, Tag.NeverExtractable)], [false, false]);
-  await ok(V21, OP.SetAttribute, [uid(id), struct(Tag.NewAttribute, [bool(Tag.Sensitive, true)])]);
-  a = await attrs21(id);
-  assert.equal(valueOf(a, Tag.AlwaysSensitive), false);
+  assert.deepEqual([valueOf(a, Tag.Sensitive), valueOf(a, Tag.Extractable), valueOf(a, Tag.AlwaysSensitive), valueOf(a, Tag.NeverExtractable)], [true, false, true, true]);
+  // The other way is free, and Always Sensitive / Never Extractable remember that the object was once plain.
+  const plain = await create();
+  await ok(V21, OP.SetAttribute, [uid(plain), struct(Tag.NewAttribute, [bool(Tag.Sensitive, true)])]);
+  await ok(V21, OP.SetAttribute, [uid(plain), struct(Tag.NewAttribute, [bool(Tag.Extractable, false)])]);
+  a = await attrs21(plain);
+  assert.deepEqual([valueOf(a, Tag.Sensitive), valueOf(a, Tag.Extractable), valueOf(a, Tag.AlwaysSensitive), valueOf(a, Tag.NeverExtractable)], [true, false, false, false]);
 });
 
 test('Obtain Lease: the Lease Time and Last Change Date; refused for destroyed or compromised objects, Object Archived when archived', async () => {

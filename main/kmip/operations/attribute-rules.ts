@@ -88,14 +88,36 @@ function jsonBytes(_k: string, v: unknown): unknown {
 }
 
 /**
- * Always Sensitive turns false once Sensitive has been false, Never Extractable
- * once Extractable has been true (2.1 §4.3, §4.33); neither turns back.
+ * Sensitive only turns on and Extractable only turns off (PKCS#11's
+ * CKA_SENSITIVE / CKA_EXTRACTABLE rule; the spec lets a client change both,
+ * and Keyhold refuses the way back): a Sensitive object may have been
+ * unwrapped by Register from something the client could not read, or may be
+ * a key trusted to wrap other Sensitive objects (key-wrapping.ts), and
+ * serving it plain afterwards would give either away. Deleting the
+ * attribute counts as turning it back (absent: not Sensitive, Extractable).
+ * Always Sensitive turns false once Sensitive has not been true, Never
+ * Extractable once Extractable has not been false (2.1 §4.3, §4.33); neither
+ * turns back.
  */
-function trackProtection(objects: ReturnType<typeof managedObjects>, id: string): void {
+function trackProtection(objects: ReturnType<typeof managedObjects>, id: string, before: StoredObject): void {
   const current = objects.attributes(id, ['Sensitive', 'Extractable', 'AlwaysSensitive', 'NeverExtractable']);
   const v = (name: string) => booleanAttribute(current, name);
-  if (v('Sensitive') === false && v('AlwaysSensitive') === true) objects.set(id, 'AlwaysSensitive', { type: 'Boolean', value: false });
-  if (v('Extractable') === true && v('NeverExtractable') === true) objects.set(id, 'NeverExtractable', { type: 'Boolean', value: false });
+  if (booleanAttribute(before.attributes, 'Sensitive') === true && v('Sensitive') !== true) {
+    throw new KmipOperationError('PermissionDenied', `object '${id}' is Sensitive, and Sensitive cannot be turned off or deleted: it may hold a value no client was meant to read`);
+  }
+  if (booleanAttribute(before.attributes, 'Extractable') === false && v('Extractable') !== false) {
+    throw new KmipOperationError('PermissionDenied', `object '${id}' is not Extractable, and Extractable cannot be turned on or deleted: its value may never leave the server`);
+  }
+  // What a protected key may do is fixed with it: a key trusted to wrap Sensitive objects (key-wrapping.ts) must not
+  // gain Decrypt (or lose its mask, which would allow every use) after it wrapped something.
+  if (booleanAttribute(before.attributes, 'Sensitive') === true || booleanAttribute(before.attributes, 'Extractable') === false) {
+    const mask = (attrs: readonly Attribute[]) => JSON.stringify(attrs.filter((a) => a.name === 'CryptographicUsageMask').map((a) => a.value.value));
+    if (mask(before.attributes) !== mask(objects.attributes(id, ['CryptographicUsageMask']))) {
+      throw new KmipOperationError('PermissionDenied', `object '${id}' is Sensitive or not Extractable, so its Cryptographic Usage Mask is fixed: make a new key for other uses`);
+    }
+  }
+  if (v('Sensitive') !== true && v('AlwaysSensitive') === true) objects.set(id, 'AlwaysSensitive', { type: 'Boolean', value: false });
+  if (v('Extractable') !== false && v('NeverExtractable') === true) objects.set(id, 'NeverExtractable', { type: 'Boolean', value: false });
 }
 
 /** Runs change in one transaction with the object read first; Last Change Date is set in the same transaction. */
@@ -106,7 +128,7 @@ export function changeAttributes<T>(ctx: OperationContext, id: string, change: (
     const obj = objects.get(id);
     assertNotArchived(obj, 'changing its attributes');
     const r = change(obj);
-    trackProtection(objects, id);
+    trackProtection(objects, id, obj);
     objects.set(id, 'LastChangeDate', t);
     return r;
   });

@@ -259,11 +259,18 @@ export async function handler(payload: StructureItem, ctx: OperationContext): Pr
     const key = derived;
     const t = now(ctx);
     const stored: Attribute[] = [...attrs];
-    // Derived from a Sensitive object, the new one is Sensitive too unless the request says otherwise: it would otherwise be served plain by default.
-    const inherited: Attribute[] =
-      booleanAttribute(attrs, 'Sensitive') === undefined && ids.some((b) => booleanAttribute(managedObjects(using).attributes(b, ['Sensitive']), 'Sensitive') === true)
-        ? [{ name: 'Sensitive', value: { type: 'Boolean', value: true } }]
-        : [];
+    // Derived from a Sensitive (or non-Extractable) object, the new one is too: served plain, a HASH or HMAC of a
+    // low-entropy base (a password) with data the client chose would let it test guesses offline. Asking otherwise is refused.
+    const baseFlags = ids.map((b) => managedObjects(using).attributes(b, ['Sensitive', 'Extractable']));
+    const inherited: Attribute[] = [];
+    if (baseFlags.some((a) => booleanAttribute(a, 'Sensitive') === true)) {
+      if (booleanAttribute(attrs, 'Sensitive') === false) throw new KmipOperationError('PermissionDenied', 'a base object is Sensitive, so what is derived from it is Sensitive too; leave out Sensitive or set it True');
+      if (booleanAttribute(attrs, 'Sensitive') === undefined) inherited.push({ name: 'Sensitive', value: { type: 'Boolean', value: true } });
+    }
+    if (baseFlags.some((a) => booleanAttribute(a, 'Extractable') === false)) {
+      if (booleanAttribute(attrs, 'Extractable') === true) throw new KmipOperationError('PermissionDenied', 'a base object is not Extractable, so what is derived from it is not Extractable either; leave out Extractable or set it False');
+      if (booleanAttribute(attrs, 'Extractable') === undefined) inherited.push({ name: 'Extractable', value: { type: 'Boolean', value: false } });
+    }
     stored.push(...inherited);
     const format = objectType === OT.SymmetricKey ? Enum.KeyFormatType.Raw : Enum.KeyFormatType.Opaque;
     if (attrValue(attrs, 'CryptographicUsageMask') === undefined) {

@@ -60,6 +60,7 @@
 import { attributeKey, attributeNameFromV1, type AttributeName } from '../../../shared/kmip/message/index.js';
 import { Enum, Tag } from '../../../shared/kmip/registry/index.js';
 import { decodeTtlv, encodeTtlv, item, struct, type StructureItem, type TtlvItem } from '../../../shared/kmip/ttlv/index.js';
+import { createPublicKey, type KeyObject } from 'node:crypto';
 import { ObjectState, type StoredObject } from '../../store/types.js';
 import type { OperationContext } from '../context.js';
 import { equalConstantTime, parseParameters, useKey, type CryptoParams, type KeyPurpose, type UsableKey } from '../crypto/index.js';
@@ -67,7 +68,8 @@ import { wrapMechanism } from '../crypto/key-wrap.js';
 import { startMac } from '../crypto/mac.js';
 import { accumulator, signatureScheme, signFinal, verifyFinal } from '../crypto/signing.js';
 import { KmipOperationError } from '../errors.js';
-import { keyBlock } from '../objects/material.js';
+import { decodeMaterial, keyBlock } from '../objects/material.js';
+import { loadKey } from '../objects/asymmetric.js';
 import { isArchived } from './archive.js';
 import { allAttributes, booleanAttribute, isV1, managedObjects, parsed, responseAttributes } from './managed.js';
 import { describeTag, expectType } from './payload.js';
@@ -256,12 +258,17 @@ function untrustedBecause(ctx: OperationContext, key: UsableKey): string | undef
   const objects = managedObjects(ctx);
   /** Why the value of `id` may be known outside (undefined: it is not). */
   const known = (id: string): string | undefined => {
-    const o = objects.get(id, ['AlwaysSensitive', 'NeverExtractable']);
+    const o = objects.get(id, TRUST_READ);
     if (o.origin !== 'generated') {
       return o.origin === 'imported' ? 'was registered by a client' : o.origin === 'derived' ? 'was derived from other objects' : 'was stored before Keyhold recorded where keys come from';
     }
-    if (booleanAttribute(o.attributes, 'AlwaysSensitive') === true || booleanAttribute(o.attributes, 'NeverExtractable') === true) return undefined;
-    return 'has not always been Sensitive or never Extractable';
+    if (booleanAttribute(o.attributes, 'AlwaysSensitive') !== true && booleanAttribute(o.attributes, 'NeverExtractable') !== true) return 'has not always been Sensitive or never Extractable';
+    // A key that also decrypts would give back what it wrapped (AES Key Wrap undone block by block with ECB, an OAEP
+    // cipher text decrypted): it must have a usage mask, without Decrypt (fixed from then on: attribute-rules.ts).
+    const mask = o.attributes.find((a) => a.name === 'CryptographicUsageMask')?.value;
+    if (mask?.type !== 'Integer') return 'has no Cryptographic Usage Mask (so nothing stops it from decrypting)';
+    if ((mask.value & Enum.CryptographicUsageMask.Decrypt) !== 0) return 'may also Decrypt (a wrapping key must not: Decrypt would undo the wrapping)';
+    return undefined;
   };
   if (key.objectType === OT.SymmetricKey) {
     const why = known(key.id);
@@ -280,6 +287,11 @@ function untrustedBecause(ctx: OperationContext, key: UsableKey): string | undef
   let why: string | undefined;
   for (const id of linked) {
     try {
+      // A Link alone proves nothing (a client can add one): the Private Key must be this Public Key's other half.
+      if (!privateHalfOf(objects, id, key.key)) {
+        why ??= `'${id}' is not its private half`;
+        continue;
+      }
       why = known(id);
       if (why === undefined) return undefined;
     } catch (e) {
@@ -287,6 +299,27 @@ function untrustedBecause(ctx: OperationContext, key: UsableKey): string | undef
     }
   }
   return `the Private Key of the Public Key '${key.id}' ${why ?? 'is not one this client may use'}`;
+}
+
+/** What untrustedBecause reads of a wrapping key. */
+const TRUST_READ = ['AlwaysSensitive', 'NeverExtractable', 'CryptographicUsageMask'] as const;
+
+/** Whether the Private Key `id` holds the private half of `pub` (compared by their SubjectPublicKeyInfo). */
+function privateHalfOf(objects: ReturnType<typeof managedObjects>, id: string, pub: KeyObject): boolean {
+  const material = objects.material(id);
+  if (material === null) return false;
+  let structure: StructureItem;
+  try {
+    structure = decodeMaterial(material);
+  } finally {
+    material.fill(0);
+  }
+  const spki = (k: KeyObject) => k.export({ type: 'spki', format: 'der' });
+  try {
+    return spki(createPublicKey(loadKey(structure))).equals(spki(pub));
+  } catch {
+    return false;
+  }
 }
 
 /** A MAC (symmetric key) or signature (private key) over data. */
@@ -368,6 +401,10 @@ export function wrapObject(ctx: OperationContext, obj: StructureItem, stored: St
       const m = wrapMechanism(ctx, key, params);
       encrypt = (d) => m.wrap(d);
       kwd.push(struct(Tag.EncryptionKeyInformation, [item(Tag.UniqueIdentifier, 'TextString', key.id), ...(echo === undefined ? [] : [echo])]));
+    }
+    if (sensitive && r.method === WM.MACSignThenEncrypt) {
+      // The MAC or signature would be over the plain value and sent in clear: with a MAC key the client knows, a test for guesses of a low-entropy value (a password).
+      throw new KmipOperationError('Sensitive', `object '${stored.id}' is Sensitive: MAC/sign then encrypt would send a MAC or signature of its plain value; use Encrypt, or Encrypt then MAC/sign`);
     }
     if (r.mac !== undefined) {
       const key = wrappingKey(uctx, r.mac.id, 'MAC/Signature Key Information', (t) => (t === OT.SymmetricKey ? 'mac' : 'sign'));
