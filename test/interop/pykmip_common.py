@@ -102,6 +102,25 @@ def steps_status():
     return 0 if all(_results) else 1
 
 
+def as_hex(r):
+    """A step result for the test: bytes as hex, anything else as text."""
+    return r.hex() if isinstance(r, (bytes, bytearray)) else str(r)
+
+
+def run_step(kmip, name, fn, show=as_hex):
+    """Runs fn(); emits show(result), or the failure (a KMIP failure's Result
+    Reason and Message, else the exception), and returns the result or None."""
+    try:
+        r = fn()
+        emit(name, True, show(r))
+        return r
+    except kmip.exceptions.KmipOperationFailure as e:
+        emit(name, False, failure_text(e))
+    except Exception as e:  # noqa: BLE001 - reported to the test
+        emit(name, False, "%s: %s" % (type(e).__name__, e))
+    return None
+
+
 # ONE_OBJECT ------------------------------------------------------------------
 
 def run_once(kmip, args, action, kmip_version=None):

@@ -17,35 +17,26 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import pykmip_common as common  # noqa: E402
-from pykmip_common import emit  # noqa: E402
 
 kmip = common.load_pykmip(common.STEP_LINES)
 enums = kmip.enums
 objects = kmip.objects
 
 
-def unhex(s):
-    return binascii.unhexlify(s)
+unhex = binascii.unhexlify
 
 
 def show(r):
+    """An Encrypt's (data, IV) as "<data hex>/<iv hex>", anything else as common.as_hex does."""
     if isinstance(r, tuple):
         data, iv = r
         return data.hex() + "/" + (iv.hex() if iv else "")
-    return r.hex() if isinstance(r, (bytes, bytearray)) else str(r)
+    return common.as_hex(r)
 
 
 def step(name, fn):
     """Runs fn; emits its result or the failure."""
-    try:
-        r = fn()
-        emit(name, True, show(r))
-        return r
-    except kmip.exceptions.KmipOperationFailure as e:
-        emit(name, False, common.failure_text(e))
-    except Exception as e:  # noqa: BLE001 - reported to the test
-        emit(name, False, "%s: %s" % (type(e).__name__, e))
-    return None
+    return common.run_step(kmip, name, fn, show)
 
 
 def main():

@@ -44,7 +44,7 @@ import { ObjectState, type StoredObject } from '../../store/types.js';
 import type { OperationContext } from '../context.js';
 import { KmipOperationError } from '../errors.js';
 import { checkCertificate, keyInfo, loadKey } from '../objects/asymmetric.js';
-import { decodeMaterial, keyBlock, keyBytes } from '../objects/material.js';
+import { keyBlock, keyBytes, openMaterial } from '../objects/material.js';
 import { assertNotArchived } from '../operations/archive.js';
 import { isV1, managedObjects, wrongState } from '../operations/managed.js';
 
@@ -170,12 +170,7 @@ export function useKey(ctx: OperationContext, id: string, purpose: KeyPurpose): 
   }
   const material = obj.hasMaterial ? objects.material(id) : null;
   if (material === null) throw new KmipOperationError('KeyValueNotPresent', `object '${id}' has no key material (destroyed)`);
-  let structure: StructureItem;
-  try {
-    structure = decodeMaterial(material);
-  } finally {
-    material.fill(0);
-  }
+  const structure = openMaterial(material);
   const storedParameterSets = byIndex(obj, 'CryptographicParameters').flatMap((v) => (v.type === 'Structure' ? [v.value] : []));
   const storedParameters = storedParameterSets[0];
   if (obj.objectType === OT.Certificate) {

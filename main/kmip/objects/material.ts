@@ -54,6 +54,15 @@ export function decodeMaterial(bytes: Uint8Array): StructureItem {
   return it;
 }
 
+/** decodeMaterial, then wipes `bytes` whatever happens (the decoded structure holds copies). */
+export function openMaterial(bytes: Uint8Array): StructureItem {
+  try {
+    return decodeMaterial(bytes);
+  } finally {
+    bytes.fill(0);
+  }
+}
+
 /** The Key Block of an object structure (every supported type has one). */
 export function keyBlock(obj: StructureItem): StructureItem {
   return need(obj, Tag.KeyBlock, 'Structure', 'Key Block');

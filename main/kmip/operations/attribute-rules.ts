@@ -111,7 +111,8 @@ function trackProtection(objects: ReturnType<typeof managedObjects>, id: string,
   // What a protected key may do is fixed with it: a key trusted to wrap Sensitive objects (key-wrapping.ts) must not
   // gain Decrypt (or lose its mask, which would allow every use) after it wrapped something.
   if (booleanAttribute(before.attributes, 'Sensitive') === true || booleanAttribute(before.attributes, 'Extractable') === false) {
-    const mask = (attrs: readonly Attribute[]) => JSON.stringify(attrs.filter((a) => a.name === 'CryptographicUsageMask').map((a) => a.value.value));
+    // A single-instance Integer: compared by value, absent included.
+    const mask = (attrs: readonly Attribute[]) => attrs.find((a) => a.name === 'CryptographicUsageMask')?.value.value;
     if (mask(before.attributes) !== mask(objects.attributes(id, ['CryptographicUsageMask']))) {
       throw new KmipOperationError('PermissionDenied', `object '${id}' is Sensitive or not Extractable, so its Cryptographic Usage Mask is fixed: make a new key for other uses`);
     }

@@ -14,7 +14,7 @@ import { item, type StructureItem } from '../../../shared/kmip/ttlv/index.js';
 import type { StoredObject } from '../../store/types.js';
 import type { OperationContext, OperationResult } from '../context.js';
 import { KmipOperationError } from '../errors.js';
-import { decodeMaterial, inFormat } from '../objects/material.js';
+import { inFormat, openMaterial } from '../objects/material.js';
 import { assertNotArchived } from './archive.js';
 import { hidesKey, parseWrapping, wrapObject, type WrappingRequest } from './key-wrapping.js';
 import { booleanAttribute, enumField, managedObjects, onlyKnown } from './managed.js';
@@ -58,8 +58,7 @@ export function handler(payload: StructureItem, ctx: OperationContext): Operatio
   if (bytes === null) {
     throw new KmipOperationError('ObjectDestroyed', `object '${id}' has no key material (destroyed)`);
   }
-  const stored = decodeMaterial(bytes);
-  bytes.fill(0);
+  const stored = openMaterial(bytes);
   const format = enumField(payload, Tag.KeyFormatType);
   const hasBlock = stored.value.some((c) => c.tag === Tag.KeyBlock);
   if (!hasBlock && format !== undefined) throw new KmipOperationError('KeyFormatTypeNotSupported', 'this object has no Key Block to convert');

@@ -68,7 +68,7 @@ import { wrapMechanism } from '../crypto/key-wrap.js';
 import { startMac } from '../crypto/mac.js';
 import { accumulator, signatureScheme, signFinal, verifyFinal } from '../crypto/signing.js';
 import { KmipOperationError } from '../errors.js';
-import { decodeMaterial, keyBlock } from '../objects/material.js';
+import { keyBlock, openMaterial } from '../objects/material.js';
 import { loadKey } from '../objects/asymmetric.js';
 import { isArchived } from './archive.js';
 import { allAttributes, booleanAttribute, isV1, managedObjects, parsed, responseAttributes } from './managed.js';
@@ -308,12 +308,7 @@ const TRUST_READ = ['AlwaysSensitive', 'NeverExtractable', 'CryptographicUsageMa
 function privateHalfOf(objects: ReturnType<typeof managedObjects>, id: string, pub: KeyObject): boolean {
   const material = objects.material(id);
   if (material === null) return false;
-  let structure: StructureItem;
-  try {
-    structure = decodeMaterial(material);
-  } finally {
-    material.fill(0);
-  }
+  const structure = openMaterial(material);
   const spki = (k: KeyObject) => k.export({ type: 'spki', format: 'der' });
   try {
     return spki(createPublicKey(loadKey(structure))).equals(spki(pub));

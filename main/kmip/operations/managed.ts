@@ -148,14 +148,19 @@ export function booleanAttribute(attrs: readonly Attribute[], name: string): boo
  * gave them, Always Sensitive / Never Extractable from those, and the Lease Time.
  */
 export function protectionAttributes(attrs: readonly Attribute[]): Attribute[] {
-  const sensitive = booleanAttribute(attrs, 'Sensitive');
-  const extractable = booleanAttribute(attrs, 'Extractable');
   return [
-    ...(sensitive === undefined ? [{ name: 'Sensitive', value: bool(false) }] : []),
-    ...(extractable === undefined ? [{ name: 'Extractable', value: bool(true) }] : []),
-    { name: 'AlwaysSensitive', value: bool(sensitive ?? false) },
-    { name: 'NeverExtractable', value: bool(!(extractable ?? true)) },
+    ...(booleanAttribute(attrs, 'Sensitive') === undefined ? [{ name: 'Sensitive', value: bool(false) }] : []),
+    ...(booleanAttribute(attrs, 'Extractable') === undefined ? [{ name: 'Extractable', value: bool(true) }] : []),
+    ...protectionHistory(attrs),
     { name: 'LeaseTime', value: { type: 'Interval', value: LEASE_TIME_SECONDS } },
+  ];
+}
+
+/** Always Sensitive and Never Extractable of a new value made with these attributes (absent: not Sensitive, Extractable). */
+export function protectionHistory(attrs: readonly Attribute[]): Attribute[] {
+  return [
+    { name: 'AlwaysSensitive', value: bool(booleanAttribute(attrs, 'Sensitive') === true) },
+    { name: 'NeverExtractable', value: bool(booleanAttribute(attrs, 'Extractable') === false) },
   ];
 }
 

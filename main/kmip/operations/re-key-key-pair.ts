@@ -12,7 +12,7 @@ import { item, type StructureItem } from '../../../shared/kmip/ttlv/index.js';
 import type { OperationContext, OperationResult } from '../context.js';
 import { KmipOperationError } from '../errors.js';
 import { importKey, keyInfo, keyMaterial } from '../objects/asymmetric.js';
-import { decodeMaterial } from '../objects/material.js';
+import { openMaterial } from '../objects/material.js';
 import { attributesOf, MASK_TAGS, merged, V1_TAGS, V2_TAGS } from './create-key-pair.js';
 import { generatePair, keyHalf, link } from './key-pair-gen.js';
 import { initialState, isV1, managedObjects, now, onlyKnown } from './managed.js';
@@ -58,9 +58,8 @@ export async function handler(payload: StructureItem, ctx: OperationContext): Pr
   const firstPub = existingKey(ctx, oldPubId, Enum.ObjectType.PublicKey, 'a Public Key');
   const bytes = objects.material(oldPrivId);
   if (bytes === null) throw new KmipOperationError('ObjectDestroyed', `object '${oldPrivId}' is destroyed; it has no key to replace`);
-  const { der, format } = keyMaterial(decodeMaterial(bytes));
+  const { der, format } = keyMaterial(openMaterial(bytes));
   const info = keyInfo(importKey(Tag.PrivateKey, der, format));
-  bytes.fill(0);
   // The key policy is asked before the (slow, for RSA) generation, so a refused
   // request costs no key pair; it is asked again below in case the pair changed meanwhile.
   admitNewObject(ctx, 'ReKeyKeyPair', Enum.ObjectType.PrivateKey, info, replacementAttributes(ctx, firstPriv, privAsked, offset));

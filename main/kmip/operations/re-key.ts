@@ -11,7 +11,7 @@ import type { OperationContext, OperationResult } from '../context.js';
 import { KmipOperationError } from '../errors.js';
 import { digest, encodeMaterial, symmetricKey } from '../objects/material.js';
 import { generateSymmetricKey } from './create.js';
-import { booleanAttribute, initialState, managedObjects, now, onlyKnown, requestAttributes } from './managed.js';
+import { initialState, protectionHistory, managedObjects, now, onlyKnown, requestAttributes } from './managed.js';
 import { uniqueIdentifierOrPlaceholder } from './payload.js';
 import { existingKey, offsetOf, replacedLink, replacementAttributes, retire } from './replacement.js';
 import { SERVER_RNG } from './rng.js';
@@ -49,8 +49,7 @@ export function handler(payload: StructureItem, ctx: OperationContext): Operatio
         { name: 'RandomNumberGenerator', value: SERVER_RNG },
         { name: 'KeyFormatType', value: { type: 'Enumeration', value: Enum.KeyFormatType.Raw } },
         // A new value: its own history starts from the protection it is made with (Sensitive / Extractable are copied).
-        { name: 'AlwaysSensitive', value: { type: 'Boolean', value: booleanAttribute(attrs, 'Sensitive') === true } },
-        { name: 'NeverExtractable', value: { type: 'Boolean', value: booleanAttribute(attrs, 'Extractable') === false } },
+        ...protectionHistory(attrs),
         replacedLink(oldId),
       ],
       material: encodeMaterial(symmetricKey(key, alg.value, len.value)),
